@@ -1,0 +1,366 @@
+"""The ``adkit`` command line: thin commands over the library API.
+
+User errors (:class:`adkit.errors.AdkitError`) become one line on stderr and exit code 2;
+``--debug`` shows the traceback. Heavy libraries load inside the commands, so ``adkit --help``
+stays fast.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from adkit.errors import AdkitError, ConfigError
+
+DEFAULT_MODEL = "model.adkit"
+
+
+class AdkitGroup(click.Group):
+    """A click group that turns user errors into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AdkitError as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"adkit: error: {' '.join(str(e).split())}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("adkit: interrupted; no partial output was left under a final name "
+                       "(training resumes with --resume)", err=True)
+            ctx.exit(130)
+
+
+def _say(msg: str) -> None:
+    click.echo(msg, err=True)
+
+
+def _csv_floats(value: str | None, option: str) -> list[float]:
+    if not value:
+        return []
+    try:
+        return [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"{option}: expected comma-separated numbers, got {value!r}") from None
+
+
+def _mapping(mapping: str | None, tree: str | None = None, dataset: str | None = None):
+    from adkit.io import Mapping
+
+    m = Mapping.load(mapping) if mapping else None
+    if tree or dataset:
+        from dataclasses import replace
+
+        m = replace(m or Mapping(), tree=tree or (m.tree if m else None), dataset=dataset or (m.dataset if m else None))
+    return m
+
+
+def _progress_enabled() -> bool:
+    return sys.stderr.isatty()
+
+
+mapping_option = click.option("--mapping", type=click.Path(dir_okay=False), help="YAML mapping of tree/branches/objects.")
+tree_option = click.option("--tree", help="Tree name in ROOT files (default: Events or Delphes).")
+dataset_option = click.option("--dataset", help="HDF5 dataset (default: Particles, or the only 2-D table).")
+nan_option = click.option("--nan-policy", type=click.Choice(["reject", "drop", "zero"]), default="reject",
+                          show_default=True, help="Events with NaN/inf inputs: fail, skip them, or set them to 0.")
+step_option = click.option("--step", type=click.IntRange(min=1), default=100_000, show_default=True,
+                           help="Events per chunk (bounds memory).")
+
+
+@click.group(cls=AdkitGroup, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "ADKIT"})
+@click.option("--debug", is_flag=True, help="Show tracebacks of user errors.")
+@click.version_option(package_name="adkit")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """adkit: anomaly detection for collider and sensor data."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@mapping_option
+@tree_option
+@dataset_option
+def info(files, as_json, mapping, tree, dataset):
+    """What each FILE is: format, trees, entries, which objects map onto the schema."""
+    from adkit.io import inspect_file
+
+    m = _mapping(mapping, tree, dataset)
+    infos = [inspect_file(f, m) for f in files]
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for d in infos:
+        where = d.get("tree") or d.get("dataset")
+        console.print(f"[bold]{d['path']}[/bold]  {d['format']}, {d['size'] / 1e6:.2f} MB, "
+                      f"{d['entries']} entries in {where!r}, layout {d['layout']}")
+        if d.get("trees") and len(d["trees"]) > 1:
+            console.print("  trees: " + ", ".join(f"{k} ({v})" for k, v in d["trees"].items()))
+        if "objects" in d:
+            t = Table("object", "max kept", "branches", "status")
+            for obj, s in d["objects"].items():
+                status = "[green]mapped[/green]" if not s["missing"] else f"[red]missing {', '.join(s['missing'])}[/red]"
+                t.add_row(obj, str(s["max"]), ", ".join(s["branches"]), status)
+            console.print(t)
+        if "columns" in d:
+            console.print(f"  table columns ({len(d['columns'])}): {', '.join(d['columns'][:12])}"
+                          f"{' ...' if len(d['columns']) > 12 else ''}")
+
+
+def _load_config(path: str | None) -> dict:
+    if not path:
+        return {}
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: config file not found")
+    try:
+        cfg = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    valid = {"model", "epochs", "seed", "features", "conditions", "params", "mapping", "data"}
+    bad = set(cfg) - valid if isinstance(cfg, dict) else {"(not a dictionary)"}
+    if bad:
+        raise ConfigError(f"{p}: unknown key(s) {sorted(bad)}; valid: {sorted(valid)}")
+    return cfg
+
+
+def _parse_params(items: tuple[str, ...]) -> dict:
+    import yaml
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--param {item!r}: expected NAME=VALUE")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+@main.command()
+@click.option("--model", "model_name", help="Detector name (see `adkit models`). Default: ae.")
+@click.option("--data", multiple=True, type=click.Path(), help="Training file (repeatable). Default: embedded background.")
+@click.option("--config", type=click.Path(dir_okay=False), help="YAML run config (model, epochs, seed, features, params).")
+@click.option("--epochs", type=click.IntRange(min=1), help="Training epochs.")
+@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--features", help="Comma-separated feature names (default: the 57 raw inputs).")
+@click.option("--conditions", help="Comma-separated condition features (conditional detectors).")
+@click.option("--param", "params", multiple=True, help="Detector hyper-parameter NAME=VALUE (repeatable).")
+@click.option("-o", "--output", type=click.Path(), help=f"Model file to write. Default: ./{DEFAULT_MODEL}.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted training from its checkpoint.")
+@mapping_option
+@nan_option
+@step_option
+def train(model_name, data, config, epochs, seed, features, conditions, params, output, overwrite, resume,
+          mapping, nan_policy, step):
+    """Train a detector and write the model file."""
+    from adkit.io.writers import check_output
+    from adkit.pipeline import train as train_api
+
+    cfg = _load_config(config)
+    model_name = model_name or cfg.get("model") or "ae"
+    if not (model_name or cfg.get("model")):
+        _say("using default --model ae")
+    output = output or DEFAULT_MODEL
+    if output == DEFAULT_MODEL:
+        _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
+    check_output(output, overwrite)
+    data = list(data) or list(cfg.get("data") or [])
+    if not data:
+        _say("no --data: training on the embedded default background (adkit.datasets)")
+    m = _mapping(mapping)
+    if m is None and isinstance(cfg.get("mapping"), dict):
+        from adkit.io import Mapping
+
+        m = Mapping.from_dict(cfg["mapping"], f"{config}: mapping")
+    elif m is None and isinstance(cfg.get("mapping"), str):
+        m = _mapping(cfg["mapping"])
+    hp = {**(cfg.get("params") or {}), **_parse_params(params)}
+    model = train_api(model_name, data, params=hp, features=features or cfg.get("features"),
+                      conditions=conditions or cfg.get("conditions"), mapping=m,
+                      seed=seed if seed is not None else int(cfg.get("seed", 0)),
+                      epochs=epochs or cfg.get("epochs"), step=step, nan_policy=nan_policy,
+                      checkpoint=f"{output}.ckpt", resume=resume, progress=_progress_enabled())
+    model.save(output, overwrite)
+    last = model.metrics.get("train", {})
+    loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
+    _say(f"wrote {output}: {model_name} on {model.provenance['events']} events, "
+         f"{model.n_features} features{loss}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="Score file (.h5 or .parquet). Default: ./<first input>.scores.h5.")
+@click.option("--friend", is_flag=True, help="Also write a ROOT friend tree per ROOT input.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@mapping_option
+@nan_option
+@step_option
+def score(files, model_path, output, friend, overwrite, mapping, nan_policy, step):
+    """Score every event of FILES: source, entry, score, a pass bit per stored threshold."""
+    from adkit.artifact import Model
+    from adkit.scoring import score_files
+
+    if model_path == DEFAULT_MODEL:
+        _say(f"using the model ./{DEFAULT_MODEL} (change with --model)")
+    model = Model.load(model_path)
+    if output is None:
+        output = f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5"
+        _say(f"writing scores to ./{output} (change with -o)")
+    summary = score_files(model, files, output, mapping=_mapping(mapping), step=step, nan_policy=nan_policy,
+                          overwrite=overwrite, friend=friend, progress=_progress_enabled())
+    thr = ", ".join(t.name for t in model.thresholds) or "none stored (set them with `adkit evaluate --store-thresholds`)"
+    _say(f"wrote {summary['output']}: {summary['events']} events from {summary['files']} file(s); thresholds: {thr}")
+    for f in summary["friends"]:
+        _say(f"wrote friend tree {f} (tree 'adkit')")
+
+
+@main.command()
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
+@click.option("--background", multiple=True, type=click.Path(), help="Background file (repeatable). Default: embedded.")
+@click.option("--signal", "signals", multiple=True, help="NAME=FILE (repeatable). Default: the four embedded signals.")
+@click.option("-o", "--output", "outdir", default="report", show_default=True, type=click.Path(file_okay=False),
+              help="Directory for metrics.json, report.md and the plots.")
+@click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz.")
+@click.option("--bunch-rate", default=40.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Input (bunch-crossing) rate in MHz.")
+@click.option("--store-thresholds", help="Rates in kHz whose thresholds are stored into the model (e.g. 1,10).")
+@click.option("--overwrite", is_flag=True, help="Replace existing report files.")
+@mapping_option
+@nan_option
+@step_option
+def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_thresholds, overwrite, mapping,
+             nan_policy, step):
+    """AUC and TPR at FPR 1e-5/1e-4/1e-3 and at trigger rates, per signal; plots and a report."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from adkit.artifact import Model
+    from adkit.pipeline import evaluate as evaluate_api
+    from adkit.pipeline import thresholds_from
+    from adkit.report import footnote, table_rows, write_report
+
+    model = Model.load(model_path)
+    sig: dict[str, list[str]] = {}
+    for s in signals:
+        if "=" not in s:
+            raise ConfigError(f"--signal {s!r}: expected NAME=FILE")
+        name, path = s.split("=", 1)
+        sig.setdefault(name, []).append(path)
+    if sig and not background:
+        raise ConfigError("--signal needs --background files to set the thresholds on")
+    if not background:
+        _say("no --background: using the embedded test background and the four benchmark signals")
+    rate_list = _csv_floats(rates, "--rates")
+    store = _csv_floats(store_thresholds, "--store-thresholds")
+    result = evaluate_api(model, list(background), sig, rates_khz=rate_list, bunch_rate_mhz=bunch_rate,
+                          mapping=_mapping(mapping), step=step, nan_policy=nan_policy)
+    header, rows = table_rows(result)
+    table = Table(*header, title=f"{model.detector.name} — {Path(model_path).name}")
+    for r in rows:
+        table.add_row(*r)
+    console = Console(width=max(120, Console().width))
+    console.print(table)
+    console.print(footnote(result))
+    written = write_report(result, outdir, f"adkit evaluation of {Path(model_path).name}", overwrite)
+    _say(f"wrote {', '.join(str(p) for p in written)}")
+    if store:
+        model.thresholds = thresholds_from(result, store)
+        model.metrics["evaluation"] = {k: v for k, v in result.items() if k != "scores"}
+        model.save(model_path, overwrite=True)
+        _say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
+
+
+@main.command()
+@click.option("-o", "--output", "outdir", default="data", show_default=True, type=click.Path(file_okay=False))
+@click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True, help="Background events.")
+@click.option("--signal-events", type=click.IntRange(min=1), default=20_000, show_default=True, help="Events per signal.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--format", "formats", default="h5,root", show_default=True, help="Comma-separated: h5, root.")
+@click.option("--engine", type=click.Choice(["builtin", "pythia"]), default="builtin", show_default=True)
+@click.option("--overwrite", is_flag=True)
+def generate(outdir, events, signal_events, seed, formats, engine, overwrite):
+    """Write the embedded default background and the four signals (ADC2021 .h5, NanoAOD-like .root)."""
+    from adkit.datasets import write_dataset
+
+    if engine == "pythia":
+        from adkit.errors import missing_extra
+
+        raise missing_extra("pythia8mc", "pythia")
+    fmts = tuple(f.strip() for f in formats.split(","))
+    bad = [f for f in fmts if f not in ("h5", "root")]
+    if bad:
+        raise ConfigError(f"--format {bad[0]!r}: valid formats are h5, root")
+    written = write_dataset(outdir, events, signal_events, seed, fmts, overwrite)
+    _say(f"wrote {len(written)} files to {outdir}/: " + ", ".join(p.name for p in written))
+
+
+@main.command()
+def models():
+    """List the registered detectors."""
+    from adkit.detectors import registry
+
+    for name in registry.available():
+        cls = registry.get(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{name:10s} {doc}")
+
+
+@main.command()
+def features():
+    """List the feature names valid for --features and --conditions."""
+    from adkit.features import DERIVED, ObjectSchema
+
+    for name, (_, doc) in DERIVED.items():
+        click.echo(f"{name:20s} {doc}")
+    raw = ObjectSchema().raw_names()
+    click.echo(f"{'raw inputs':20s} {', '.join(raw[:6])}, ..., {raw[-1]} ({len(raw)} in all)")
+
+
+@main.command()
+@click.argument("model_path", default=DEFAULT_MODEL, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
+def show(model_path, as_json):
+    """Summary of a model file's manifest."""
+    from adkit.artifact import read_bundle
+
+    manifest, tensors = read_bundle(model_path)
+    if as_json:
+        click.echo(json.dumps(manifest, indent=2))
+        return
+    prov = manifest.get("provenance", {})
+    det = manifest["detector"]
+    params = det["config"].get("params", {})
+    lines = [
+        f"model file   {model_path} (format {manifest['format_version']}, adkit {manifest['adkit_version']}, "
+        f"created {manifest.get('created', '?')})",
+        f"detector     {det['name']}: " + ", ".join(f"{k}={v}" for k, v in params.items()),
+        f"input        {manifest['input']['kind']}, {len(manifest['input']['columns'])} features"
+        + (f" ({', '.join(manifest['input']['columns'][:4])}, ...)" if manifest['input']['columns'] else ""),
+        f"tensors      {len(tensors)} arrays, {sum(v.size for v in tensors.values())} values",
+        f"trained on   {prov.get('events', '?')} events, seed {prov.get('seed', '?')}",
+    ]
+    for rec in prov.get("inputs", []):
+        lines.append(f"  input      {rec['path']} ({rec['size']} bytes, sha256 {rec['sha256'][:16]}…)")
+    if prov.get("embedded"):
+        e = prov["embedded"]
+        lines.append(f"  embedded   {e['generator']}: {e['events']} events, seed {e['seed']}, {e['mix']}")
+    thr = manifest.get("thresholds", [])
+    lines.append("thresholds   " + (", ".join(f"{t['name']}: score > {t['value']:.6g} (FPR {t['fpr']:.2g})"
+                                             for t in thr) or "none"))
+    ev = manifest.get("metrics", {}).get("evaluation")
+    if ev:
+        lines.append("evaluation   " + ", ".join(f"{k} AUC {v['auc']:.3f}" for k, v in ev["signals"].items()))
+    click.echo("\n".join(lines))

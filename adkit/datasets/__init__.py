@@ -1,0 +1,76 @@
+"""Embedded default data: a deterministic generator of ADC2021-layout events, and writers.
+
+``adkit train`` with no ``--data`` trains on :func:`default_background`; ``adkit evaluate``
+with no ``--background``/``--signal`` uses an independent background sample and the four
+benchmark signals. ``adkit generate -o DIR`` writes them as ``.h5`` and NanoAOD-like ``.root``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from adkit.datasets.generator import BACKGROUND_SHARES, PROCESSES, SIGNALS, background, generate
+from adkit.io.writers import atomic_output
+
+__all__ = ["BACKGROUND_SHARES", "PROCESSES", "SIGNALS", "background", "generate", "default_background",
+           "write_particles_h5", "write_nanoaod_root", "write_dataset", "TRAIN_SEED", "TEST_SEED"]
+
+TRAIN_SEED, TEST_SEED = 0, 1
+DEFAULT_TRAIN_EVENTS, DEFAULT_TEST_EVENTS, DEFAULT_SIGNAL_EVENTS = 200_000, 200_000, 20_000
+
+
+def default_background(n: int = DEFAULT_TRAIN_EVENTS, seed: int = TRAIN_SEED) -> np.ndarray:
+    """The embedded training background (``Particles`` float32[n, 19, 4])."""
+    return background(n, seed)[0]
+
+
+def write_particles_h5(path: str | Path, particles: np.ndarray, overwrite: bool = False,
+                       compression: str | None = "gzip") -> Path:
+    """ADC2021 layout: ``Particles`` (N, 19, 4) plus ``Particles_Classes`` / ``Particles_Names``."""
+    import h5py
+
+    with atomic_output(path, overwrite) as tmp, h5py.File(tmp, "w") as h5:
+        h5.create_dataset("Particles", data=particles, chunks=(min(max(len(particles), 1), 2500), 19, 4),
+                          compression=compression)
+        h5.create_dataset("Particles_Classes", data=np.array([b"MET_class_1", b"Four_Ele_class_2",
+                                                                b"Four_Mu_class_3", b"Ten_Jet_class_4"]))
+        h5.create_dataset("Particles_Names", data=np.array([b"Pt", b"Eta", b"Phi", b"Class"]))
+    return Path(path)
+
+
+def write_nanoaod_root(path: str | Path, particles: np.ndarray, overwrite: bool = False) -> Path:
+    """A NanoAOD-like flat tree ``Events``: MET_pt/phi, nElectron, Electron_pt/eta/phi, Muon_*, Jet_*."""
+    import awkward as ak
+    import uproot
+
+    branches: dict = {"MET_pt": particles[:, 0, 0], "MET_phi": particles[:, 0, 2]}
+    for name, rows in (("Electron", slice(1, 5)), ("Muon", slice(5, 9)), ("Jet", slice(9, 19))):
+        block = particles[:, rows]
+        present = block[:, :, 0] > 0
+        counts = present.sum(axis=1)
+        fields = {f: ak.unflatten(block[:, :, i][present], counts) for i, f in enumerate(("pt", "eta", "phi"))}
+        branches[name] = ak.zip(fields)
+    with atomic_output(path, overwrite) as tmp:
+        with uproot.recreate(tmp) as f:
+            types = {k: v.type if hasattr(v, "layout") else v.dtype for k, v in branches.items()}
+            tree = f.mktree("Events", types, counter_name=lambda name: f"n{name}",
+                            field_name=lambda outer, inner: f"{outer}_{inner}")
+            tree.extend(branches)
+    return Path(path)
+
+
+def write_dataset(outdir: str | Path, n_background: int = DEFAULT_TEST_EVENTS, n_signal: int = DEFAULT_SIGNAL_EVENTS,
+                  seed: int = TEST_SEED, formats: tuple[str, ...] = ("h5", "root"), overwrite: bool = False) -> list[Path]:
+    """Write ``background`` and the four signals into ``outdir`` in the given formats."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    samples = {"background": background(n_background, seed)[0]}
+    samples.update({s: generate(s, n_signal, seed) for s in SIGNALS})
+    written = []
+    for name, particles in samples.items():
+        if "h5" in formats:
+            written.append(write_particles_h5(out / f"{name}.h5", particles, overwrite))
+        if "root" in formats:
+            written.append(write_nanoaod_root(out / f"{name}.root", particles, overwrite))
+    return written

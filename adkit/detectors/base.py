@@ -1,0 +1,79 @@
+"""The detector protocol every detector implements (see docs/detectors.md)."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+
+from adkit.errors import ConfigError, NotFittedError
+
+
+class Detector:
+    """Base class: hyper-parameters are keyword arguments of ``__init__``, stored unchanged.
+
+    Subclasses implement ``fit`` (returns ``self``, fitted state in attributes ending ``_``),
+    ``score`` (float64[n], higher = more anomalous), ``_tensors()`` and ``_load_tensors()``.
+    ``state()`` / ``from_state()`` round-trip a fitted detector through JSON + arrays.
+    """
+
+    name: ClassVar[str] = ""
+    #: Score components besides ``score`` (e.g. the VAE's ``reco`` and ``kl``).
+    components: ClassVar[tuple[str, ...]] = ()
+    uses_condition: ClassVar[bool] = False
+
+    def get_params(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        return [k for k in inspect.signature(cls.__init__).parameters if k != "self"]
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Detector:
+        """Build with validated keyword arguments; unknown keys are an error naming the valid ones."""
+        valid = cls.param_names()
+        bad = [k for k in params if k not in valid]
+        if bad:
+            raise ConfigError(f"detector {cls.name!r} has no parameter {bad[0]!r}; valid: {', '.join(valid)}")
+        return cls(**params)
+
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> Detector:
+        raise NotImplementedError
+
+    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """All score kinds this detector offers, ``score`` first."""
+        return {"score": self.score(X, condition)}
+
+    def decision_function(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        """scikit-learn/pyod alias of :meth:`score`."""
+        return self.score(X, condition)
+
+    @property
+    def is_fitted(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") and v is not None for k, v in vars(self).items())
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"detector {self.name!r} is not fitted; call fit() first")
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        self._check_fitted()
+        config, tensors = self._tensors()
+        return {"params": self.get_params(), **config}, tensors
+
+    @classmethod
+    def from_state(cls, config: dict, tensors: dict[str, np.ndarray]) -> Detector:
+        det = cls.from_params(dict(config.get("params", {})))
+        det._load_tensors({k: v for k, v in config.items() if k != "params"}, tensors)
+        return det
+
+    def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def _load_tensors(self, config: dict, tensors: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError

@@ -1,0 +1,260 @@
+"""One training template for every torch detector: seeding, validation split, early
+stopping, progress bar, checkpoints and resume.
+
+A subclass builds its network in ``build_module`` and says how to compute the training loss
+and the per-event scores. Determinism without global side effects: the weights are
+initialised inside ``torch.random.fork_rng`` with the detector's seed, the shuffling of
+epoch ``e`` uses a generator seeded with ``(seed, e)``, and so does any sampling noise. A run
+resumed from the checkpoint of epoch ``e`` therefore ends bit-identical to an uninterrupted one.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adkit.detectors.base import Detector
+from adkit.errors import ConfigError, ModelFileError
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+class TorchDetector(Detector):
+    """Base of the torch detectors. Hyper-parameters shared by all of them are below."""
+
+    def __init__(self, epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
+                 validation_fraction: float = 0.2, seed: int = 0) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.module_ = None
+        self.history_: list[dict] | None = None
+
+    # --- to implement --------------------------------------------------------------------
+    def build_module(self, n_features: int, n_conditions: int):
+        raise NotImplementedError
+
+    def batch_loss(self, module, x, c, generator):
+        """Mean training loss of a batch (a scalar tensor)."""
+        raise NotImplementedError
+
+    def event_scores(self, module, x, c) -> dict[str, Any]:
+        """Per-event score tensors, ``score`` first (module in eval mode, no grad)."""
+        raise NotImplementedError
+
+    # --- template --------------------------------------------------------------------------
+    def _validate(self) -> None:
+        for k in ("epochs", "batch_size", "patience"):
+            if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == "patience" else 1):
+                raise ConfigError(f"{self.name}: {k} must be a positive integer, got {getattr(self, k)!r}")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ConfigError(f"{self.name}: validation_fraction must be in [0, 1), got {self.validation_fraction}")
+
+    def _config_hash(self, n: int, n_features: int) -> str:
+        blob = json.dumps({"params": self.get_params(), "n": n, "f": n_features, "name": self.name}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None, *,
+            checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
+            stop_after_epochs: int | None = None) -> TorchDetector:
+        """Train; with ``checkpoint`` the state after each epoch is saved there (and removed at the end).
+
+        ``resume=True`` continues from that checkpoint if it exists and was made by the same
+        configuration on the same data size. ``stop_after_epochs`` stops early on purpose (tests).
+        """
+        torch = _torch()
+        self._validate()
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if self.uses_condition and condition is None:
+            raise ConfigError(f"detector {self.name!r} needs conditions (--conditions)")
+        C = None if condition is None or not self.uses_condition else np.ascontiguousarray(condition, dtype=np.float32)
+        n = len(X)
+        if n < 2:
+            raise ConfigError(f"{self.name}: need at least 2 training events, got {n}")
+        perm = np.random.default_rng(self.seed).permutation(n)
+        n_val = int(round(n * self.validation_fraction))
+        val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+        Xt = torch.from_numpy(X)
+        Ct = None if C is None else torch.from_numpy(C)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            module = self.build_module(X.shape[1], 0 if C is None else C.shape[1])
+        opt = torch.optim.Adam(module.parameters(), lr=self.lr)
+        state = {"epoch": 0, "best": float("inf"), "wait": 0, "history": [], "best_state": None}
+        key = self._config_hash(n, X.shape[1])
+        ckpt = Path(checkpoint) if checkpoint else None
+        if ckpt and resume and ckpt.exists():
+            state = _load_checkpoint(ckpt, key, module, opt)
+        elif ckpt and ckpt.exists() and not resume:
+            ckpt.unlink()
+
+        bar = _progress(progress, self.epochs, self.name)
+        with bar as pb:
+            task = pb.add_task(f"train {self.name}", total=self.epochs, completed=state["epoch"], loss="", val="")
+            while state["epoch"] < self.epochs and state["wait"] <= self.patience:
+                epoch = state["epoch"]
+                g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+                module.train()
+                order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=g)]
+                total, count = 0.0, 0
+                for s in range(0, len(order), self.batch_size):
+                    idx = order[s:s + self.batch_size]
+                    if len(idx) < 2:  # batch norm needs two events
+                        continue
+                    loss = self.batch_loss(module, Xt[idx], None if Ct is None else Ct[idx], g)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    total += float(loss.detach()) * len(idx)
+                    count += len(idx)
+                train_loss = total / max(count, 1)
+                val_loss = self._eval_loss(module, Xt, Ct, val_idx if n_val else train_idx, epoch)
+                state["history"].append({"epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss})
+                if val_loss < state["best"] - 1e-7:
+                    state.update(best=val_loss, wait=0, best_state=copy.deepcopy(module.state_dict()))
+                else:
+                    state["wait"] += 1
+                state["epoch"] = epoch + 1
+                pb.update(task, completed=state["epoch"], loss=f"loss {train_loss:.4g}", val=f"val {val_loss:.4g}")
+                if ckpt:
+                    _save_checkpoint(ckpt, key, module, opt, state)
+                if stop_after_epochs is not None and state["epoch"] >= stop_after_epochs:
+                    raise KeyboardInterrupt(f"stopped after {state['epoch']} epochs on request")
+        if state["best_state"] is not None:
+            module.load_state_dict(state["best_state"])
+        module.eval()
+        self.module_, self.history_ = module, state["history"]
+        self._n_features, self._n_conditions = X.shape[1], (0 if C is None else C.shape[1])
+        if ckpt and ckpt.exists():
+            ckpt.unlink()
+        return self
+
+    def _eval_loss(self, module, Xt, Ct, idx, epoch: int) -> float:
+        torch = _torch()
+        module.eval()
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch + 7)
+        total = 0.0
+        with torch.no_grad():
+            for s in range(0, len(idx), 65536):
+                i = torch.from_numpy(idx[s:s + 65536])
+                total += float(self.batch_loss(module, Xt[i], None if Ct is None else Ct[i], g)) * len(i)
+        return total / max(len(idx), 1)
+
+    def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        torch = _torch()
+        self._check_fitted()
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        n_in = self.module_n_features()
+        if X.ndim != 2 or X.shape[1] != n_in:
+            raise ConfigError(f"{self.name}: expects {n_in} features per event, got array of shape {X.shape}")
+        C = None if condition is None or not self.uses_condition else torch.from_numpy(
+            np.ascontiguousarray(condition, dtype=np.float32))
+        out: dict[str, list] = {}
+        with torch.inference_mode():
+            xt = torch.from_numpy(X)
+            step = 1 << 17
+            for s in range(0, len(X), step):
+                parts = self.event_scores(self.module_, xt[s:s + step], None if C is None else C[s:s + step])
+                for k, v in parts.items():
+                    out.setdefault(k, []).append(v.double().numpy())
+        return {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()} if len(X) else \
+            {k: np.zeros(0) for k in ("score", *self.components)}
+
+    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        return self.score_components(X, condition)["score"]
+
+    def module_n_features(self) -> int:
+        return int(self._n_features)
+
+    # --- state -------------------------------------------------------------------------------
+    def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
+        tensors = {k: v.detach().cpu().numpy() for k, v in self.module_.state_dict().items()}
+        return {"n_features": self._n_features, "n_conditions": getattr(self, "_n_conditions", 0),
+                "history": self.history_}, tensors
+
+    def _load_tensors(self, config: dict, tensors: dict[str, np.ndarray]) -> None:
+        torch = _torch()
+        with torch.random.fork_rng(devices=[]):
+            module = self.build_module(int(config["n_features"]), int(config.get("n_conditions", 0)))
+        try:
+            module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in tensors.items()})
+        except RuntimeError as e:
+            raise ModelFileError(f"{self.name}: tensors do not match the network ({str(e).splitlines()[0]})") from None
+        module.eval()
+        self.module_, self.history_ = module, config.get("history")
+        self._n_features, self._n_conditions = int(config["n_features"]), int(config.get("n_conditions", 0))
+
+
+def _progress(enabled: bool, total: int, name: str):
+    if not enabled:
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[loss]}"), TextColumn("{task.fields[val]}"), TimeElapsedColumn(),
+                    transient=False)
+
+
+class _NoProgress(contextlib.nullcontext):
+    def __enter__(self):
+        return self
+
+    def add_task(self, *a, **k):
+        return 0
+
+    def update(self, *a, **k):
+        pass
+
+
+def _save_checkpoint(path: Path, key: str, module, opt, state: dict) -> None:
+    from adkit.artifact import write_bundle
+
+    tensors = {f"module.{k}": v.detach().numpy() for k, v in module.state_dict().items()}
+    if state["best_state"] is not None:
+        tensors.update({f"best.{k}": v.detach().numpy() for k, v in state["best_state"].items()})
+    opt_state = opt.state_dict()
+    steps = {}
+    for pid, st in opt_state["state"].items():
+        for name, val in st.items():
+            if name == "step":
+                steps[str(pid)] = float(val)
+            else:
+                tensors[f"opt.{pid}.{name}"] = val.detach().numpy()
+    manifest = {"format": "adkit-checkpoint", "format_version": 1, "key": key, "epoch": state["epoch"],
+                "best": state["best"], "wait": state["wait"], "history": state["history"], "steps": steps,
+                "param_groups": opt_state["param_groups"]}
+    write_bundle(path, manifest, tensors, overwrite=True)
+
+
+def _load_checkpoint(path: Path, key: str, module, opt) -> dict:
+    import torch
+
+    from adkit.artifact import read_bundle
+
+    manifest, tensors = read_bundle(path, kind="adkit-checkpoint")
+    if manifest.get("key") != key:
+        raise ConfigError(f"{path}: checkpoint was made with other settings or data; delete it or drop --resume")
+    t = {k: torch.from_numpy(np.array(v)) for k, v in tensors.items()}
+    module.load_state_dict({k[7:]: v for k, v in t.items() if k.startswith("module.")})
+    best = {k[5:]: v for k, v in t.items() if k.startswith("best.")} or None
+    opt_state = {"state": {}, "param_groups": manifest["param_groups"]}
+    for pid, step in manifest["steps"].items():
+        st = {"step": torch.tensor(step)}
+        prefix = f"opt.{pid}."
+        st.update({k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)})
+        opt_state["state"][int(pid)] = st
+    opt.load_state_dict(opt_state)
+    return {"epoch": manifest["epoch"], "best": manifest["best"], "wait": manifest["wait"],
+            "history": manifest["history"], "best_state": best}

@@ -1,0 +1,128 @@
+"""Event readers: ROOT (TTree, RNTuple), Parquet and HDF5 → chunked :class:`EventBatch` es.
+
+``open_events(paths)`` is the one entry point: it sniffs each file's format, picks the
+reader, maps branches onto the collider schema (NanoAOD or Delphes presets, or a user
+:class:`Mapping`) and yields batches of at most ``step`` events, so memory is bounded by the
+chunk size, never by the file size.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from adkit.errors import InputError
+from adkit.features.schema import FeatureSet
+from adkit.io.batch import EventBatch
+from adkit.io.mapping import Mapping, ObjectMap
+from adkit.io.readers import DEFAULT_STEP, NAN_POLICIES, Reader, make_batch, sniff
+
+__all__ = ["DEFAULT_STEP", "NAN_POLICIES", "EventBatch", "InputSpec", "Mapping", "ObjectMap",
+           "open_events", "open_reader", "inspect_file", "sniff"]
+
+
+def open_reader(path: str | Path, mapping: Mapping | None = None) -> Reader:
+    """The reader for one file, chosen by its first bytes."""
+    fmt = sniff(path)
+    if fmt == "root":
+        from adkit.io.columnar import RootReader
+
+        return RootReader(path, mapping)
+    if fmt == "parquet":
+        from adkit.io.columnar import ParquetReader
+
+        return ParquetReader(path, mapping)
+    from adkit.io.hdf5 import HDF5Reader
+
+    reader = HDF5Reader(path, mapping)
+    reader.check_classes()
+    return reader
+
+
+class InputSpec:
+    """What a detector was trained on: collider features (+ conditions) or table columns.
+
+    Stored in the model file, so scoring reads new files exactly as the training files were read.
+    """
+
+    def __init__(self, features: FeatureSet | None = None, conditions: FeatureSet | None = None,
+                 table_columns: list[str] | None = None) -> None:
+        self.features = features
+        self.conditions = conditions
+        self.table_columns = table_columns
+
+    @property
+    def kind(self) -> str:
+        return "table" if self.table_columns is not None else "objects"
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.table_columns) if self.table_columns is not None else (self.features or FeatureSet()).columns
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "columns": self.columns,
+                "features": None if self.features is None else self.features.to_dict(),
+                "conditions": None if self.conditions is None else self.conditions.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> InputSpec:
+        if d["kind"] == "table":
+            return cls(table_columns=list(d["columns"]))
+        return cls(FeatureSet.from_dict(d["features"]) if d.get("features") else None,
+                   FeatureSet.from_dict(d["conditions"]) if d.get("conditions") else None)
+
+
+def _table_index(reader: Reader, spec: InputSpec) -> list[int] | None:
+    if reader.kind != spec.kind:
+        want = f"a table with {len(spec.columns)} columns" if spec.kind == "table" else \
+            f"collider events ({len(spec.columns)} features)"
+        got = f"a table with {len(reader.columns)} columns" if reader.kind == "table" else "collider events"
+        raise InputError(f"{reader.path}: holds {got}, but the model expects {want}")
+    if reader.kind != "table":
+        return None
+    if spec.table_columns == reader.columns:
+        return None
+    missing = [c for c in spec.table_columns if c not in reader.columns]
+    if missing:
+        raise InputError(f"{reader.path}: table has {len(reader.columns)} columns, the model expects "
+                         f"{len(spec.table_columns)} (missing {missing[:3]})")
+    return [reader.columns.index(c) for c in spec.table_columns]
+
+
+def open_events(paths: str | Path | Sequence[str | Path], spec: InputSpec | None = None, *,
+                mapping: Mapping | None = None, step: int = DEFAULT_STEP,
+                nan_policy: str = "reject") -> Iterator[EventBatch]:
+    """Yield :class:`EventBatch` es of at most ``step`` events from each file in turn.
+
+    ``spec`` says which features to compute (default: the 57 raw collider inputs; for a
+    table file, all its columns). An empty file raises :class:`InputError` ("no events").
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if nan_policy not in NAN_POLICIES:
+        from adkit.errors import ConfigError
+
+        raise ConfigError(f"unknown --nan-policy {nan_policy!r}; valid: {', '.join(NAN_POLICIES)}")
+    for path in paths:
+        reader = open_reader(path, mapping)
+        yield from reader_batches(reader, spec, step=step, nan_policy=nan_policy)
+
+
+def reader_batches(reader: Reader, spec: InputSpec | None, *, step: int = DEFAULT_STEP,
+                   nan_policy: str = "reject", entry_start: int = 0) -> Iterator[EventBatch]:
+    """Batches of one opened file (the unit a dask task runs)."""
+    if spec is None:
+        spec = InputSpec(table_columns=reader.columns) if reader.kind == "table" else InputSpec()
+    index = _table_index(reader, spec)
+    if reader.num_entries() == 0:
+        raise InputError(f"{reader.path}: no events (the tree/dataset is empty)")
+    for raw in reader.chunks(step):
+        if raw[0] < entry_start:
+            continue
+        yield make_batch(raw, reader.path, reader.kind, spec.features, spec.conditions, index, nan_policy)
+
+
+def inspect_file(path: str | Path, mapping: Mapping | None = None) -> dict:
+    """What a file is: format, trees/datasets, entries, and which schema objects it maps."""
+    p = Path(path)
+    reader = open_reader(p, mapping)
+    return {"path": str(p), "size": p.stat().st_size, **reader.describe()}

@@ -1,0 +1,95 @@
+"""Format detection, the reader interface and the chunk → EventBatch step.
+
+A reader knows one file. It yields raw chunks ``(entry_start, array, weight, entries)`` where
+``array`` is the padded object array ``float32[n, rows, 3]`` (collider files) or a
+``float32[n, F]`` table (plain HDF5 tables). :func:`make_batch` turns a raw chunk into an
+:class:`EventBatch` with the requested features, conditions and NaN policy.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from adkit.errors import ConfigError, InputError
+from adkit.features.schema import FeatureSet
+from adkit.io.batch import EventBatch
+
+NAN_POLICIES = ("reject", "drop", "zero")
+DEFAULT_STEP = 100_000
+
+_MAGIC = {b"root": "root", b"\x89HDF\r\n\x1a\n": "hdf5", b"PAR1": "parquet"}
+
+RawChunk = tuple[int, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
+
+
+class Reader(Protocol):
+    path: str
+    kind: str  # "objects" or "table"
+    columns: list[str]  # table readers: column names; object readers: schema raw names
+
+    def num_entries(self) -> int: ...
+    def chunks(self, step: int) -> Iterator[RawChunk]: ...
+    def describe(self) -> dict: ...
+
+
+def sniff(path: str | Path) -> str:
+    """The file's format from its first bytes: 'root', 'hdf5' or 'parquet'."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; give the data files inside it (e.g. {p}/*.root)")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(8)
+    except OSError as e:
+        raise InputError(f"{p}: cannot be read ({e.strerror})") from None
+    for magic, fmt in _MAGIC.items():
+        if head.startswith(magic):
+            return fmt
+    if len(head) == 0:
+        raise InputError(f"{p}: file is empty")
+    raise InputError(f"{p}: not a ROOT, HDF5 or Parquet file (unrecognised first bytes {head[:4]!r})")
+
+
+def make_batch(raw: RawChunk, source: str, reader_kind: str, features: FeatureSet | None,
+               conditions: FeatureSet | None, table_columns: list[int] | None,
+               nan_policy: str = "reject") -> EventBatch:
+    """Raw chunk → EventBatch: compute features/conditions, apply the NaN policy."""
+    entry_start, arr, weight, entries = raw
+    if reader_kind == "table":
+        feats = arr if table_columns is None else arr[:, table_columns]
+        cond = None
+    else:
+        feats = (features or FeatureSet()).compute(arr)
+        cond = conditions.compute(arr) if conditions is not None else None
+    bad = ~np.isfinite(feats).all(axis=1)
+    if cond is not None:
+        bad |= ~np.isfinite(cond).all(axis=1)
+    if weight is not None:
+        bad |= ~np.isfinite(weight)
+    nbad = int(bad.sum())
+    if nbad:
+        if nan_policy == "reject":
+            first = int((entries if entries is not None else entry_start + np.arange(len(bad)))[bad][0])
+            raise InputError(f"{source}: {nbad} event(s) with NaN/inf inputs in this chunk (first at entry "
+                             f"{first}); use --nan-policy drop (skip them) or zero (set them to 0)")
+        if nan_policy == "zero":
+            feats = np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0)
+            cond = None if cond is None else np.nan_to_num(cond, nan=0.0, posinf=0.0, neginf=0.0)
+            weight = None if weight is None else np.nan_to_num(weight, nan=0.0, posinf=0.0, neginf=0.0)
+        elif nan_policy == "drop":
+            keep = ~bad
+            if entries is None:
+                entries = entry_start + np.arange(len(keep), dtype=np.int64)
+            feats, entries = feats[keep], entries[keep]
+            cond = None if cond is None else cond[keep]
+            weight = None if weight is None else weight[keep]
+        else:
+            raise ConfigError(f"unknown --nan-policy {nan_policy!r}; valid: {', '.join(NAN_POLICIES)}")
+    return EventBatch(np.ascontiguousarray(feats, dtype=np.float32),
+                      None if cond is None else np.ascontiguousarray(cond, dtype=np.float32),
+                      weight, source, int(entry_start), entries)

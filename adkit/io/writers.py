@@ -1,0 +1,139 @@
+"""Atomic outputs and the per-event score table (HDF5, Parquet, ROOT friend tree)."""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from adkit.errors import ConfigError, OutputError
+
+SCORE_FORMATS = (".h5", ".hdf5", ".parquet")
+
+
+def check_output(path: str | Path, overwrite: bool = False) -> Path:
+    """Fail early (before any work) if ``path`` exists without ``overwrite`` or cannot be written."""
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"{p}: is a directory; give a file name for the output")
+    if p.exists() and not overwrite:
+        raise OutputError(f"{p}: already exists; pass --overwrite to replace it")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{p}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{p}: directory {parent} is not writable")
+    return p
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds.
+
+    An interrupted or failed write leaves no file under the final name (the temporary one is
+    removed; a killed process leaves only a hidden ``.NAME.partial-PID``).
+    """
+    p = check_output(path, overwrite)
+    tmp = p.with_name(f".{p.name}.partial-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def score_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in SCORE_FORMATS:
+        raise ConfigError(f"{path}: unknown score file type {suffix!r}; use .h5 or .parquet")
+    return "parquet" if suffix == ".parquet" else "hdf5"
+
+
+class ScoreWriter:
+    """Appends score rows chunk by chunk to a temporary file (HDF5 or Parquet).
+
+    Columns: ``source`` (index into the ``sources`` list for HDF5, a dictionary string for
+    Parquet), ``entry``, ``score``, any extra score components, and ``pass_<name>`` per threshold.
+    """
+
+    def __init__(self, tmp: Path, fmt: str, sources: list[str], attrs: dict) -> None:
+        self.tmp, self.fmt, self.sources, self.n = tmp, fmt, list(sources), 0
+        if fmt == "hdf5":
+            import h5py
+
+            self._h5 = h5py.File(tmp, "w")
+            self._h5.create_dataset("sources", data=np.array(self.sources, dtype=object),
+                                    dtype=h5py.string_dtype())
+            for k, v in attrs.items():
+                self._h5.attrs[k] = v
+        else:
+            self._pq, self._attrs = None, attrs
+
+    def write(self, source_index: int, columns: dict[str, np.ndarray]) -> None:
+        n = len(columns["entry"])
+        if self.fmt == "hdf5":
+            cols = {"source": np.full(n, source_index, dtype=np.int32), **columns}
+            for k, v in cols.items():
+                if k not in self._h5:
+                    self._h5.create_dataset(k, shape=(0,), maxshape=(None,), dtype=v.dtype,
+                                            chunks=(min(max(n, 1024), 1 << 18),))
+                ds = self._h5[k]
+                ds.resize((self.n + n,))
+                ds[self.n:] = v
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            src = pa.DictionaryArray.from_arrays(np.full(n, source_index, dtype=np.int32),
+                                                 pa.array(self.sources))
+            table = pa.table({"source": src, **{k: pa.array(v) for k, v in columns.items()}})
+            if self._pq is None:
+                meta = {**(table.schema.metadata or {}), **{k.encode(): str(v).encode() for k, v in self._attrs.items()}}
+                self._pq = pq.ParquetWriter(self.tmp, table.schema.with_metadata(meta))
+            self._pq.write_table(table)
+        self.n += n
+
+    def close(self) -> None:
+        if self.fmt == "hdf5":
+            self._h5.close()
+        elif self._pq is not None:
+            self._pq.close()
+
+
+def read_scores(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a score file back as columns (``source`` as strings)."""
+    if score_format(path) == "hdf5":
+        import h5py
+
+        with h5py.File(path, "r") as h5:
+            sources = np.array([s.decode() if isinstance(s, bytes) else s for s in h5["sources"][:]])
+            out = {k: h5[k][:] for k in h5 if k != "sources"}
+        out["source"] = sources[out["source"]] if len(out.get("source", [])) else np.array([], dtype=str)
+        return out
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path)
+    return {c: (np.asarray(t[c].to_pylist()) if c == "source" else t[c].to_numpy()) for c in t.column_names}
+
+
+def write_friend_tree(path: str | Path, n_entries: int, columns: dict[str, np.ndarray],
+                      overwrite: bool = False, tree: str = "adkit") -> Path:
+    """A ROOT friend tree aligned entry by entry with the input tree (NaN for unscored entries)."""
+    import uproot
+
+    entry = columns["entry"]
+    branches = {}
+    for k, v in columns.items():
+        if k == "entry":
+            continue
+        full = np.full(n_entries, np.nan if v.dtype.kind == "f" else 0, dtype=v.dtype)
+        full[entry] = v
+        branches[k] = full
+    with atomic_output(path, overwrite) as tmp:
+        with uproot.recreate(tmp) as f:
+            f[tree] = branches
+    return Path(path)

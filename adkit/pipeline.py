@@ -1,0 +1,153 @@
+"""The library API behind the CLI: train a detector, evaluate it at trigger rates.
+
+Everything the commands do is importable::
+
+    from adkit.pipeline import train, evaluate
+    model = train("ae", epochs=5)                      # embedded default background
+    result = evaluate(model)                           # embedded test background + signals
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adkit.artifact import Model, Threshold, file_record, versions
+from adkit.errors import ConfigError, InputError
+from adkit.features.preprocess import Standardizer
+from adkit.features.schema import FeatureSet
+from adkit.io import DEFAULT_STEP, InputSpec, Mapping, open_events, open_reader
+
+
+def load_arrays(paths: Sequence[str | Path], spec: InputSpec | None, mapping: Mapping | None = None,
+                step: int = DEFAULT_STEP, nan_policy: str = "reject"):
+    """All events of ``paths`` as (features, condition, weight) arrays."""
+    feats, conds, weights = [], [], []
+    for batch in open_events(list(paths), spec, mapping=mapping, step=step, nan_policy=nan_policy):
+        feats.append(batch.features)
+        conds.append(batch.condition)
+        weights.append(batch.weight)
+    X = np.concatenate(feats) if feats else np.zeros((0, 0), np.float32)
+    C = None if not conds or conds[0] is None else np.concatenate(conds)
+    W = None if not weights or weights[0] is None else np.concatenate(weights)
+    return X, C, W
+
+
+def default_spec(features: str | Sequence[str] | None, conditions: str | Sequence[str] | None,
+                 mapping: Mapping | None, table: bool = False, table_columns: list[str] | None = None) -> InputSpec:
+    schema = (mapping or Mapping()).schema()
+    if table:
+        cols = table_columns if not features else (features.split(",") if isinstance(features, str) else list(features))
+        return InputSpec(table_columns=[c.strip() for c in cols])
+    return InputSpec(FeatureSet.parse(features, schema),
+                     FeatureSet.parse(conditions, schema) if conditions else None)
+
+
+def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: dict | None = None,
+          features: str | Sequence[str] | None = None, conditions: str | Sequence[str] | None = None,
+          mapping: Mapping | None = None, seed: int = 0, epochs: int | None = None,
+          n_default: int | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
+          checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
+          stop_after_epochs: int | None = None) -> Model:
+    """Train ``model_name`` on ``data`` files (or the embedded default background)."""
+    from adkit.detectors import registry
+
+    det_cls = registry.get(model_name)
+    params = dict(params or {})
+    if "seed" in det_cls.param_names():
+        params["seed"] = seed
+    if epochs is not None:
+        if "epochs" not in det_cls.param_names():
+            raise ConfigError(f"detector {model_name!r} has no epochs parameter")
+        params["epochs"] = int(epochs)
+    detector = det_cls.from_params(params)
+    if data:
+        first = open_reader(data[0], mapping)
+        spec = default_spec(features, conditions, mapping, first.kind == "table", first.columns)
+        X, C, W = load_arrays(data, spec, mapping, step, nan_policy)
+        source = {"inputs": [file_record(p) for p in data]}
+    else:
+        from adkit.datasets import DEFAULT_TRAIN_EVENTS, TRAIN_SEED, default_background
+
+        n = n_default or DEFAULT_TRAIN_EVENTS
+        spec = default_spec(features, conditions, mapping)
+        objects = default_background(n, TRAIN_SEED)[:, :, :3]
+        X = spec.features.compute(objects).astype(np.float32)
+        C = spec.conditions.compute(objects) if spec.conditions else None
+        W = None
+        source = {"inputs": [], "embedded": {"generator": "adkit.datasets", "events": n, "seed": TRAIN_SEED,
+                                             "mix": "ADC2021 background (W, QCD, Z, ttbar)"}}
+    if len(X) == 0:
+        raise InputError("no training events")
+    scaler = Standardizer().fit(X, W)
+    fit_kwargs = {}
+    if hasattr(detector, "epochs"):
+        fit_kwargs = {"checkpoint": checkpoint, "resume": resume, "progress": progress,
+                      "stop_after_epochs": stop_after_epochs}
+    detector.fit(scaler.transform(X), C, **fit_kwargs)
+    provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions()}
+    history = getattr(detector, "history_", None) or []
+    metrics = {"train": history[-1] if history else {}}
+    return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, metrics)
+
+
+def evaluate(model: Model, background: Sequence[str | Path] | None = None, signals: dict[str, Sequence[str]] | None = None,
+             *, rates_khz: Sequence[float] = (1.0, 10.0, 100.0), fprs: Sequence[float] = (1e-5, 1e-4, 1e-3),
+             bunch_rate_mhz: float = 40.0, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
+             nan_policy: str = "reject", n_default: int | None = None) -> dict:
+    """Score background and signals and compute the trigger metrics (see :mod:`adkit.metrics`).
+
+    With no files, the embedded test background (independent seed) and the four benchmark
+    signals are used. Returns the metrics dict plus the raw score arrays under ``"scores"``.
+    """
+    from adkit.metrics import evaluate_scores
+    from adkit.scoring import model_mapping
+
+    mapping = model_mapping(model, mapping)
+    scores: dict[str, np.ndarray] = {}
+    if background:
+        Xb, Cb, Wb = load_arrays(background, model.spec, mapping, step, nan_policy)
+        scores["background"] = model.score(Xb, Cb)
+        sig_arrays = {name: load_arrays(paths, model.spec, mapping, step, nan_policy)[:2]
+                      for name, paths in (signals or {}).items()}
+    else:
+        if model.spec.kind != "objects":
+            raise ConfigError("this model reads tables; give --background and --signal files")
+        from adkit.datasets import DEFAULT_SIGNAL_EVENTS, DEFAULT_TEST_EVENTS, SIGNALS, TEST_SEED, background as bkg, generate
+
+        Wb = None
+        nb = n_default or DEFAULT_TEST_EVENTS
+        ob = bkg(nb, TEST_SEED)[0][:, :, :3]
+        scores["background"] = model.score(_features(model, ob), _conditions(model, ob))
+        sig_arrays = {}
+        for s in (signals or SIGNALS):
+            o = generate(s, max(nb // 10, 1000) if n_default else DEFAULT_SIGNAL_EVENTS, TEST_SEED)[:, :, :3]
+            sig_arrays[s] = (_features(model, o), _conditions(model, o))
+    if len(scores["background"]) == 0:
+        raise InputError("no background events to set thresholds on")
+    for name, (X, C) in sig_arrays.items():
+        scores[name] = model.score(X, C)
+    result = evaluate_scores(scores["background"], {k: v for k, v in scores.items() if k != "background"},
+                             fprs=fprs, rates_khz=rates_khz, bunch_rate_mhz=bunch_rate_mhz,
+                             background_weight=Wb)
+    result["scores"] = scores
+    return result
+
+
+def _features(model: Model, objects: np.ndarray) -> np.ndarray:
+    return model.spec.features.compute(objects).astype(np.float32) if model.spec.features else \
+        FeatureSet().compute(objects)
+
+
+def _conditions(model: Model, objects: np.ndarray):
+    return model.spec.conditions.compute(objects) if model.spec.conditions else None
+
+
+def thresholds_from(result: dict, rates_khz: Sequence[float]) -> list[Threshold]:
+    """Trigger thresholds at the given rates, from an :func:`evaluate` result."""
+    from adkit.metrics import rate_to_fpr, threshold_at_fpr
+
+    bkg = result["scores"]["background"]
+    return [Threshold(f"{r:g}kHz", threshold_at_fpr(bkg, rate_to_fpr(r, result["bunch_rate_mhz"])), float(r),
+                      rate_to_fpr(r, result["bunch_rate_mhz"])) for r in rates_khz]

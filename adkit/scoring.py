@@ -1,0 +1,104 @@
+"""Scoring: a pure function of (model, chunk), and the file loop around it.
+
+:func:`score_batch` has no side effects and no state, so any executor (the local loop here,
+a process pool, dask) can run it unchanged on any chunk.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adkit.artifact import Model
+from adkit.errors import InputError
+from adkit.io import DEFAULT_STEP, EventBatch, Mapping, open_reader, reader_batches
+from adkit.io.writers import ScoreWriter, atomic_output, check_output, score_format, write_friend_tree
+
+
+def score_batch(model: Model, batch: EventBatch) -> dict[str, np.ndarray]:
+    """Columns for one chunk: ``entry``, ``score``, ``score_<kind>`` components, ``pass_<threshold>``."""
+    if batch.features.shape[1] != model.n_features:
+        raise InputError(f"{batch.source}: {batch.features.shape[1]} features per event, but the model "
+                         f"expects {model.n_features} ({', '.join(model.spec.columns[:3])}, ...)")
+    comps = model.score_components(batch.features, batch.condition)
+    cols = {"entry": batch.entry, "score": comps["score"]}
+    cols.update({f"score_{k}": v for k, v in comps.items() if k != "score"})
+    for t in model.thresholds:
+        cols[f"pass_{t.name}"] = comps["score"] > t.value
+    return cols
+
+
+def model_mapping(model: Model, override: Mapping | None = None) -> Mapping | None:
+    """The mapping to read new files with: the user's override, else the one used in training."""
+    if override is not None:
+        return override
+    return Mapping.from_dict(model.mapping) if model.mapping else None
+
+
+def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *, mapping: Mapping | None = None,
+                step: int = DEFAULT_STEP, nan_policy: str = "reject", overwrite: bool = False,
+                friend: bool = False, progress: bool = False) -> dict:
+    """Score every event of ``paths`` in input order into one table (.h5 or .parquet).
+
+    The output appears under its final name only when every file was scored; with
+    ``friend=True`` each ROOT input also gets ``<output stem>.<input stem>.friend.root``.
+    """
+    fmt = score_format(output)
+    mapping = model_mapping(model, mapping)
+    readers = [open_reader(p, mapping) for p in paths]  # validate every input before any work
+    friends = {}
+    if friend:
+        out = Path(output)
+        for r in readers:
+            if not str(r.path).lower().endswith(".root"):
+                raise InputError(f"{r.path}: --friend needs ROOT input")
+            friends[r.path] = check_output(out.with_name(f"{out.stem}.{Path(r.path).stem}.friend.root"), overwrite)
+    total = sum(r.num_entries() for r in readers)
+    attrs = {"adkit_model": str(model.provenance.get("model_path", "")), "detector": model.detector.name,
+             "thresholds": ",".join(f"{t.name}={t.value:.6g}" for t in model.thresholds)}
+    with atomic_output(output, overwrite) as tmp, _bar(progress, total) as (pb, task):
+        writer = ScoreWriter(tmp, fmt, [r.path for r in readers], attrs)
+        try:
+            for i, reader in enumerate(readers):
+                parts = []
+                for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy):
+                    cols = score_batch(model, batch)
+                    writer.write(i, cols)
+                    if friend:
+                        parts.append(cols)
+                    pb.update(task, advance=len(batch) if batch.entries is None else reader_advance(batch))
+                if friend:
+                    merged = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
+                    write_friend_tree(friends[reader.path], reader.num_entries(), merged, overwrite)
+        finally:
+            writer.close()
+    return {"output": str(output), "events": writer.n, "files": len(readers),
+            "friends": [str(p) for p in friends.values()]}
+
+
+def reader_advance(batch: EventBatch) -> int:
+    """Entries consumed by a batch whose events were filtered (cut or dropped NaNs)."""
+    return int(batch.entries[-1] - batch.entry_start + 1) if len(batch.entries) else 0
+
+
+class _bar:
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total = enabled, total
+
+    def __enter__(self):
+        if not self.enabled:
+            from adkit.detectors.torch_base import _NoProgress
+
+            self.pb = _NoProgress()
+            return self.pb, 0
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.pb = Progress(TextColumn("score"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self.pb.__enter__()
+        return self.pb, self.pb.add_task("score", total=self.total)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.pb.__exit__(*exc)
+        return False
