@@ -168,10 +168,15 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     from adkit.io.writers import check_output
     from adkit.pipeline import train as train_api
 
+    from adkit.detectors import registry
+    from adkit.features import FeatureSet
+
     cfg = _load_config(config)
-    model_name = model_name or cfg.get("model") or "ae"
     if not (model_name or cfg.get("model")):
-        _say("using default --model ae")
+        _say("using the default --model ae")
+    model_name = model_name or cfg.get("model") or "ae"
+    registry.get(model_name)  # fail on a bad name before any work
+    FeatureSet.parse(features or cfg.get("features"))
     output = output or DEFAULT_MODEL
     if output == DEFAULT_MODEL:
         _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
@@ -364,3 +369,7 @@ def show(model_path, as_json):
     if ev:
         lines.append("evaluation   " + ", ".join(f"{k} AUC {v['auc']:.3f}" for k, v in ev["signals"].items()))
     click.echo("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

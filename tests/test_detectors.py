@@ -1,0 +1,156 @@
+"""Conformance suite over every registered detector, plus AE/VAE specifics."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adkit.detectors import Detector, available, create, get, register
+from adkit.errors import ConfigError, NotFittedError
+
+FAST = {"epochs": 3, "batch_size": 256}
+
+
+def _data(n=3000, seed=0):
+    from adkit.datasets import background, generate
+    from adkit.features.preprocess import Standardizer
+
+    b = background(n, seed)[0][:, :, :3].reshape(n, -1)
+    s = generate("Ato4l", n // 3, seed)[:, :, :3].reshape(n // 3, -1)
+    sc = Standardizer().fit(b)
+    return sc.transform(b), sc.transform(s)
+
+
+def _make(name):
+    cls = get(name)
+    params = {k: v for k, v in FAST.items() if k in cls.param_names()}
+    return create(name, **params)
+
+
+@pytest.mark.parametrize("name", available())
+def test_contract(name):
+    X, S = _data()
+    det = _make(name)
+    assert isinstance(det, Detector) and det.name == name
+    with pytest.raises(NotFittedError):
+        det.score(X)
+    assert det.fit(X) is det
+    s = det.score(X)
+    assert s.shape == (len(X),) and s.dtype == np.float64 and np.isfinite(s).all()
+    np.testing.assert_allclose(det.decision_function(X[:10]), s[:10], rtol=1e-5)  # batch size changes float order
+    config, tensors = det.state()
+    import json
+
+    json.dumps(config)  # plain JSON
+    assert all(isinstance(v, np.ndarray) for v in tensors.values())
+    clone = get(name).from_state(config, tensors)
+    np.testing.assert_array_equal(clone.score(S), det.score(S))
+    comps = det.score_components(X[:50])
+    assert list(comps)[0] == "score" and set(det.components) <= set(comps)
+
+
+@pytest.mark.parametrize("name", available())
+def test_deterministic_and_seed_sensitive(name):
+    X, _ = _data(2000)
+    a, b = _make(name).fit(X), _make(name).fit(X)
+    ta, tb = a.state()[1], b.state()[1]
+    assert all(np.array_equal(ta[k], tb[k]) for k in ta)
+    np.testing.assert_array_equal(a.score(X), b.score(X))
+    if "seed" in get(name).param_names():
+        c = get(name)(**{**{k: v for k, v in FAST.items() if k in get(name).param_names()}, "seed": 7}).fit(X)
+        assert not np.array_equal(c.score(X), a.score(X))
+
+
+@pytest.mark.parametrize("name", available())
+def test_finds_signal(name):
+    from sklearn.metrics import roc_auc_score
+
+    X, S = _data(6000)
+    det = create(name, epochs=8, batch_size=256).fit(X)
+    auc = roc_auc_score(np.r_[np.zeros(len(X)), np.ones(len(S))], np.r_[det.score(X), det.score(S)])
+    assert auc > 0.75, auc  # A -> 4 leptons is far from the SM mix
+
+
+def test_unknown_and_duplicate_names():
+    with pytest.raises(ConfigError, match="unknown model 'autoencoder'.*ae"):
+        get("autoencoder")
+    with pytest.raises(ConfigError, match="already registered"):
+        register("ae", "adkit.detectors.ae:DenseAutoencoder")
+    with pytest.raises(ConfigError, match="no parameter 'latent'.*latent_dim"):
+        create("ae", latent=2)
+
+
+def test_runtime_registration():
+    from adkit.detectors import registry
+
+    class Norm(Detector):
+        """Distance from the origin of standardised inputs."""
+
+        name = "norm_test"
+
+        def __init__(self, power: int = 2) -> None:
+            self.power = power
+            self.n_ = None
+
+        def fit(self, X, condition=None, y=None):
+            self.n_ = np.array([X.shape[1]])
+            return self
+
+        def score(self, X, condition=None):
+            self._check_fitted()
+            return (np.abs(X) ** self.power).sum(1).astype(np.float64)
+
+        def _tensors(self):
+            return {}, {"n": self.n_}
+
+        def _load_tensors(self, config, tensors):
+            self.n_ = tensors["n"]
+
+    register("norm_test", Norm)
+    try:
+        assert "norm_test" in available()
+        det = create("norm_test", power=1).fit(np.ones((3, 2)))
+        assert det.score(np.ones((1, 2)))[0] == 2.0
+    finally:
+        registry._extra.pop("norm_test")
+
+
+def test_vae_scores():
+    X, S = _data(3000)
+    det = create("vae", epochs=3, score="reco").fit(X)
+    comps = det.score_components(S)
+    np.testing.assert_array_equal(comps["score"], comps["reco"])
+    np.testing.assert_allclose(comps["total"], comps["reco"] + comps["kl"], rtol=1e-6)
+    assert (comps["kl"] >= 0).all()
+    with pytest.raises(ConfigError, match="score must be one of"):
+        create("vae", score="elbo").fit(X)
+
+
+def test_ae_architecture():
+    import torch
+
+    det = create("ae", epochs=1).fit(_data(1000)[0])
+    linears = [m for m in det.module_.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(57, 32), (32, 16), (16, 3), (3, 16), (16, 32), (32, 57)]
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in det.module_.modules()) == 4
+    assert det.encode(_data(1000)[0][:5]).shape == (5, 3)
+
+
+def test_early_stopping_and_resume(tmp_path):
+    X, _ = _data(3000)
+    full = create("ae", epochs=6, batch_size=256, patience=100).fit(X)
+    ckpt = tmp_path / "m.ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        create("ae", epochs=6, batch_size=256, patience=100).fit(X, checkpoint=ckpt, stop_after_epochs=3)
+    assert ckpt.exists()
+    resumed = create("ae", epochs=6, batch_size=256, patience=100).fit(X, checkpoint=ckpt, resume=True)
+    assert not ckpt.exists()
+    assert [h["epoch"] for h in resumed.history_] == [1, 2, 3, 4, 5, 6]
+    ta, tb = full.state()[1], resumed.state()[1]
+    assert all(np.array_equal(ta[k], tb[k]) for k in ta)  # bit-identical to an uninterrupted run
+    # a checkpoint from other settings is refused
+    with pytest.raises(KeyboardInterrupt):
+        create("ae", epochs=6, batch_size=256).fit(X, checkpoint=ckpt, stop_after_epochs=1)
+    with pytest.raises(ConfigError, match="other settings"):
+        create("ae", epochs=6, batch_size=128).fit(X, checkpoint=ckpt, resume=True)
+    stopped = create("ae", epochs=50, batch_size=256, patience=0, lr=0.05).fit(X)
+    assert len(stopped.history_) < 50  # early stopping ended it
