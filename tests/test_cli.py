@@ -1,0 +1,83 @@
+"""The commands as users type them."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+from adkit.cli import main
+
+COMMANDS = sorted(main.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help(command):
+    r = run_cli(command, "--help")
+    assert r.exit_code == 0 and "Usage: " in r.output
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = "import sys; from adkit.cli import main; print(any(m in sys.modules for m in ('torch','uproot','h5py')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_models_and_features():
+    r = run_cli("models")
+    assert r.exit_code == 0 and r.output.startswith("ae ") and "\nvae " in r.output
+    r = run_cli("features")
+    assert "m_ll" in r.output and "57 in all" in r.output
+
+
+def test_info_table_and_json(shared_data):
+    files = [shared_data / "real" / "delphes.root", shared_data / "pythia" / "W.h5"]
+    r = run_cli("info", *map(str, files))
+    assert r.exit_code == 0 and "Delphes" in r.output and "mapped" in r.output and "adc2021" in r.output
+    d = json.loads(run_cli("info", "--json", *map(str, files)).output)
+    assert [x["entries"] for x in d] == [25, 40000] and d[0]["layout"] == "delphes"
+
+
+def test_quickstart_flow(tmp_path):
+    """The README's main job: train on embedded data, score, evaluate, the table printed."""
+    assert run_cli("generate", "-o", "data", "--events", "4000", "--signal-events", "400", cwd=tmp_path).exit_code == 0
+    r = run_cli("train", "--model", "ae", "--epochs", "2", cwd=tmp_path)
+    assert r.exit_code == 0 and "./model.adkit" in r.stderr and (tmp_path / "model.adkit").exists()
+    r = run_cli("train", "--model", "ae", cwd=tmp_path)
+    assert r.exit_code == 2 and "--overwrite" in r.stderr
+    r = run_cli("score", "data/background.h5", cwd=tmp_path)
+    assert r.exit_code == 0 and (tmp_path / "background.scores.h5").exists()
+    r = run_cli("evaluate", "--background", "data/background.h5", *[f"--signal={s}=data/{s}.root" for s in ("Ato4l",)],
+                cwd=tmp_path)
+    assert r.exit_code == 0 and "Ato4l" in r.stdout and "AUC" in r.stdout
+    assert (tmp_path / "report" / "report.md").exists()
+
+
+def test_train_config_and_resume(tmp_path, adc_file, monkeypatch):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"model: vae\nepochs: 4\nseed: 2\nfeatures: met,ht,n_jets,n_leptons,m_ll\n"
+                   f"params: {{latent_dim: 2, batch_size: 512}}\ndata: [{adc_file}]\n")
+    import adkit.detectors.torch_base as tb
+
+    real_fit = tb.TorchDetector.fit
+    monkeypatch.setattr(tb.TorchDetector, "fit", lambda self, *a, **k: real_fit(self, *a, **{**k, "stop_after_epochs": 2}))
+    r = run_cli("train", "--config", str(cfg), "-o", str(tmp_path / "m.adkit"))
+    assert r.exit_code == 130 and (tmp_path / "m.adkit.ckpt").exists() and not (tmp_path / "m.adkit").exists()
+    monkeypatch.setattr(tb.TorchDetector, "fit", real_fit)
+    r = run_cli("train", "--config", str(cfg), "-o", str(tmp_path / "m.adkit"), "--resume")
+    assert r.exit_code == 0, r.output
+    from adkit.artifact import Model
+
+    m = Model.load(tmp_path / "m.adkit")
+    assert m.detector.name == "vae" and m.detector.latent_dim == 2 and m.spec.columns[0] == "met"
+    assert [h["epoch"] for h in m.detector.history_] == [1, 2, 3, 4] and not (tmp_path / "m.adkit.ckpt").exists()
+
+
+def test_examples_run(tmp_path):
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        r = subprocess.run([sys.executable, str(script), "--small"], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, (script.name, r.stderr[-2000:])
+    assert list(Path(tmp_path).iterdir())
