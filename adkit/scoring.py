@@ -29,6 +29,51 @@ def score_batch(model: Model, batch: EventBatch) -> dict[str, np.ndarray]:
     return cols
 
 
+def prefetch(iterator, enabled: bool = True):
+    """Read the next chunk in a background thread while the current one is scored.
+
+    torch releases the GIL while it computes, so reading and scoring overlap. Exceptions from
+    the reader are re-raised in the caller, in order; at most one chunk waits in memory.
+    """
+    if not enabled:
+        yield from iterator
+        return
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def work():
+        try:
+            for item in iterator:
+                if stop.is_set():
+                    return
+                q.put((item, None))
+            q.put((done, None))
+        except BaseException as e:  # handed to the consumer
+            q.put((None, e))
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    try:
+        while True:
+            item, err = q.get()
+            if err is not None:
+                raise err
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.01)
+
+
 def model_mapping(model: Model, override: Mapping | None = None) -> Mapping | None:
     """The mapping to read new files with: the user's override, else the one used in training."""
     if override is not None:
@@ -38,7 +83,7 @@ def model_mapping(model: Model, override: Mapping | None = None) -> Mapping | No
 
 def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *, mapping: Mapping | None = None,
                 step: int = DEFAULT_STEP, nan_policy: str = "reject", overwrite: bool = False,
-                friend: bool = False, progress: bool = False) -> dict:
+                friend: bool = False, progress: bool = False, read_ahead: bool = True) -> dict:
     """Score every event of ``paths`` in input order into one table (.h5 or .parquet).
 
     The output appears under its final name only when every file was scored; with
@@ -62,7 +107,8 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
         try:
             for i, reader in enumerate(readers):
                 parts = []
-                for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy):
+                batches = reader_batches(reader, model.spec, step=step, nan_policy=nan_policy)
+                for batch in prefetch(batches, read_ahead):
                     cols = score_batch(model, batch)
                     writer.write(i, cols)
                     if friend:

@@ -66,12 +66,15 @@ def make_batch(raw: RawChunk, source: str, reader_kind: str, features: FeatureSe
     else:
         feats = (features or FeatureSet()).compute(arr)
         cond = conditions.compute(arr) if conditions is not None else None
-    bad = ~np.isfinite(feats).all(axis=1)
-    if cond is not None:
-        bad |= ~np.isfinite(cond).all(axis=1)
-    if weight is not None:
-        bad |= ~np.isfinite(weight)
-    nbad = int(bad.sum())
+    # a NaN/inf anywhere makes the float64 sum non-finite (finite float32s cannot overflow it);
+    # the per-event mask is computed only when that one fast reduction says something is wrong
+    arrays = [a for a in (feats, cond, weight) if a is not None]
+    nbad = 0
+    if not all(np.isfinite(a.sum(dtype=np.float64)) for a in arrays):
+        bad = np.zeros(len(feats), dtype=bool)
+        for a in arrays:
+            bad |= ~np.isfinite(a.reshape(len(a), -1)).all(axis=1)
+        nbad = int(bad.sum())
     if nbad:
         if nan_policy == "reject":
             first = int((entries if entries is not None else entry_start + np.arange(len(bad)))[bad][0])
