@@ -39,7 +39,7 @@ def write_particles_h5(path: str | Path, particles: np.ndarray, overwrite: bool 
     return Path(path)
 
 
-def write_nanoaod_root(path: str | Path, particles: np.ndarray, overwrite: bool = False) -> Path:
+def write_nanoaod_root(path: str | Path, particles: np.ndarray, overwrite: bool = False, basket: int = 50_000) -> Path:
     """A NanoAOD-like flat tree ``Events``: MET_pt/phi, nElectron, Electron_pt/eta/phi, Muon_*, Jet_*."""
     import awkward as ak
     import uproot
@@ -56,7 +56,8 @@ def write_nanoaod_root(path: str | Path, particles: np.ndarray, overwrite: bool 
             types = {k: v.type if hasattr(v, "layout") else v.dtype for k, v in branches.items()}
             tree = f.mktree("Events", types, counter_name=lambda name: f"n{name}",
                             field_name=lambda outer, inner: f"{outer}_{inner}")
-            tree.extend(branches)
+            for start in range(0, len(particles), basket):  # many baskets, so readers can stream
+                tree.extend({k: v[start:start + basket] for k, v in branches.items()})
     return Path(path)
 
 
