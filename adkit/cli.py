@@ -301,9 +301,13 @@ def generate(outdir, events, signal_events, seed, formats, engine, overwrite):
     from adkit.datasets import write_dataset
 
     if engine == "pythia":
+        import importlib.util
+
         from adkit.errors import missing_extra
 
-        raise missing_extra("pythia8mc", "pythia")
+        if importlib.util.find_spec("pythia8mc") is None:
+            raise missing_extra("pythia8mc", "pythia")
+        raise AdkitError("--engine pythia is not implemented in this version; use the builtin engine")
     fmts = tuple(f.strip() for f in formats.split(","))
     bad = [f for f in fmts if f not in ("h5", "root")]
     if bad:
