@@ -56,19 +56,12 @@ def test_damaged_root(tmp_path, small_model, shared_data):
     assert no_output(tmp_path)
 
 
-def test_truncated_root(tmp_path, small_model, shared_data):
-    data = (shared_data / "pythia" / "W.root").read_bytes()
-    f = tmp_path / "cut.root"
+@pytest.mark.parametrize("name", ["W.root", "W.h5"])
+def test_truncated_data_file(tmp_path, small_model, shared_data, name):
+    data = (shared_data / "pythia" / name).read_bytes()
+    f = tmp_path / f"cut_{name}"
     f.write_bytes(data[: len(data) // 2])
-    assert_user_error(score(tmp_path, f, model=small_model), "cut.root")
-    assert no_output(tmp_path)
-
-
-def test_truncated_hdf5(tmp_path, small_model, shared_data):
-    data = (shared_data / "pythia" / "W.h5").read_bytes()
-    f = tmp_path / "cut.h5"
-    f.write_bytes(data[: len(data) // 2])
-    assert_user_error(score(tmp_path, f, model=small_model), "cut.h5")
+    assert_user_error(score(tmp_path, f, model=small_model), f.name)
     assert no_output(tmp_path)
 
 

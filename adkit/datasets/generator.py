@@ -172,8 +172,7 @@ class _Event:
                 ok = (pt > 0) & (spt > ptmin) & (np.abs(eta) < etamax) & (rng.uniform(size=pt.shape) < eff)
                 spt = np.where(ok, spt, 0.0)
                 order = np.argsort(-spt, axis=1, kind="stable")[:, :k]
-                take = lambda a: np.take_along_axis(a, order, axis=1)  # noqa: E731
-                sp, se, sf = take(spt), take(eta), take(phi)
+                sp, se, sf = (np.take_along_axis(a, order, axis=1) for a in (spt, eta, phi))
                 m = min(k, sp.shape[1])
                 keep = sp[:, :m] > 0
                 out[:, row:row + m, 0] = np.where(keep, sp[:, :m], 0)

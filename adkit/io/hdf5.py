@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import InputError, closest
-from adkit.features.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES, FIELDS, ObjectSchema
+from adkit.features.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES, FIELDS
 from adkit.io.mapping import Mapping
 from adkit.io.readers import RawChunk
 
