@@ -86,7 +86,7 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def file_record(path: str | Path, hash_bytes: int | None = None) -> dict:
+def file_record(path: str | Path) -> dict:
     """Provenance of an input file: path, size, sha256 (of the whole file)."""
     p = Path(path)
     h = hashlib.sha256()

@@ -100,7 +100,7 @@ class TorchDetector(Detector):
         elif ckpt and ckpt.exists() and not resume:
             ckpt.unlink()
 
-        bar = _progress(progress, self.epochs, self.name)
+        bar = _progress(progress)
         with bar as pb:
             task = pb.add_task(f"train {self.name}", total=self.epochs, completed=state["epoch"], loss="", val="")
             while state["epoch"] < self.epochs and state["wait"] <= self.patience:
@@ -197,7 +197,7 @@ class TorchDetector(Detector):
         self._n_features, self._n_conditions = int(config["n_features"]), int(config.get("n_conditions", 0))
 
 
-def _progress(enabled: bool, total: int, name: str):
+def _progress(enabled: bool):
     if not enabled:
         return _NoProgress()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
