@@ -138,9 +138,11 @@ class _bar:
 
             self.pb = _NoProgress()
             return self.pb, 0
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.pb = Progress(TextColumn("score"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        self.pb = Progress(TextColumn("score"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                           console=Console(stderr=True))
         self.pb.__enter__()
         return self.pb, self.pb.add_task("score", total=self.total)
 

@@ -200,11 +200,12 @@ class TorchDetector(Detector):
 def _progress(enabled: bool):
     if not enabled:
         return _NoProgress()
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[loss]}"), TextColumn("{task.fields[val]}"), TimeElapsedColumn(),
-                    transient=False)
+                    console=Console(stderr=True))
 
 
 class _NoProgress(contextlib.nullcontext):
