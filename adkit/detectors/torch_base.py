@@ -161,7 +161,7 @@ class TorchDetector(Detector):
             raise ConfigError(f"{self.name}: expects {n_in} features per event, got array of shape {X.shape}")
         C = None if condition is None or not self.uses_condition else torch.from_numpy(
             np.ascontiguousarray(condition, dtype=np.float32))
-        out: dict[str, list] = {}
+        out: dict[str, list] = {k: [] for k in ("score", *self.components)}
         with torch.inference_mode():
             xt = torch.from_numpy(X)
             step = 1 << 17
@@ -169,8 +169,7 @@ class TorchDetector(Detector):
                 parts = self.event_scores(self.module_, xt[s:s + step], None if C is None else C[s:s + step])
                 for k, v in parts.items():
                     out.setdefault(k, []).append(v.double().numpy())
-        return {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()} if len(X) else \
-            {k: np.zeros(0) for k in ("score", *self.components)}
+        return {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
 
     def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         return self.score_components(X, condition)["score"]

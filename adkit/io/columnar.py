@@ -151,18 +151,19 @@ class RootReader:
 
     def chunks(self, step: int) -> Iterator[RawChunk]:
         needed = self._validate()
+        it = iter(self.tree.iterate(filter_name=needed, step_size=int(step), library="ak"))
         start = 0
-        try:
-            it = self.tree.iterate(filter_name=needed, step_size=int(step), library="ak")
-            for arrays in it:
-                yield _chunk(arrays, start, self.mapping, self.schema)
-                start += len(arrays)
-        except (OSError, ValueError, IndexError, KeyError, TypeError) as e:
-            if isinstance(e, InputError):
-                raise
-            raise InputError(f"{self.path}: cannot read tree {self.tree_name!r} near entry {start} "
-                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-                             f"the file may be truncated") from None
+        while True:
+            try:  # only the decompression/deserialisation is guarded: a bug in our own code stays a bug
+                arrays = next(it)
+            except StopIteration:
+                return
+            except (OSError, ValueError, IndexError, KeyError, TypeError) as e:
+                raise InputError(f"{self.path}: cannot read tree {self.tree_name!r} near entry {start} "
+                                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                                 f"the file may be truncated") from None
+            yield _chunk(arrays, start, self.mapping, self.schema)
+            start += len(arrays)
 
     def describe(self) -> dict:
         return {
