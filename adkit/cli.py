@@ -154,7 +154,8 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs.")
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--features", help="Comma-separated feature names (default: the 57 raw inputs).")
-@click.option("--conditions", help="Comma-separated condition features (conditional detectors).")
+@click.option("--conditions", "--condition", "conditions",
+              help="Comma-separated condition features or table columns (conditional detectors).")
 @click.option("--param", "params", multiple=True, help="Detector hyper-parameter NAME=VALUE (repeatable).")
 @click.option("-o", "--output", type=click.Path(), help=f"Model file to write. Default: ./{DEFAULT_MODEL}.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
@@ -175,8 +176,17 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     if not (model_name or cfg.get("model")):
         _say("using the default --model ae")
     model_name = model_name or cfg.get("model") or "ae"
-    registry.get(model_name)  # fail on a bad name before any work
+    det_cls = registry.get(model_name)  # fail on a bad name before any work
     FeatureSet.parse(features or cfg.get("features"))
+    conditions = conditions or cfg.get("conditions")
+    if det_cls.uses_condition and not conditions:
+        from adkit.pipeline import DEFAULT_CONDITIONS
+
+        _say(f"{model_name} is conditional: on collider events it conditions on {DEFAULT_CONDITIONS} "
+             "by default (change with --conditions)")
+    elif conditions and not det_cls.uses_condition:
+        raise ConfigError(f"detector {model_name!r} does not use conditions; drop --conditions "
+                          f"(conditional detectors: {', '.join(n for n in registry.available() if _conditional(n))})")
     output = output or DEFAULT_MODEL
     if output == DEFAULT_MODEL:
         _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
@@ -193,7 +203,7 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
         m = _mapping(cfg["mapping"])
     hp = {**(cfg.get("params") or {}), **_parse_params(params)}
     model = train_api(model_name, data, params=hp, features=features or cfg.get("features"),
-                      conditions=conditions or cfg.get("conditions"), mapping=m,
+                      conditions=conditions, mapping=m,
                       seed=seed if seed is not None else int(cfg.get("seed", 0)),
                       epochs=epochs or cfg.get("epochs"), step=step, nan_policy=nan_policy,
                       checkpoint=f"{output}.ckpt", resume=resume, progress=_progress_enabled())
@@ -202,6 +212,15 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
     _say(f"wrote {output}: {model_name} on {model.provenance['events']} events, "
          f"{model.n_features} features{loss}")
+
+
+def _conditional(name: str) -> bool:
+    from adkit.detectors import registry
+
+    try:
+        return registry.get(name).uses_condition
+    except AdkitError:
+        return False
 
 
 @main.command()

@@ -34,12 +34,40 @@ def load_arrays(paths: Sequence[str | Path], spec: InputSpec | None, mapping: Ma
     return X, C, W
 
 
+#: Conditions a conditional detector gets on collider events when none are given (Pol et al.:
+#: the event's context; here the object multiplicities).
+DEFAULT_CONDITIONS = "n_electrons,n_muons,n_jets"
+
+
+def _names(value: str | Sequence[str] | None) -> list[str]:
+    if not value:
+        return []
+    return [c.strip() for c in (value.split(",") if isinstance(value, str) else value) if c.strip()]
+
+
+def default_conditions(model_name: str, conditions: str | Sequence[str] | None, table: bool = False) -> str | None:
+    """The conditions a detector trains with: the given ones, or the collider default for a
+    conditional detector (tables have no default: their context columns must be named)."""
+    from adkit.detectors import registry
+
+    if conditions or not registry.get(model_name).uses_condition:
+        return ",".join(_names(conditions)) or None
+    if table:
+        raise ConfigError(f"detector {model_name!r} needs --conditions naming the table's context columns "
+                          "(e.g. luminosity,pileup)")
+    return DEFAULT_CONDITIONS
+
+
 def default_spec(features: str | Sequence[str] | None, conditions: str | Sequence[str] | None,
                  mapping: Mapping | None, table: bool = False, table_columns: list[str] | None = None) -> InputSpec:
     schema = (mapping or Mapping()).schema()
     if table:
-        cols = table_columns if not features else (features.split(",") if isinstance(features, str) else list(features))
-        return InputSpec(table_columns=[c.strip() for c in cols])
+        conds = _names(conditions)
+        unknown = [c for c in conds if table_columns is not None and c not in table_columns]
+        if unknown:
+            raise ConfigError(f"condition column {unknown[0]!r} is not in the table; columns: {', '.join(table_columns)}")
+        cols = _names(features) or [c for c in table_columns if c not in conds]
+        return InputSpec(table_columns=cols, table_conditions=conds or None)
     return InputSpec(FeatureSet.parse(features, schema),
                      FeatureSet.parse(conditions, schema) if conditions else None)
 
@@ -64,6 +92,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     detector = det_cls.from_params(params)
     if data:
         first = open_reader(data[0], mapping)
+        conditions = default_conditions(model_name, conditions, first.kind == "table")
         spec = default_spec(features, conditions, mapping, first.kind == "table", first.columns)
         X, C, W = load_arrays(data, spec, mapping, step, nan_policy)
         source = {"inputs": [file_record(p) for p in data]}
@@ -71,7 +100,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
         from adkit.datasets import DEFAULT_TRAIN_EVENTS, TRAIN_SEED, default_background
 
         n = n_default or DEFAULT_TRAIN_EVENTS
-        spec = default_spec(features, conditions, mapping)
+        spec = default_spec(features, default_conditions(model_name, conditions), mapping)
         objects = default_background(n, TRAIN_SEED)[:, :, :3]
         X = spec.features.compute(objects).astype(np.float32)
         C = spec.conditions.compute(objects) if spec.conditions else None

@@ -72,6 +72,25 @@ class Detector:
         det._load_tensors({k: v for k, v in config.items() if k != "params"}, tensors)
         return det
 
+    def check_condition(self, X: np.ndarray, condition: np.ndarray | None,
+                        n_conditions: int | None = None) -> np.ndarray | None:
+        """The condition as float32[n, C], or a clear error when it is missing, unwanted or misshaped."""
+        if not self.uses_condition:
+            if condition is not None:
+                raise ConfigError(f"detector {self.name!r} does not use conditions; train it without --conditions")
+            return None
+        if condition is None:
+            raise ConfigError(f"detector {self.name!r} needs conditions (--conditions COL,...)")
+        c = np.asarray(condition, dtype=np.float32)
+        if c.ndim == 1:
+            c = c[:, None]
+        if c.ndim != 2 or len(c) != len(X):
+            raise ConfigError(f"{self.name}: condition must be [n_events, n_conditions] with {len(X)} rows, "
+                              f"got shape {np.shape(condition)}")
+        if n_conditions is not None and c.shape[1] != n_conditions:
+            raise ConfigError(f"{self.name}: trained with {n_conditions} condition column(s), got {c.shape[1]}")
+        return np.ascontiguousarray(c)
+
     def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
         raise NotImplementedError
 

@@ -15,6 +15,11 @@ from adkit.errors import AdkitError, ConfigError, closest
 BUILTIN: dict[str, str] = {
     "ae": "adkit.detectors.ae:DenseAutoencoder",
     "vae": "adkit.detectors.vae:VariationalAutoencoder",
+    "cvae": "adkit.detectors.cvae:ConditionalVAE",
+    "alad": "adkit.detectors.alad:ALAD",
+    "svc": "adkit.detectors.svc:ArtificialAnomalySVC",
+    "ocsvm": "adkit.detectors.ocsvm:OneClassSVM",
+    "iforest": "adkit.detectors.iforest:IsolationForest",
 }
 ENTRY_POINT_GROUP = "adkit.detectors"
 

@@ -54,6 +54,26 @@ class TorchDetector(Detector):
         """Per-event score tensors, ``score`` first (module in eval mode, no grad)."""
         raise NotImplementedError
 
+    # --- may override (adversarial models have several optimizers) ---------------------------
+    def configure_optimizers(self, module) -> dict[str, Any]:
+        """Named optimizers; their states go into the checkpoint."""
+        import torch
+
+        return {"main": torch.optim.Adam(module.parameters(), lr=self.lr)}
+
+    def train_step(self, module, x, c, generator, optimizers: dict[str, Any]) -> float:
+        """One optimisation step on a batch; returns the batch's training loss."""
+        loss = self.batch_loss(module, x, c, generator)
+        opt = optimizers["main"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return float(loss.detach())
+
+    def validation_loss(self, module, x, c, generator):
+        """Mean loss on held-out events used for early stopping (default: the training loss)."""
+        return self.batch_loss(module, x, c, generator)
+
     # --- template --------------------------------------------------------------------------
     def _validate(self) -> None:
         for k in ("epochs", "batch_size", "patience"):
@@ -77,9 +97,7 @@ class TorchDetector(Detector):
         torch = _torch()
         self._validate()
         X = np.ascontiguousarray(X, dtype=np.float32)
-        if self.uses_condition and condition is None:
-            raise ConfigError(f"detector {self.name!r} needs conditions (--conditions)")
-        C = None if condition is None or not self.uses_condition else np.ascontiguousarray(condition, dtype=np.float32)
+        C = self.check_condition(X, condition)
         n = len(X)
         if n < 2:
             raise ConfigError(f"{self.name}: need at least 2 training events, got {n}")
@@ -91,12 +109,12 @@ class TorchDetector(Detector):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             module = self.build_module(X.shape[1], 0 if C is None else C.shape[1])
-        opt = torch.optim.Adam(module.parameters(), lr=self.lr)
+        opts = self.configure_optimizers(module)
         state = {"epoch": 0, "best": float("inf"), "wait": 0, "history": [], "best_state": None}
         key = self._config_hash(n, X.shape[1])
         ckpt = Path(checkpoint) if checkpoint else None
         if ckpt and resume and ckpt.exists():
-            state = _load_checkpoint(ckpt, key, module, opt)
+            state = _load_checkpoint(ckpt, key, module, opts)
         elif ckpt and ckpt.exists() and not resume:
             ckpt.unlink()
 
@@ -113,11 +131,8 @@ class TorchDetector(Detector):
                     idx = order[s:s + self.batch_size]
                     if len(idx) < 2:  # batch norm needs two events
                         continue
-                    loss = self.batch_loss(module, Xt[idx], None if Ct is None else Ct[idx], g)
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-                    total += float(loss.detach()) * len(idx)
+                    loss = self.train_step(module, Xt[idx], None if Ct is None else Ct[idx], g, opts)
+                    total += loss * len(idx)
                     count += len(idx)
                 train_loss = total / max(count, 1)
                 val_loss = self._eval_loss(module, Xt, Ct, val_idx if n_val else train_idx, epoch)
@@ -129,7 +144,7 @@ class TorchDetector(Detector):
                 state["epoch"] = epoch + 1
                 pb.update(task, completed=state["epoch"], loss=f"loss {train_loss:.4g}", val=f"val {val_loss:.4g}")
                 if ckpt:
-                    _save_checkpoint(ckpt, key, module, opt, state)
+                    _save_checkpoint(ckpt, key, module, opts, state)
                 if stop_after_epochs is not None and state["epoch"] >= stop_after_epochs:
                     raise KeyboardInterrupt(f"stopped after {state['epoch']} epochs on request")
         if state["best_state"] is not None:
@@ -149,7 +164,7 @@ class TorchDetector(Detector):
         with torch.no_grad():
             for s in range(0, len(idx), 65536):
                 i = torch.from_numpy(idx[s:s + 65536])
-                total += float(self.batch_loss(module, Xt[i], None if Ct is None else Ct[i], g)) * len(i)
+                total += float(self.validation_loss(module, Xt[i], None if Ct is None else Ct[i], g)) * len(i)
         return total / max(len(idx), 1)
 
     def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -159,8 +174,8 @@ class TorchDetector(Detector):
         n_in = self.module_n_features()
         if X.ndim != 2 or X.shape[1] != n_in:
             raise ConfigError(f"{self.name}: expects {n_in} features per event, got array of shape {X.shape}")
-        C = None if condition is None or not self.uses_condition else torch.from_numpy(
-            np.ascontiguousarray(condition, dtype=np.float32))
+        C = self.check_condition(X, condition, getattr(self, "_n_conditions", 0))
+        C = None if C is None else torch.from_numpy(C)
         out: dict[str, list] = {k: [] for k in ("score", *self.components)}
         with torch.inference_mode():
             xt = torch.from_numpy(X)
@@ -218,43 +233,48 @@ class _NoProgress(contextlib.nullcontext):
         pass
 
 
-def _save_checkpoint(path: Path, key: str, module, opt, state: dict) -> None:
+def _save_checkpoint(path: Path, key: str, module, opts: dict, state: dict) -> None:
     from adkit.artifact import write_bundle
 
     tensors = {f"module.{k}": v.detach().numpy() for k, v in module.state_dict().items()}
     if state["best_state"] is not None:
         tensors.update({f"best.{k}": v.detach().numpy() for k, v in state["best_state"].items()})
-    opt_state = opt.state_dict()
-    steps = {}
-    for pid, st in opt_state["state"].items():
-        for name, val in st.items():
-            if name == "step":
-                steps[str(pid)] = float(val)
-            else:
-                tensors[f"opt.{pid}.{name}"] = val.detach().numpy()
+    optimizers = {}
+    for oname, opt in opts.items():
+        opt_state = opt.state_dict()
+        steps = {}
+        for pid, st in opt_state["state"].items():
+            for name, val in st.items():
+                if name == "step":
+                    steps[str(pid)] = float(val)
+                else:
+                    tensors[f"opt.{oname}.{pid}.{name}"] = val.detach().numpy()
+        optimizers[oname] = {"steps": steps, "param_groups": opt_state["param_groups"]}
     manifest = {"format": "adkit-checkpoint", "format_version": 1, "key": key, "epoch": state["epoch"],
-                "best": state["best"], "wait": state["wait"], "history": state["history"], "steps": steps,
-                "param_groups": opt_state["param_groups"]}
+                "best": state["best"], "wait": state["wait"], "history": state["history"],
+                "optimizers": optimizers}
     write_bundle(path, manifest, tensors, overwrite=True)
 
 
-def _load_checkpoint(path: Path, key: str, module, opt) -> dict:
+def _load_checkpoint(path: Path, key: str, module, opts: dict) -> dict:
     import torch
 
     from adkit.artifact import read_bundle
 
     manifest, tensors = read_bundle(path, kind="adkit-checkpoint")
-    if manifest.get("key") != key:
+    if "optimizers" not in manifest or manifest.get("key") != key:
         raise ConfigError(f"{path}: checkpoint was made with other settings or data; delete it or drop --resume")
     t = {k: torch.from_numpy(np.array(v)) for k, v in tensors.items()}
     module.load_state_dict({k[7:]: v for k, v in t.items() if k.startswith("module.")})
     best = {k[5:]: v for k, v in t.items() if k.startswith("best.")} or None
-    opt_state = {"state": {}, "param_groups": manifest["param_groups"]}
-    for pid, step in manifest["steps"].items():
-        st = {"step": torch.tensor(step)}
-        prefix = f"opt.{pid}."
-        st.update({k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)})
-        opt_state["state"][int(pid)] = st
-    opt.load_state_dict(opt_state)
+    for oname, opt in opts.items():
+        saved = manifest["optimizers"][oname]
+        opt_state = {"state": {}, "param_groups": saved["param_groups"]}
+        for pid, step in saved["steps"].items():
+            st = {"step": torch.tensor(step)}
+            prefix = f"opt.{oname}.{pid}."
+            st.update({k[len(prefix):]: v for k, v in t.items() if k.startswith(prefix)})
+            opt_state["state"][int(pid)] = st
+        opt.load_state_dict(opt_state)
     return {"epoch": manifest["epoch"], "best": manifest["best"], "wait": manifest["wait"],
             "history": manifest["history"], "best_state": best}

@@ -45,10 +45,18 @@ class InputSpec:
     """
 
     def __init__(self, features: FeatureSet | None = None, conditions: FeatureSet | None = None,
-                 table_columns: list[str] | None = None) -> None:
+                 table_columns: list[str] | None = None, table_conditions: list[str] | None = None) -> None:
         self.features = features
         self.conditions = conditions
         self.table_columns = table_columns
+        self.table_conditions = table_conditions or None
+
+    @property
+    def condition_names(self) -> list[str]:
+        """Names of the condition columns (empty when the detector takes none)."""
+        if self.kind == "table":
+            return list(self.table_conditions or [])
+        return [] if self.conditions is None else self.conditions.columns
 
     @property
     def kind(self) -> str:
@@ -61,31 +69,32 @@ class InputSpec:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "columns": self.columns,
                 "features": None if self.features is None else self.features.to_dict(),
-                "conditions": None if self.conditions is None else self.conditions.to_dict()}
+                "conditions": None if self.conditions is None else self.conditions.to_dict(),
+                "table_conditions": self.table_conditions}
 
     @classmethod
     def from_dict(cls, d: dict) -> InputSpec:
         if d["kind"] == "table":
-            return cls(table_columns=list(d["columns"]))
+            return cls(table_columns=list(d["columns"]), table_conditions=d.get("table_conditions"))
         return cls(FeatureSet.from_dict(d["features"]) if d.get("features") else None,
                    FeatureSet.from_dict(d["conditions"]) if d.get("conditions") else None)
 
 
-def _table_index(reader: Reader, spec: InputSpec) -> list[int] | None:
+def _table_index(reader: Reader, spec: InputSpec) -> tuple[list[int] | None, list[int] | None]:
     if reader.kind != spec.kind:
         want = f"a table with {len(spec.columns)} columns" if spec.kind == "table" else \
             f"collider events ({len(spec.columns)} features)"
         got = f"a table with {len(reader.columns)} columns" if reader.kind == "table" else "collider events"
         raise InputError(f"{reader.path}: holds {got}, but the model expects {want}")
     if reader.kind != "table":
-        return None
-    if spec.table_columns == reader.columns:
-        return None
-    missing = [c for c in spec.table_columns if c not in reader.columns]
+        return None, None
+    wanted = list(spec.table_columns) + list(spec.table_conditions or [])
+    missing = [c for c in wanted if c not in reader.columns]
     if missing:
-        raise InputError(f"{reader.path}: table has {len(reader.columns)} columns, the model expects "
-                         f"{len(spec.table_columns)} (missing {missing[:3]})")
-    return [reader.columns.index(c) for c in spec.table_columns]
+        raise InputError(f"{reader.path}: table has no column(s) {missing[:3]}; it has {', '.join(reader.columns[:12])}")
+    cond = [reader.columns.index(c) for c in spec.table_conditions] if spec.table_conditions else None
+    feats = None if spec.table_columns == reader.columns else [reader.columns.index(c) for c in spec.table_columns]
+    return feats, cond
 
 
 def open_events(paths: str | Path | Sequence[str | Path], spec: InputSpec | None = None, *,
@@ -112,13 +121,14 @@ def reader_batches(reader: Reader, spec: InputSpec | None, *, step: int = DEFAUL
     """Batches of one opened file (the unit a dask task runs)."""
     if spec is None:
         spec = InputSpec(table_columns=reader.columns) if reader.kind == "table" else InputSpec()
-    index = _table_index(reader, spec)
+    index, cond_index = _table_index(reader, spec)
     if reader.num_entries() == 0:
         raise InputError(f"{reader.path}: no events (the tree/dataset is empty)")
     for raw in reader.chunks(step):
         if raw[0] < entry_start:
             continue
-        yield make_batch(raw, reader.path, reader.kind, spec.features, spec.conditions, index, nan_policy)
+        yield make_batch(raw, reader.path, reader.kind, spec.features, spec.conditions, index, nan_policy,
+                         table_conditions=cond_index)
 
 
 def inspect_file(path: str | Path, mapping: Mapping | None = None) -> dict:

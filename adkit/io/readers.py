@@ -57,12 +57,12 @@ def sniff(path: str | Path) -> str:
 
 def make_batch(raw: RawChunk, source: str, reader_kind: str, features: FeatureSet | None,
                conditions: FeatureSet | None, table_columns: list[int] | None,
-               nan_policy: str = "reject") -> EventBatch:
+               nan_policy: str = "reject", table_conditions: list[int] | None = None) -> EventBatch:
     """Raw chunk → EventBatch: compute features/conditions, apply the NaN policy."""
     entry_start, arr, weight, entries = raw
     if reader_kind == "table":
         feats = arr if table_columns is None else arr[:, table_columns]
-        cond = None
+        cond = None if table_conditions is None else arr[:, table_conditions]
     else:
         feats = (features or FeatureSet()).compute(arr)
         cond = conditions.compute(arr) if conditions is not None else None

@@ -1,0 +1,92 @@
+"""Shared machinery of the kernel detectors (``svc``, ``ocsvm``; the quantum ones build on it).
+
+scikit-learn's libsvm solver does the fitting. A fitted kernel machine is a kernel
+expansion, f(x) = Σ_i a_i k(x, s_i) + b over its support vectors s_i; that is what the model
+file stores (arrays, no pickle), and scoring evaluates it blockwise so memory stays bounded.
+The expansion reproduces scikit-learn's ``decision_function`` (tested).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from adkit.detectors.base import Detector
+from adkit.errors import ConfigError
+
+BLOCK = 8192  # events per kernel block when scoring
+
+
+def rbf_kernel(A: np.ndarray, B: np.ndarray, gamma: float) -> np.ndarray:
+    from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
+
+    return sk_rbf(A, B, gamma=gamma)
+
+
+def resolve_gamma(gamma: float | str, X: np.ndarray) -> float:
+    """scikit-learn's ``"scale"`` (1 / (F · var X)) and ``"auto"`` (1 / F) rules, or a number."""
+    if gamma == "scale":
+        var = float(np.var(X))
+        return 1.0 / (X.shape[1] * var) if var > 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / X.shape[1]
+    try:
+        g = float(gamma)
+    except (TypeError, ValueError):
+        raise ConfigError(f"gamma must be 'scale', 'auto' or a positive number, got {gamma!r}") from None
+    if g <= 0:
+        raise ConfigError(f"gamma must be positive, got {g}")
+    return g
+
+
+def subsample(X: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """At most ``n`` rows of ``X``, drawn without replacement (kernel fits scale as N²)."""
+    if not isinstance(n, int) or n < 2:
+        raise ConfigError(f"n_train must be an integer >= 2, got {n!r}")
+    if len(X) <= n:
+        return np.asarray(X, dtype=np.float64)
+    idx = np.sort(np.random.default_rng(seed).choice(len(X), n, replace=False))
+    return np.asarray(X[idx], dtype=np.float64)
+
+
+class KernelDetector(Detector):
+    """A detector whose score is ``sign · (Σ_i a_i k(x, s_i) + b)``; subclasses fit it."""
+
+    #: +1 when the expansion already grows with anomaly, -1 when it grows with normality.
+    sign: float = 1.0
+
+    def _init_state(self) -> None:
+        self.support_: np.ndarray | None = None
+        self.coef_: np.ndarray | None = None
+        self.intercept_: float | None = None
+        self.gamma_: float | None = None
+
+    def kernel_function(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+        """k(A, B) → Gram block; the classical RBF here, quantum kernels in subclasses."""
+        return lambda A, B: rbf_kernel(A, B, self.gamma_)
+
+    def _set_expansion(self, support: np.ndarray, coef: np.ndarray, intercept: float) -> None:
+        self.support_ = np.ascontiguousarray(support, dtype=np.float64)
+        self.coef_ = np.ascontiguousarray(np.ravel(coef), dtype=np.float64)
+        self.intercept_ = float(intercept)
+
+    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        self.check_condition(X, condition)
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.support_.shape[1]:
+            raise ConfigError(f"{self.name}: expects {self.support_.shape[1]} features per event, got shape {X.shape}")
+        k = self.kernel_function()
+        out = np.empty(len(X))
+        for s in range(0, len(X), BLOCK):
+            out[s:s + BLOCK] = k(X[s:s + BLOCK], self.support_) @ self.coef_
+        out += self.intercept_
+        out *= self.sign
+        return out
+
+    def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {"intercept": self.intercept_, "gamma": self.gamma_}, {"support": self.support_, "coef": self.coef_}
+
+    def _load_tensors(self, config: dict, tensors: dict[str, np.ndarray]) -> None:
+        self._set_expansion(tensors["support"], tensors["coef"], config["intercept"])
+        self.gamma_ = config["gamma"]
