@@ -152,7 +152,8 @@ class Model:
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "detector": {"name": self.detector.name, "config": config},
             "input": self.spec.to_dict(), "mapping": self.mapping,
-            "preprocessing": {"kind": "standardize", "tensors": ["preprocessing.mean", "preprocessing.scale"]},
+            "preprocessing": {"kind": self.scaler.kind,
+                              "tensors": [f"preprocessing.{k}" for k in self.scaler.state()]},
             "thresholds": [t.to_dict() for t in self.thresholds],
             "provenance": self.provenance, "metrics": self.metrics,
         }

@@ -157,14 +157,17 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("--conditions", "--condition", "conditions",
               help="Comma-separated condition features or table columns (conditional detectors).")
 @click.option("--param", "params", multiple=True, help="Detector hyper-parameter NAME=VALUE (repeatable).")
+@click.option("--preprocessing", type=click.Choice(["auto", "physics", "standard"]), default="auto", show_default=True,
+              help="Input scaling: physics = log pT and per-object-type scales, padding kept at 0 (collider "
+                   "default); standard = per-column z-scores (table default).")
 @click.option("-o", "--output", type=click.Path(), help=f"Model file to write. Default: ./{DEFAULT_MODEL}.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from its checkpoint.")
 @mapping_option
 @nan_option
 @step_option
-def train(model_name, data, config, epochs, seed, features, conditions, params, output, overwrite, resume,
-          mapping, nan_policy, step):
+def train(model_name, data, config, epochs, seed, features, conditions, params, preprocessing, output, overwrite,
+          resume, mapping, nan_policy, step):
     """Train a detector and write the model file."""
     from adkit.io.writers import check_output
     from adkit.pipeline import train as train_api
@@ -206,7 +209,8 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
                       conditions=conditions, mapping=m,
                       seed=seed if seed is not None else int(cfg.get("seed", 0)),
                       epochs=epochs or cfg.get("epochs"), step=step, nan_policy=nan_policy,
-                      checkpoint=f"{output}.ckpt", resume=resume, progress=_progress_enabled())
+                      checkpoint=f"{output}.ckpt", resume=resume, progress=_progress_enabled(),
+                      preprocessing=preprocessing)
     model.save(output, overwrite)
     last = model.metrics.get("train", {})
     loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""

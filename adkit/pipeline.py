@@ -77,8 +77,13 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
           mapping: Mapping | None = None, seed: int = 0, epochs: int | None = None,
           n_default: int | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
           checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
-          stop_after_epochs: int | None = None) -> Model:
-    """Train ``model_name`` on ``data`` files (or the embedded default background)."""
+          stop_after_epochs: int | None = None, preprocessing: str = "auto") -> Model:
+    """Train ``model_name`` on ``data`` files (or the embedded default background).
+
+    ``preprocessing``: ``physics`` (object-aware log/pooled scaling, see
+    :mod:`adkit.features.preprocess`), ``standard`` (per-column z-scores), or ``auto``
+    (physics for collider events, standard for tables).
+    """
     from adkit.detectors import registry
 
     det_cls = registry.get(model_name)
@@ -109,7 +114,9 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
                                              "mix": "ADC2021 background (W, QCD, Z, ttbar)"}}
     if len(X) == 0:
         raise InputError("no training events")
-    scaler = Standardizer().fit(X, W)
+    if preprocessing == "auto":
+        preprocessing = "standard" if spec.kind == "table" else "physics"
+    scaler = Standardizer.for_columns(spec.columns, preprocessing).fit(X, W)
     fit_kwargs = {}
     if hasattr(detector, "epochs"):
         fit_kwargs = {"checkpoint": checkpoint, "resume": resume, "progress": progress,

@@ -13,8 +13,8 @@ Scores: ``fm`` (default) the L1 distance between D_xx's intermediate features of
 
 Stable CPU settings (documented in docs/detectors.md): Adam lr 1e-4, betas (0.5, 0.999),
 batch 256, latent 8, 64/128-unit layers, no dropout (so training is seed-deterministic).
-Early stopping watches the L1 reconstruction of the validation events, since GAN losses do
-not decrease monotonically.
+GAN losses do not measure progress, so there is no early stopping: ALAD trains for ``epochs``
+and keeps the last weights; the validation L1 reconstruction error is reported for monitoring.
 """
 from __future__ import annotations
 
@@ -65,9 +65,10 @@ class ALAD(TorchDetector):
 
     name = "alad"
     components = ("fm", "l1", "l2", "logits")
+    select_best = False  # GAN losses do not measure progress: train all epochs, keep the last weights
 
     def __init__(self, latent_dim: int = 8, width: int = 64, score: str = "fm", epochs: int = 30,
-                 batch_size: int = 256, lr: float = 1e-4, patience: int = 10,
+                 batch_size: int = 256, lr: float = 1e-4, patience: int = 0,
                  validation_fraction: float = 0.2, seed: int = 0) -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
         self.latent_dim = latent_dim

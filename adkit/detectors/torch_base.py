@@ -31,6 +31,11 @@ def _torch():
 class TorchDetector(Detector):
     """Base of the torch detectors. Hyper-parameters shared by all of them are below."""
 
+    #: Keep the weights of the epoch with the lowest validation loss and stop after ``patience``
+    #: epochs without improvement. Adversarial models, whose losses do not measure progress,
+    #: set this False: they train for ``epochs`` and keep the last weights.
+    select_best = True
+
     def __init__(self, epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
                  validation_fraction: float = 0.2, seed: int = 0) -> None:
         self.epochs = epochs
@@ -137,7 +142,9 @@ class TorchDetector(Detector):
                 train_loss = total / max(count, 1)
                 val_loss = self._eval_loss(module, Xt, Ct, val_idx if n_val else train_idx, epoch)
                 state["history"].append({"epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss})
-                if val_loss < state["best"] - 1e-7:
+                if not self.select_best:
+                    state["best"] = min(state["best"], val_loss)
+                elif val_loss < state["best"] - 1e-7:
                     state.update(best=val_loss, wait=0, best_state=copy.deepcopy(module.state_dict()))
                 else:
                     state["wait"] += 1

@@ -1,26 +1,97 @@
-"""Fitted preprocessing: per-feature standardisation, stored with the model."""
+"""Fitted preprocessing, stored with the model: per-feature standardisation, optionally
+object-aware for collider inputs.
+
+Plain standardisation of the 57 raw inputs has a flaw: a slot that is almost always empty
+(the 10th jet, the 4th muon) has a tiny standard deviation, so the rare event that fills it
+gets a z-score in the hundreds and dominates every reconstruction error, which buries real
+signals at trigger-level false-positive rates. The ``physics`` preprocessing fixes that the
+way the object structure suggests:
+
+- every slot of one object type and variable (``jet1_pt`` … ``jet10_pt``) shares one mean
+  and scale, computed over the *filled* slots only;
+- transverse momenta and other energy-like features are compressed by log(1 + x) first;
+- an empty slot (value 0) stays exactly 0.
+
+``standard`` is the plain per-column version (used for tables). Both are elementwise, so
+scoring pays one subtraction and one multiplication per value (plus a log on pT columns).
+"""
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
-from adkit.errors import NotFittedError
+from adkit.errors import ConfigError, NotFittedError
+
+PREPROCESSING = ("physics", "standard")
+_RAW = re.compile(r"^([a-z]+?)\d*_(pt|eta|phi)$")
+#: Derived features that are energy-like (log-compressed) and 0 when the object is absent.
+_LOG_DERIVED = {"met", "ht", "lepton_pt_sum", "leading_lepton_pt", "leading_jet_pt", "m_ll"}
+
+
+def column_roles(columns: list[str], kind: str = "physics") -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(group per column, log mask, padding mask) for ``kind`` preprocessing of named columns."""
+    if kind not in PREPROCESSING:
+        raise ConfigError(f"unknown preprocessing {kind!r}; valid: {', '.join(PREPROCESSING)}")
+    groups, log, pad = [], [], []
+    for c in columns:
+        m = _RAW.match(c) if kind == "physics" else None
+        if m:
+            groups.append(f"{m.group(1)}_{m.group(2)}")
+            log.append(m.group(2) == "pt")
+            pad.append(True)
+        else:
+            groups.append(c)
+            energy = kind == "physics" and c in _LOG_DERIVED
+            log.append(energy)
+            pad.append(energy)
+    return groups, np.array(log, dtype=bool), np.array(pad, dtype=bool)
 
 
 class Standardizer:
-    """x → (x - mean) / scale, with scale 1 for constant features (e.g. MET eta)."""
+    """x → (f(x) - mean) / scale per column, f = log1p on ``log`` columns; zeros of ``padding``
+    columns stay 0. Columns of one ``group`` share mean and scale. Scale 1 for constant features."""
 
-    def __init__(self) -> None:
+    def __init__(self, groups: list[str] | None = None, log: np.ndarray | None = None,
+                 padding: np.ndarray | None = None) -> None:
+        self.groups = groups
+        self.log = None if log is None or not np.any(log) else np.asarray(log, dtype=bool)
+        self.padding = None if padding is None or not np.any(padding) else np.asarray(padding, dtype=bool)
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
         self._inv: np.ndarray | None = None
 
+    @classmethod
+    def for_columns(cls, columns: list[str], kind: str = "physics") -> Standardizer:
+        groups, log, pad = column_roles(columns, kind)
+        return cls(groups, log, pad)
+
+    def _f(self, X: np.ndarray, dtype) -> np.ndarray:
+        out = np.array(X, dtype=dtype, copy=True)
+        if self.log is not None:
+            out[:, self.log] = np.log1p(np.maximum(out[:, self.log], 0))
+        return out
+
     def fit(self, X: np.ndarray, weight: np.ndarray | None = None) -> Standardizer:
-        X = np.asarray(X, dtype=np.float64)
-        w = None if weight is None else np.asarray(weight, dtype=np.float64)
-        mean = np.average(X, axis=0, weights=w)
-        var = np.average((X - mean) ** 2, axis=0, weights=w)
-        scale = np.sqrt(var)
-        scale[scale < 1e-8] = 1.0
+        X = np.asarray(X)
+        F = self._f(X, np.float64)
+        w = np.ones(len(F)) if weight is None else np.asarray(weight, dtype=np.float64)
+        groups = self.groups or [str(i) for i in range(F.shape[1])]
+        if len(groups) != F.shape[1]:
+            raise ConfigError(f"preprocessing was set up for {len(groups)} columns, the data has {F.shape[1]}")
+        pad = np.zeros(F.shape[1], bool) if self.padding is None else self.padding
+        mean, scale = np.zeros(F.shape[1]), np.ones(F.shape[1])
+        for g in dict.fromkeys(groups):
+            cols = [i for i, gi in enumerate(groups) if gi == g]
+            vals, ws = F[:, cols], np.broadcast_to(w[:, None], (len(F), len(cols)))
+            if pad[cols].all():
+                filled = X[:, cols] != 0
+                vals, ws = vals[filled], ws[filled]
+            if ws.sum() <= 0:
+                continue  # never filled: leave (x - 0) / 1
+            m = np.average(vals, weights=ws)
+            s = np.sqrt(np.average((vals - m) ** 2, weights=ws))
+            mean[cols], scale[cols] = m, (s if s > 1e-8 else 1.0)
         self.mean_, self.scale_, self._inv = mean.astype(np.float32), scale.astype(np.float32), None
         return self
 
@@ -29,15 +100,36 @@ class Standardizer:
             raise NotFittedError("Standardizer is not fitted")
         if self._inv is None:
             self._inv = (1.0 / self.scale_).astype(np.float32)
-        out = np.subtract(np.asarray(X, dtype=np.float32), self.mean_, dtype=np.float32)
-        out *= self._inv  # in place, by the inverse: one allocation, no division on the hot path
+        X = np.asarray(X, dtype=np.float32)
+        if self.log is None and self.padding is None:
+            out = np.subtract(X, self.mean_, dtype=np.float32)
+            out *= self._inv  # in place, by the inverse: one allocation, no division on the hot path
+            return out
+        out = self._f(X, np.float32)
+        out -= self.mean_
+        out *= self._inv
+        if self.padding is not None:
+            cols = np.flatnonzero(self.padding)
+            sub = out[:, cols]
+            sub[X[:, cols] == 0] = 0.0
+            out[:, cols] = sub
         return out
 
+    @property
+    def kind(self) -> str:
+        return "standard" if self.log is None and self.padding is None else "physics"
+
     def state(self) -> dict[str, np.ndarray]:
-        return {"mean": self.mean_, "scale": self.scale_}
+        out = {"mean": self.mean_, "scale": self.scale_}
+        if self.log is not None:
+            out["log"] = self.log.astype(np.uint8)
+        if self.padding is not None:
+            out["padding"] = self.padding.astype(np.uint8)
+        return out
 
     @classmethod
     def from_state(cls, tensors: dict[str, np.ndarray]) -> Standardizer:
-        s = cls()
+        s = cls(None, tensors["log"].astype(bool) if "log" in tensors else None,
+                tensors["padding"].astype(bool) if "padding" in tensors else None)
         s.mean_, s.scale_ = tensors["mean"].astype(np.float32), tensors["scale"].astype(np.float32)
         return s
