@@ -1,0 +1,69 @@
+"""The fitted input scaling stored with every model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adkit.errors import ConfigError
+from adkit.features.preprocess import Standardizer, column_roles
+from adkit.features.schema import FeatureSet, ObjectSchema
+
+
+def _raw(n=20000, seed=0):
+    from adkit.datasets import background
+
+    return background(n, seed)[0][:, :, :3].reshape(n, -1).astype(np.float32)
+
+
+def test_roles_of_collider_columns():
+    groups, log, pad = column_roles(ObjectSchema().raw_names())
+    assert groups[3] == groups[6] == "electron_pt" and groups[-3] == "jet_pt" and groups[0] == "met_pt"
+    assert log.sum() == 19 and pad.all()
+    g, log, pad = column_roles(["n_jets", "ht", "m_ll"])
+    assert g == ["n_jets", "ht", "m_ll"] and log.tolist() == [False, True, True] and pad.tolist() == [False, True, True]
+    assert not column_roles(ObjectSchema().raw_names(), "standard")[1].any()
+    with pytest.raises(ConfigError, match="valid: physics, standard"):
+        column_roles(["a"], "minmax")
+
+
+def test_physics_scaling_keeps_padding_and_bounds_rare_slots():
+    X = _raw()
+    names = ObjectSchema().raw_names()
+    phys = Standardizer.for_columns(names).fit(X)
+    Z = phys.transform(X)
+    assert (Z[X == 0] == 0).all()  # empty slots stay exactly 0
+    jet_pt = [i for i, n in enumerate(names) if n.startswith("jet") and n.endswith("_pt")]
+    filled = X[:, jet_pt] > 0
+    z = Z[:, jet_pt][filled]
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05  # pooled over all filled jet slots
+    plain = Standardizer().fit(X).transform(X)
+    assert np.abs(plain).max() > 50 > np.abs(Z).max()  # a rarely filled slot no longer explodes
+    # state round trip, through the arrays a model file stores
+    again = Standardizer.from_state({k: np.array(v) for k, v in phys.state().items()})
+    np.testing.assert_array_equal(again.transform(X[:100]), Z[:100])
+    assert phys.kind == "physics" and Standardizer().fit(X).kind == "standard"
+
+
+def test_standard_scaling_on_derived_and_weights():
+    fs = FeatureSet.parse("n_jets,n_leptons")
+    from adkit.datasets import background
+
+    X = fs.compute(background(5000, 1)[0][:, :, :3])
+    w = np.r_[np.ones(2500), np.zeros(2500)]
+    s = Standardizer.for_columns(fs.columns).fit(X, w)
+    np.testing.assert_allclose(s.mean_, X[:2500].mean(0), rtol=1e-5)
+
+
+def test_pipeline_uses_physics_for_events_and_standard_for_tables(tmp_path):
+    import h5py
+
+    from adkit.pipeline import train
+
+    m = train("iforest", n_default=3000, params={"n_train": 500, "n_estimators": 10})
+    assert m.scaler.kind == "physics"
+    assert train("iforest", n_default=3000, preprocessing="standard",
+                 params={"n_train": 500, "n_estimators": 10}).scaler.kind == "standard"
+    path = tmp_path / "t.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("x", data=np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32))
+    assert train("iforest", [path], params={"n_train": 200, "n_estimators": 10}).scaler.kind == "standard"
