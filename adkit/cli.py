@@ -116,7 +116,12 @@ def info(files, as_json, mapping, tree, dataset):
                           f"{' ...' if len(d['columns']) > 12 else ''}")
 
 
-def _load_config(path: str | None) -> dict:
+TRAIN_KEYS = {"model", "epochs", "seed", "features", "conditions", "params", "mapping", "data"}
+DISTILL_KEYS = {"hidden", "precision", "layer_precision", "sparsity", "epochs", "seed", "lr", "batch_size",
+                "transform", "data", "rates", "part", "clock", "backend"}
+
+
+def _load_config(path: str | None, valid: set[str] = TRAIN_KEYS) -> dict:
     if not path:
         return {}
     import yaml
@@ -128,7 +133,6 @@ def _load_config(path: str | None) -> dict:
         cfg = yaml.safe_load(p.read_text()) or {}
     except yaml.YAMLError as e:
         raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
-    valid = {"model", "epochs", "seed", "features", "conditions", "params", "mapping", "data"}
     bad = set(cfg) - valid if isinstance(cfg, dict) else {"(not a dictionary)"}
     if bad:
         raise ConfigError(f"{p}: unknown key(s) {sorted(bad)}; valid: {sorted(valid)}")
@@ -218,6 +222,16 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
          f"{model.n_features} features{loss}")
 
 
+def _signals(signals: tuple[str, ...]) -> dict[str, list[str]]:
+    sig: dict[str, list[str]] = {}
+    for s in signals:
+        if "=" not in s:
+            raise ConfigError(f"--signal {s!r}: expected NAME=FILE")
+        name, path = s.split("=", 1)
+        sig.setdefault(name, []).append(path)
+    return sig
+
+
 def _conditional(name: str) -> bool:
     from adkit.detectors import registry
 
@@ -281,12 +295,7 @@ def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_t
     from adkit.report import footnote, table_rows, write_report
 
     model = Model.load(model_path)
-    sig: dict[str, list[str]] = {}
-    for s in signals:
-        if "=" not in s:
-            raise ConfigError(f"--signal {s!r}: expected NAME=FILE")
-        name, path = s.split("=", 1)
-        sig.setdefault(name, []).append(path)
+    sig = _signals(signals)
     if sig and not background:
         raise ConfigError("--signal needs --background files to set the thresholds on")
     if not background:
@@ -400,3 +409,132 @@ def show(model_path, as_json):
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.option("--teacher", default=DEFAULT_MODEL, show_default=True, type=click.Path(), help="Trained model to distill.")
+@click.option("--target", type=click.Choice(["fpga", "cpu"]), default="fpga", show_default=True,
+              help="fpga: HLS project + C-simulation check; cpu: TorchScript export + check.")
+@click.option("-o", "--output", default="student.adkit", show_default=True, type=click.Path(), help="Student model file.")
+@click.option("--hls-dir", default="hls", show_default=True, type=click.Path(file_okay=False),
+              help="HLS project directory (--target fpga), with report.md and report.json.")
+@click.option("--config", type=click.Path(dir_okay=False),
+              help="YAML: hidden, precision, layer_precision (per-layer overrides), sparsity, epochs, ...")
+@click.option("--data", multiple=True, type=click.Path(), help="Background to distill on (repeatable). Default: embedded.")
+@click.option("--background", multiple=True, type=click.Path(), help="Held-out background. Default: embedded test set.")
+@click.option("--signal", "signals", multiple=True, help="Held-out NAME=FILE (repeatable).")
+@click.option("--hidden", help="Hidden layer sizes, e.g. 32,16 (default).")
+@click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
+@click.option("--sparsity", type=click.FloatRange(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
+@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz: thresholds stored.")
+@click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True)
+@click.option("--part", help="FPGA part (default xcvu13p-flga2577-2-e).")
+@click.option("--clock", type=click.FloatRange(min=0, min_open=True), help="Clock period in ns (default 6.25).")
+@click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
+@click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True,
+              help="Export format for --target cpu.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+def distill(teacher, target, output, hls_dir, config, data, background, signals, hidden, precision, sparsity, epochs,
+            seed, rates, backend, part, clock, synth, cpu_format, overwrite):
+    """Distill a model into a small quantized student and emit trigger firmware (or a CPU export)."""
+    from adkit.artifact import Model
+    from adkit.distill import distill as distill_api
+    from adkit.io.writers import check_output
+
+    cfg = _load_config(config, DISTILL_KEYS)
+    if teacher == DEFAULT_MODEL:
+        _say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
+    teacher_model = Model.load(teacher)
+    check_output(output, overwrite)
+    hls_path = Path(hls_dir)
+    export_path = Path(output).with_suffix(".pt")
+    if target == "fpga":
+        if hls_path.exists() and any(hls_path.iterdir()) and not overwrite:
+            raise ConfigError(f"{hls_path}: directory exists and is not empty; use --overwrite or another --hls-dir")
+        from adkit.firmware import _hls4ml, compiler
+
+        _hls4ml()
+        compiler()  # fail before training, not after
+    else:
+        check_output(export_path, overwrite)
+    sig = _signals(signals)
+    if sig and not background:
+        raise ConfigError("--signal needs --background files to set the thresholds on")
+    data = list(data) or list(cfg.get("data") or [])
+    if not data:
+        _say("no --data: distilling on the embedded background (seed 2, independent of the teacher's)")
+    hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [32, 16]))]
+    student, info = distill_api(teacher_model, data, hidden=hidden_sizes, precision=precision or cfg.get("precision"),
+                                layer_precision=cfg.get("layer_precision"),
+                                sparsity=sparsity if sparsity is not None else cfg.get("sparsity", 0.0),
+                                epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
+                                batch_size=cfg.get("batch_size", 1024),
+                                seed=seed if seed is not None else cfg.get("seed", 0),
+                                transform=cfg.get("transform", "auto"), progress=_progress_enabled())
+    _say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
+         f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
+         f"{info['train_correlation']:.3f}")
+    rate_list = _csv_floats(rates, "--rates") or _csv_floats(str(cfg.get("rates", "")), "rates")
+    if target == "fpga":
+        _distill_fpga(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
+                      part or cfg.get("part"), clock or cfg.get("clock"), synth)
+    else:
+        from adkit.firmware.report import verify
+
+        report = verify(teacher_model, student, None, rates_khz=rate_list, background=list(background), signals=sig,
+                        firmware=False)
+        from adkit.export import export_torchscript
+
+        check = export_torchscript(student, export_path, overwrite=overwrite)
+        _say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
+             f"on {check['events']} events")
+        student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
+    student.save(output, overwrite)
+    _say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds)}")
+
+
+def _distill_fpga(teacher, student, hls_path: Path, overwrite: bool, rates, background, signals, backend, part, clock,
+                  synth) -> None:
+    import os
+    import shutil
+
+    from adkit.firmware.report import markdown, verify, write_report
+
+    tmp = hls_path.with_name(f".{hls_path.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
+                        backend=backend, part=part, clock_ns=clock, synth=synth)
+        report["firmware"]["project"] = str(hls_path)
+        write_report(tmp, report)
+        if hls_path.exists():
+            shutil.rmtree(hls_path)
+        os.replace(tmp, hls_path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
+    student.metrics["report"]["decision_mismatch"] = report["firmware"]["decision_mismatch"]
+    click.echo(markdown(report))
+    fw = report["firmware"]
+    if not fw["synthesis"]["ran"]:
+        _say(f"synthesis skipped: {fw['synthesis']['why']}")
+    _say(f"wrote the HLS project and report.md/report.json to {hls_path}/")
+
+
+@main.command()
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="Output file. Default: the model name with .pt.")
+@click.option("--format", "fmt", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
+@click.option("--overwrite", is_flag=True)
+def export(model_path, output, fmt, overwrite):
+    """Export a torch model with its preprocessing for software triggers, checked against adkit."""
+    from adkit.artifact import Model
+    from adkit.export import export_torchscript
+
+    model = Model.load(model_path)
+    output = output or str(Path(model_path).with_suffix(".pt"))
+    check = export_torchscript(model, output, overwrite=overwrite)
+    _say(f"wrote {output} ({fmt}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
+         f"on {check['events']} events; load with torch.jit.load")

@@ -22,7 +22,9 @@ def test_roles_of_collider_columns():
     g, log, pad = column_roles(["n_jets", "ht", "m_ll"])
     assert g == ["n_jets", "ht", "m_ll"] and log.tolist() == [False, True, True] and pad.tolist() == [False, True, True]
     assert not column_roles(ObjectSchema().raw_names(), "standard")[1].any()
-    with pytest.raises(ConfigError, match="valid: physics, standard"):
+    g, log, pad = column_roles(ObjectSchema().raw_names(), "pooled")
+    assert not log.any() and pad.all() and g[-3] == "jet_pt"
+    with pytest.raises(ConfigError, match="valid: physics, standard, pooled"):
         column_roles(["a"], "minmax")
 
 

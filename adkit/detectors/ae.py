@@ -40,7 +40,7 @@ class DenseAutoencoder(TorchDetector):
         dec = dense_stack([int(self.latent_dim), *reversed(h), n_features])
         return nn.ModuleDict({"encoder": enc, "decoder": dec})
 
-    def batch_loss(self, module, x, c, generator):
+    def batch_loss(self, module, x, c, generator, y=None):
         return ((module["decoder"](module["encoder"](x)) - x) ** 2).mean()
 
     def event_scores(self, module, x, c):

@@ -96,7 +96,7 @@ class ALAD(TorchDetector):
         return {"disc": torch.optim.Adam(disc, lr=self.lr, betas=(0.5, 0.999)),
                 "gen": torch.optim.Adam(gen, lr=self.lr, betas=(0.5, 0.999))}
 
-    def train_step(self, module, x, c, generator, optimizers) -> float:
+    def train_step(self, module, x, c, generator, optimizers, y=None) -> float:
         import torch
         from torch.nn.functional import binary_cross_entropy_with_logits as bce
 
@@ -124,7 +124,7 @@ class ALAD(TorchDetector):
         optimizers["gen"].step()
         return float(d.detach() + g.detach())
 
-    def batch_loss(self, module, x, c, generator):
+    def batch_loss(self, module, x, c, generator, y=None):
         """Validation criterion: mean L1 reconstruction error."""
         return (module["generator"](module["encoder"](x)) - x).abs().mean()
 

@@ -21,6 +21,8 @@ class Detector:
     #: Score components besides ``score`` (e.g. the VAE's ``reco`` and ``kl``).
     components: ClassVar[tuple[str, ...]] = ()
     uses_condition: ClassVar[bool] = False
+    #: Supervised detectors (a distilled student) need a per-event target ``y`` in ``fit``.
+    uses_target: ClassVar[bool] = False
 
     def get_params(self) -> dict[str, Any]:
         sig = inspect.signature(type(self).__init__)
@@ -90,6 +92,18 @@ class Detector:
         if n_conditions is not None and c.shape[1] != n_conditions:
             raise ConfigError(f"{self.name}: trained with {n_conditions} condition column(s), got {c.shape[1]}")
         return np.ascontiguousarray(c)
+
+    def check_target(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray | None:
+        """The training target as float32[n] for supervised detectors (ignored by the others)."""
+        if not self.uses_target:
+            return None
+        if y is None:
+            raise ConfigError(f"detector {self.name!r} learns a target score: train it with `adkit distill` "
+                              "(or fit(X, y=teacher_scores))")
+        t = np.asarray(y, dtype=np.float32).reshape(-1)
+        if len(t) != len(X) or not np.isfinite(t).all():
+            raise ConfigError(f"{self.name}: the target must be {len(X)} finite values, got shape {np.shape(y)}")
+        return np.ascontiguousarray(t)
 
     def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
         raise NotImplementedError

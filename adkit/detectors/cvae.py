@@ -95,7 +95,7 @@ class ConditionalVAE(TorchDetector):
         mean, logvar = module["x_mean"](d), module["x_logvar"](d).clamp(*LOGVAR_RANGE)
         return 0.5 * (((x - mean) ** 2) * torch.exp(-logvar) + logvar + math.log(2 * math.pi)).sum(dim=1)
 
-    def batch_loss(self, module, x, c, generator):
+    def batch_loss(self, module, x, c, generator, y=None):
         import torch
 
         c, mu, logvar, kl = self._parts(module, x, c)

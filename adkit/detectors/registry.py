@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "svc": "adkit.detectors.svc:ArtificialAnomalySVC",
     "ocsvm": "adkit.detectors.ocsvm:OneClassSVM",
     "iforest": "adkit.detectors.iforest:IsolationForest",
+    "student": "adkit.detectors.student:QuantizedStudent",
 }
 ENTRY_POINT_GROUP = "adkit.detectors"
 

@@ -51,8 +51,9 @@ class TorchDetector(Detector):
     def build_module(self, n_features: int, n_conditions: int):
         raise NotImplementedError
 
-    def batch_loss(self, module, x, c, generator):
-        """Mean training loss of a batch (a scalar tensor)."""
+    def batch_loss(self, module, x, c, generator, y=None):
+        """Mean training loss of a batch (a scalar tensor); ``y`` is the target of supervised
+        detectors (``uses_target``), None otherwise."""
         raise NotImplementedError
 
     def event_scores(self, module, x, c) -> dict[str, Any]:
@@ -66,18 +67,21 @@ class TorchDetector(Detector):
 
         return {"main": torch.optim.Adam(module.parameters(), lr=self.lr)}
 
-    def train_step(self, module, x, c, generator, optimizers: dict[str, Any]) -> float:
+    def train_step(self, module, x, c, generator, optimizers: dict[str, Any], y=None) -> float:
         """One optimisation step on a batch; returns the batch's training loss."""
-        loss = self.batch_loss(module, x, c, generator)
+        loss = self.batch_loss(module, x, c, generator, y)
         opt = optimizers["main"]
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return float(loss.detach())
 
-    def validation_loss(self, module, x, c, generator):
+    def validation_loss(self, module, x, c, generator, y=None):
         """Mean loss on held-out events used for early stopping (default: the training loss)."""
-        return self.batch_loss(module, x, c, generator)
+        return self.batch_loss(module, x, c, generator, y)
+
+    def on_epoch_start(self, module, epoch: int) -> None:
+        """Called before each epoch (e.g. to update pruning masks)."""
 
     # --- template --------------------------------------------------------------------------
     def _validate(self) -> None:
@@ -103,6 +107,7 @@ class TorchDetector(Detector):
         self._validate()
         X = np.ascontiguousarray(X, dtype=np.float32)
         C = self.check_condition(X, condition)
+        Y = self.check_target(X, y)
         n = len(X)
         if n < 2:
             raise ConfigError(f"{self.name}: need at least 2 training events, got {n}")
@@ -111,6 +116,7 @@ class TorchDetector(Detector):
         val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
         Xt = torch.from_numpy(X)
         Ct = None if C is None else torch.from_numpy(C)
+        Yt = None if Y is None else torch.from_numpy(Y)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             module = self.build_module(X.shape[1], 0 if C is None else C.shape[1])
@@ -129,6 +135,7 @@ class TorchDetector(Detector):
             while state["epoch"] < self.epochs and state["wait"] <= self.patience:
                 epoch = state["epoch"]
                 g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+                self.on_epoch_start(module, epoch)
                 module.train()
                 order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=g)]
                 total, count = 0.0, 0
@@ -136,11 +143,12 @@ class TorchDetector(Detector):
                     idx = order[s:s + self.batch_size]
                     if len(idx) < 2:  # batch norm needs two events
                         continue
-                    loss = self.train_step(module, Xt[idx], None if Ct is None else Ct[idx], g, opts)
+                    loss = self.train_step(module, Xt[idx], None if Ct is None else Ct[idx], g, opts,
+                                           None if Yt is None else Yt[idx])
                     total += loss * len(idx)
                     count += len(idx)
                 train_loss = total / max(count, 1)
-                val_loss = self._eval_loss(module, Xt, Ct, val_idx if n_val else train_idx, epoch)
+                val_loss = self._eval_loss(module, Xt, Ct, Yt, val_idx if n_val else train_idx, epoch)
                 state["history"].append({"epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss})
                 if not self.select_best:
                     state["best"] = min(state["best"], val_loss)
@@ -163,7 +171,7 @@ class TorchDetector(Detector):
             ckpt.unlink()
         return self
 
-    def _eval_loss(self, module, Xt, Ct, idx, epoch: int) -> float:
+    def _eval_loss(self, module, Xt, Ct, Yt, idx, epoch: int) -> float:
         torch = _torch()
         module.eval()
         g = torch.Generator().manual_seed(self.seed * 100_003 + epoch + 7)
@@ -171,7 +179,8 @@ class TorchDetector(Detector):
         with torch.no_grad():
             for s in range(0, len(idx), 65536):
                 i = torch.from_numpy(idx[s:s + 65536])
-                total += float(self.validation_loss(module, Xt[i], None if Ct is None else Ct[i], g)) * len(i)
+                total += float(self.validation_loss(module, Xt[i], None if Ct is None else Ct[i], g,
+                                                    None if Yt is None else Yt[i])) * len(i)
         return total / max(len(idx), 1)
 
     def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:

@@ -58,7 +58,7 @@ class VariationalAutoencoder(TorchDetector):
         kl = 0.5 * (mu ** 2 + logvar.exp() - 1.0 - logvar).sum(dim=1)
         return mu, logvar, kl
 
-    def batch_loss(self, module, x, c, generator):
+    def batch_loss(self, module, x, c, generator, y=None):
         import torch
 
         mu, logvar, kl = self._parts(module, x)

@@ -12,7 +12,8 @@ way the object structure suggests:
 - transverse momenta and other energy-like features are compressed by log(1 + x) first;
 - an empty slot (value 0) stays exactly 0.
 
-``standard`` is the plain per-column version (used for tables). Both are elementwise, so
+``standard`` is the plain per-column version (used for tables); ``pooled`` is ``physics``
+without the log (the affine scaling a firmware student takes). All are elementwise, so
 scoring pays one subtraction and one multiplication per value (plus a log on pT columns).
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from adkit.errors import ConfigError, NotFittedError
 
-PREPROCESSING = ("physics", "standard")
+PREPROCESSING = ("physics", "standard", "pooled")
 _RAW = re.compile(r"^([a-z]+?)\d*_(pt|eta|phi)$")
 #: Derived features that are energy-like (log-compressed) and 0 when the object is absent.
 _LOG_DERIVED = {"met", "ht", "lepton_pt_sum", "leading_lepton_pt", "leading_jet_pt", "m_ll"}
@@ -35,15 +36,15 @@ def column_roles(columns: list[str], kind: str = "physics") -> tuple[list[str], 
         raise ConfigError(f"unknown preprocessing {kind!r}; valid: {', '.join(PREPROCESSING)}")
     groups, log, pad = [], [], []
     for c in columns:
-        m = _RAW.match(c) if kind == "physics" else None
+        m = _RAW.match(c) if kind != "standard" else None
         if m:
             groups.append(f"{m.group(1)}_{m.group(2)}")
-            log.append(m.group(2) == "pt")
+            log.append(kind == "physics" and m.group(2) == "pt")
             pad.append(True)
         else:
             groups.append(c)
-            energy = kind == "physics" and c in _LOG_DERIVED
-            log.append(energy)
+            energy = kind != "standard" and c in _LOG_DERIVED
+            log.append(energy and kind == "physics")
             pad.append(energy)
     return groups, np.array(log, dtype=bool), np.array(pad, dtype=bool)
 
@@ -117,7 +118,9 @@ class Standardizer:
 
     @property
     def kind(self) -> str:
-        return "standard" if self.log is None and self.padding is None else "physics"
+        if self.log is not None:
+            return "physics"
+        return "standard" if self.padding is None else "pooled"
 
     def state(self) -> dict[str, np.ndarray]:
         out = {"mean": self.mean_, "scale": self.scale_}

@@ -1,0 +1,157 @@
+"""Quantized MLP student for trigger firmware (knowledge distillation: Pol, Govorkova et al.).
+
+A small dense network (57 → 32 → 16 → 1 by default, ReLU) regresses a teacher's
+(standardised log-)score. It is trained *quantization-aware*: inputs, weights, biases, each
+layer's result and the output are rounded to the fixed-point types they will have in the
+firmware (straight-through gradients), and optional magnitude pruning zeroes a fraction of
+the hidden-layer weights (the zeros cost no multiplier in HLS). Scoring evaluates exactly
+that arithmetic in float64, so the score equals what the HLS C simulation computes.
+
+Precisions: ``input``, ``weight``, ``bias``, ``activation`` (each hidden layer's result),
+``output``; ``layer_precision`` overrides them per layer (``{"fc1": {"weight": ...}}``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from adkit.detectors.torch_base import TorchDetector
+from adkit.distill.quantize import DEFAULT_PRECISION, FixedType, parse_precision
+from adkit.errors import ConfigError
+
+
+class QuantizedStudent(TorchDetector):
+    """Quantization-aware MLP student of a teacher's score; score = predicted teacher log-score."""
+
+    name = "student"
+    uses_target = True
+    select_best = False  # pruning changes the network during training: keep the final one
+
+    def __init__(self, hidden: tuple[int, ...] = (32, 16), precision: dict | str | None = None,
+                 layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
+                 batch_size: int = 1024, lr: float = 3e-3, patience: int = 0, validation_fraction: float = 0.2,
+                 seed: int = 0) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+        self.hidden = hidden
+        self.precision = parse_precision(precision)
+        self.layer_precision = {k: dict(v) for k, v in (layer_precision or {}).items()}
+        self.sparsity = sparsity
+
+    # --- layers and their types -------------------------------------------------------------
+    def layer_names(self) -> list[str]:
+        return [f"fc{i + 1}" for i in range(len(self.hidden))] + ["out"]
+
+    def types(self) -> dict[str, dict[str, FixedType]]:
+        """Fixed-point type of every quantity: {"input": {...}, "fc1": {"weight", "bias", "result"}, ...}."""
+        names = self.layer_names()
+        bad = [k for k in self.layer_precision if k not in names]
+        if bad:
+            raise ConfigError(f"student: layer_precision names unknown layer {bad[0]!r}; layers: {', '.join(names)}")
+        out = {"input": {"result": FixedType.parse(self.precision["input"], "input precision")}}
+        for n in names:
+            over = self.layer_precision.get(n, {})
+            unknown = [k for k in over if k not in ("weight", "bias", "result")]
+            if unknown:
+                raise ConfigError(f"student: layer {n}: unknown precision kind {unknown[0]!r}; valid: weight, bias, result")
+            default_result = self.precision["output" if n == "out" else "activation"]
+            out[n] = {k: FixedType.parse(over.get(k, d), f"{n} {k} precision") for k, d in
+                      (("weight", self.precision["weight"]), ("bias", self.precision["bias"]),
+                       ("result", default_result))}
+        return out
+
+    def _validate(self) -> None:
+        super()._validate()
+        if not 0.0 <= float(self.sparsity) < 1.0:
+            raise ConfigError(f"student: sparsity must be in [0, 1), got {self.sparsity}")
+        self.types()
+
+    # --- network ----------------------------------------------------------------------------------
+    def build_module(self, n_features: int, n_conditions: int):
+        import torch
+        from torch import nn
+
+        sizes = [n_features, *[int(h) for h in self.hidden], 1]
+        module = nn.ModuleDict({n: nn.Linear(a, b) for n, a, b in zip(self.layer_names(), sizes[:-1], sizes[1:])})
+        for n in self.layer_names():
+            module.register_buffer(f"mask_{n}", torch.ones_like(module[n].weight))
+        return module
+
+    def forward(self, module, x, mode: str = "train"):
+        """The firmware arithmetic. ``train``: fake-quantized (straight-through gradients);
+        ``exact``: quantized in float64, what the firmware computes; ``float``: no quantization."""
+        import torch
+
+        types = self.types()
+        if mode == "train":
+            def q(t, v):
+                return t.fake_quantize(v)
+        elif mode == "exact":
+            def q(t, v):
+                return t.quantize(v)
+        else:
+            def q(t, v):
+                return v
+        dtype = x.dtype if mode == "train" else torch.float64
+        h = q(types["input"]["result"], x.to(dtype))
+        names = self.layer_names()
+        for n in names:
+            t = types[n]
+            w = q(t["weight"], (module[n].weight * getattr(module, f"mask_{n}")).to(dtype))
+            b = q(t["bias"], module[n].bias.to(dtype))
+            h = q(t["result"], torch.nn.functional.linear(h, w, b))
+            if n != names[-1]:
+                h = torch.relu(h)
+        return h.squeeze(1)
+
+    def on_epoch_start(self, module, epoch: int) -> None:
+        """Magnitude pruning: sparsity ramps up linearly over the first half of the epochs."""
+        import torch
+
+        if not self.sparsity:
+            return
+        frac = float(self.sparsity) * min(1.0, epoch / max(1, self.epochs // 2))
+        with torch.no_grad():
+            for n in self.layer_names()[:-1]:
+                w = module[n].weight.abs().flatten()
+                k = int(frac * len(w))
+                mask = getattr(module, f"mask_{n}")
+                mask.fill_(1.0)
+                if k:
+                    thr = w.kthvalue(k).values
+                    mask.copy_((module[n].weight.abs() > thr).float())
+
+    def batch_loss(self, module, x, c, generator, y=None):
+        return ((self.forward(module, x) - y) ** 2).mean()
+
+    def event_scores(self, module, x, c):
+        return {"score": self.forward(module, x, "exact")}
+
+    def float_score(self, X: np.ndarray) -> np.ndarray:
+        """The same network without any quantization (what quantization costs, for reports)."""
+        import torch
+
+        self._check_fitted()
+        with torch.inference_mode():
+            return self.forward(self.module_, torch.from_numpy(np.asarray(X, dtype=np.float32)), "float").numpy()
+
+    # --- firmware view -------------------------------------------------------------------------
+    def quantized_weights(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """(weight, bias) per layer, on their fixed-point grids, pruned weights exactly 0."""
+        self._check_fitted()
+        types = self.types()
+        out = {}
+        for n in self.layer_names():
+            lin = self.module_[n]
+            w = (lin.weight * getattr(self.module_, f"mask_{n}")).detach().double().numpy()
+            out[n] = (types[n]["weight"].quantize(w), types[n]["bias"].quantize(lin.bias.detach().double().numpy()))
+        return out
+
+    def cost(self) -> dict:
+        """Parameters, multiplications (non-zero weights) and bit widths of the firmware network."""
+        qw = self.quantized_weights()
+        types = self.types()
+        return {"parameters": int(sum(w.size + b.size for w, b in qw.values())),
+                "multiplications": int(sum(np.count_nonzero(w) for w, _ in qw.values())),
+                "sparsity": float(1 - sum(np.count_nonzero(w) for w, _ in qw.values()) / sum(w.size for w, _ in qw.values())),
+                "layers": {n: {"shape": list(qw[n][0].shape), **{k: str(v) for k, v in types[n].items()}}
+                           for n in self.layer_names()},
+                "input": str(types["input"]["result"])}

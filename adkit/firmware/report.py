@@ -1,0 +1,160 @@
+"""Verify a student's firmware on held-out events and write ``report.md`` / ``report.json``.
+
+Four versions of the score are compared on the same events: the teacher, the student without
+quantization (``student_float``, what quantization costs), the quantized student (the adkit
+model's score) and the firmware (hls4ml C simulation). Trigger thresholds are set on the
+held-out background at the requested rates and stored in the student model.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adkit.artifact import Model, Threshold
+from adkit.firmware import csim_scores, decision_mismatch, synthesize, write_project
+from adkit.metrics import evaluate_scores, rate_to_fpr, threshold_at_fpr
+
+
+def teacher_multiplications(teacher: Model) -> int | None:
+    """Multiplications per event of a torch teacher (every Linear weight), else None."""
+    module = getattr(teacher.detector, "module_", None)
+    if module is None:
+        return None
+    import torch
+
+    return int(sum(m.weight.numel() for m in module.modules() if isinstance(m, torch.nn.Linear)))
+
+
+def heldout_events(teacher: Model, student: Model, background: Sequence[str] | None = None,
+                   signals: dict[str, Sequence[str]] | None = None, n_default: int | None = None):
+    """{name: (teacher X, teacher C, student X)} for the background and each signal."""
+    from adkit.pipeline import load_arrays
+    from adkit.scoring import model_mapping
+
+    mapping = model_mapping(teacher, None)
+    out = {}
+    if background:
+        for name, paths in {"background": list(background), **(signals or {})}.items():
+            Xt, Ct, _ = load_arrays(paths, teacher.spec, mapping)
+            Xs, _, _ = load_arrays(paths, student.spec, mapping)
+            out[name] = (Xt, Ct, Xs)
+        return out
+    from adkit.datasets import DEFAULT_SIGNAL_EVENTS, DEFAULT_TEST_EVENTS, SIGNALS, TEST_SEED, background as bkg, generate
+
+    nb = n_default or DEFAULT_TEST_EVENTS
+    objs = {"background": bkg(nb, TEST_SEED)[0][:, :, :3]}
+    for s in SIGNALS:
+        objs[s] = generate(s, max(nb // 10, 1000) if n_default else DEFAULT_SIGNAL_EVENTS, TEST_SEED)[:, :, :3]
+    for name, o in objs.items():
+        Xt = teacher.spec.features.compute(o).astype(np.float32)
+        Ct = teacher.spec.conditions.compute(o) if teacher.spec.conditions else None
+        out[name] = (Xt, Ct, student.spec.features.compute(o).astype(np.float32))
+    return out
+
+
+def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_khz: Sequence[float] = (1, 10, 100),
+           bunch_rate_mhz: float = 40.0, background=None, signals=None, n_default: int | None = None,
+           backend: str = "Vitis", part: str | None = None, clock_ns: float | None = None, synth: bool = False,
+           firmware: bool = True) -> dict:
+    """Score held-out events four ways, set and store thresholds, compare decisions; returns the report."""
+    from adkit.firmware import DEFAULT_CLOCK_NS, DEFAULT_PART
+
+    events = heldout_events(teacher, student, background, signals, n_default)
+    hls_model = None
+    if firmware:
+        hls_model = write_project(student.detector, outdir, backend=backend, part=part or DEFAULT_PART,
+                                  clock_ns=clock_ns or DEFAULT_CLOCK_NS)
+    versions = ["teacher", "student_float", "student"] + (["firmware"] if firmware else [])
+    scores: dict[str, dict[str, np.ndarray]] = {v: {} for v in versions}
+    for name, (Xt, Ct, Xs) in events.items():
+        Z = student.scaler.transform(Xs)
+        scores["teacher"][name] = teacher.score(Xt, Ct)
+        scores["student_float"][name] = student.detector.float_score(Z)
+        scores["student"][name] = student.detector.score(Z)
+        if firmware:
+            scores["firmware"][name] = csim_scores(hls_model, Z)
+    sig_names = [k for k in events if k != "background"]
+    metrics = {v: evaluate_scores(s["background"], {k: s[k] for k in sig_names}, fprs=(), rates_khz=rates_khz,
+                                  bunch_rate_mhz=bunch_rate_mhz) for v, s in scores.items()}
+    bkg = scores["student"]["background"]
+    student.thresholds = [Threshold(f"{r:g}kHz", threshold_at_fpr(bkg, rate_to_fpr(r, bunch_rate_mhz)), float(r),
+                                    rate_to_fpr(r, bunch_rate_mhz)) for r in rates_khz]
+    allev = {v: np.concatenate([s[k] for k in events]) for v, s in scores.items()}
+    target = student.metrics.get("distill", {}).get("target", {})
+    t_all = np.log(allev["teacher"]) if target.get("transform") == "log" else allev["teacher"]
+    from scipy.stats import spearmanr
+
+    report = {
+        "events": {k: int(len(v[0])) for k, v in events.items()},
+        "metrics": {v: {"signals": m["signals"], "working_points": m["working_points"]} for v, m in metrics.items()},
+        "correlation": {"student_vs_teacher_pearson": float(np.corrcoef(allev["student"], t_all)[0, 1]),
+                        "student_vs_teacher_spearman": float(spearmanr(allev["student"], allev["teacher"])[0]),
+                        "student_vs_float_pearson": float(np.corrcoef(allev["student"], allev["student_float"])[0, 1])},
+        "thresholds": [t.to_dict() for t in student.thresholds],
+        "cost": {"student": student.detector.cost(), "teacher_multiplications": teacher_multiplications(teacher)},
+    }
+    tm = report["cost"]["teacher_multiplications"]
+    report["cost"]["multiplication_ratio"] = (report["cost"]["student"]["multiplications"] / tm) if tm else None
+    if firmware:
+        diff = allev["firmware"] - allev["student"]
+        report["correlation"]["firmware_vs_student_pearson"] = float(np.corrcoef(allev["firmware"], allev["student"])[0, 1])
+        report["firmware"] = {
+            "backend": backend, "part": part or DEFAULT_PART, "clock_ns": clock_ns or DEFAULT_CLOCK_NS,
+            "io_type": "io_parallel", "strategy": "Latency", "project": str(outdir),
+            "max_abs_difference": float(np.abs(diff).max()), "events_differing": int(np.count_nonzero(diff)),
+            "decision_mismatch": {t.name: decision_mismatch(allev["firmware"], allev["student"], t.value)
+                                  for t in student.thresholds},
+            "synthesis": synthesize(hls_model, backend) if synth else
+            {"ran": False, "why": "not requested (--synth)"},
+            "estimate": "hls4ml gives resource and latency figures only from HLS synthesis (--synth with "
+                        "vitis_hls/vivado_hls on PATH)",
+        }
+    return report
+
+
+def markdown(report: dict) -> str:
+    """The report as Markdown: metrics side by side, agreement, cost."""
+    versions = list(report["metrics"])
+    signals = list(report["metrics"]["student"]["signals"])
+    rates = [t["name"] for t in report["thresholds"]]
+    lines = ["# Distillation and firmware report", "",
+             "Events: " + ", ".join(f"{k} {v}" for k, v in report["events"].items()), "",
+             "| signal | " + " | ".join(f"AUC {v}" for v in versions) + " | "
+             + " | ".join(f"TPR@{r} {v}" for r in rates for v in versions) + " |",
+             "|" + "---|" * (1 + len(versions) * (1 + len(rates)))]
+    for s in signals:
+        row = [f"{report['metrics'][v]['signals'][s]['auc']:.3f}" for v in versions]
+        row += [f"{report['metrics'][v]['signals'][s]['tpr_at_rate_khz'][r[:-3]]:.4f}" for r in rates for v in versions]
+        lines.append(f"| {s} | " + " | ".join(row) + " |")
+    c = report["correlation"]
+    lines += ["", "Correlation: " + ", ".join(f"{k} {v:.4f}" for k, v in c.items()), ""]
+    cost = report["cost"]
+    st = cost["student"]
+    lines += [f"Student: {st['parameters']} parameters, {st['multiplications']} multiplications "
+              f"(sparsity {st['sparsity']:.2f}), input {st['input']}"
+              + (f"; teacher {cost['teacher_multiplications']} multiplications, ratio "
+                 f"{cost['multiplication_ratio']:.4f}" if cost.get("teacher_multiplications") else ""), "",
+              "| layer | shape | weight | bias | result |", "|---|---|---|---|---|"]
+    lines += [f"| {n} | {'x'.join(map(str, d['shape']))} | {d['weight']} | {d['bias']} | {d['result']} |"
+              for n, d in st["layers"].items()]
+    fw = report.get("firmware")
+    if fw:
+        lines += ["", f"Firmware: hls4ml {fw['backend']} backend, {fw['io_type']}, {fw['strategy']} strategy, part "
+                      f"{fw['part']}, clock {fw['clock_ns']} ns; project in `{fw['project']}`.",
+                  f"C simulation vs quantized student: max |difference| {fw['max_abs_difference']:.3g}, "
+                  f"{fw['events_differing']} events with any difference.",
+                  "Trigger decisions differing (firmware vs student): "
+                  + ", ".join(f"{k} {v:.4%}" for k, v in fw["decision_mismatch"].items()) + ".",
+                  f"Synthesis: {'ran' if fw['synthesis']['ran'] else 'skipped: ' + fw['synthesis']['why']}.",
+                  f"Resources and latency: {fw['estimate']}."]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(outdir: str | Path, report: dict) -> None:
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    (out / "report.md").write_text(markdown(report))
