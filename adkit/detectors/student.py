@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from adkit.detectors.torch_base import TorchDetector
-from adkit.distill.quantize import DEFAULT_PRECISION, FixedType, parse_precision
+from adkit.distill.quantize import FixedType, parse_precision
 from adkit.errors import ConfigError
 
 

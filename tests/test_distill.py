@@ -1,0 +1,165 @@
+"""Distillation into a quantized student, the hls4ml firmware and its C-simulation agreement."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from adkit.distill import distill, teacher_target
+from adkit.distill.quantize import FixedType, parse_precision
+from adkit.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    from adkit.pipeline import train
+
+    return train("ae", epochs=2, n_default=8000)
+
+
+@pytest.fixture(scope="module")
+def student(teacher):
+    return distill(teacher, n_default=8000, epochs=8, batch_size=256, sparsity=0.3)
+
+
+def test_fixed_point_types():
+    t = FixedType.parse("ap_fixed<8,2>")
+    assert (t.min, t.max, t.step, str(t)) == (-2.0, 2 - 1 / 64, 1 / 64, "ap_fixed<8,2,AP_RND_CONV,AP_SAT>")
+    x = np.array([0.3, -5.0, 3.0, 1.5 / 128, 0.5 / 128])
+    np.testing.assert_array_equal(t.quantize(x), [19 / 64, -2.0, 2 - 1 / 64, 2 / 128, 0.0])  # half to even
+    import torch
+
+    np.testing.assert_array_equal(t.quantize(torch.tensor(x)).numpy(), t.quantize(x))
+    trn = FixedType.parse("ap_fixed<4,2,AP_TRN,AP_WRAP>")
+    np.testing.assert_array_equal(trn.quantize(np.array([0.3, 2.0, -2.25])), [0.25, -2.0, 1.75])
+    u = FixedType.parse("ap_ufixed<6,3>")
+    assert (u.min, u.max) == (0.0, 8 - 1 / 8)
+    for bad in ("ap_fixed<8>", "float", "ap_fixed<8,2,AP_ROUND>", "ap_fixed<0,0>"):
+        with pytest.raises(ConfigError, match="precision"):
+            FixedType.parse(bad)
+    p = parse_precision("input=ap_fixed<12,5>, weight=ap_fixed<6,1,AP_TRN,AP_WRAP>")
+    assert p["input"] == "ap_fixed<12,5,AP_RND_CONV,AP_SAT>" and p["weight"] == "ap_fixed<6,1,AP_TRN,AP_WRAP>"
+    with pytest.raises(ConfigError, match="unknown kind 'weights'"):
+        parse_precision("weights=ap_fixed<6,1>")
+
+
+def test_teacher_targets_that_cannot_be_distilled():
+    rng = np.random.default_rng(0)
+    y, info = teacher_target(rng.exponential(size=1000))
+    assert info["transform"] == "log" and abs(y.mean()) < 1e-6 and abs(y.std() - 1) < 1e-5
+    assert teacher_target(rng.normal(size=1000))[1]["transform"] == "none"  # e.g. an SVM decision function
+    with pytest.raises(ConfigError, match="same score"):
+        teacher_target(np.full(1000, 0.3))
+    with pytest.raises(ConfigError, match="not all finite"):
+        teacher_target(np.r_[rng.exponential(size=999), np.nan])
+    with pytest.raises(ConfigError, match="log is undefined"):
+        teacher_target(rng.normal(size=1000), "log")
+    with pytest.raises(ConfigError, match="at least"):
+        teacher_target(np.ones(10))
+
+
+def test_student_is_a_quantized_pruned_detector(student):
+    model, info = student
+    det = model.detector
+    assert info["train_correlation"] > 0.8
+    cost = det.cost()
+    assert cost["parameters"] == 57 * 32 + 32 + 32 * 16 + 16 + 16 + 1 and cost["sparsity"] >= 0.29
+    types = det.types()
+    for name, (w, b) in det.quantized_weights().items():
+        np.testing.assert_array_equal(types[name]["weight"].quantize(w), w)  # on the 8-bit grid
+    from adkit.datasets import background
+
+    X = model.spec.features.compute(background(2000, 1)[0][:, :, :3])
+    s = model.score(X)
+    out = types["out"]["result"]
+    np.testing.assert_array_equal(out.quantize(s), s)  # the score is the firmware's output type
+    with pytest.raises(ConfigError, match="adkit distill"):
+        type(det)(epochs=1).fit(np.zeros((10, 57), np.float32))
+
+
+def test_firmware_agrees_with_the_student(student, teacher, tmp_path):
+    """hls4ml writes the project, g++ compiles the C simulation, decisions agree (CI tier)."""
+    from adkit.firmware.report import verify, write_report
+
+    model, _ = student
+    report = verify(teacher, model, tmp_path / "hls", n_default=5000, rates_khz=(10.0, 100.0))
+    fw = report["firmware"]
+    assert (tmp_path / "hls" / "firmware" / "adkit_trigger.cpp").exists()
+    assert all(v <= 0.001 for v in fw["decision_mismatch"].values()), fw["decision_mismatch"]
+    assert fw["max_abs_difference"] == 0.0  # bit-accurate: same fixed-point arithmetic
+    assert [t.name for t in model.thresholds] == ["10kHz", "100kHz"]
+    assert report["correlation"]["student_vs_teacher_spearman"] > 0.7
+    assert report["cost"]["multiplication_ratio"] < 1
+    write_report(tmp_path / "hls", report)
+    assert "Trigger decisions differing" in (tmp_path / "hls" / "report.md").read_text()
+    assert json.loads((tmp_path / "hls" / "report.json").read_text())["firmware"]["synthesis"]["ran"] is False
+
+
+def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
+    from adkit.artifact import Model
+
+    assert run_cli("train", "--model", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
+    r = run_cli("distill", "--epochs", "2", "--data", str(adc_file), "--background", str(adc_file),
+                "--precision", "input=ap_fixed<12,6>,weight=ap_fixed<6,1>", "--hidden", "16,8", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "Trigger decisions differing" in r.stdout and "synthesis skipped" in r.stderr
+    student = Model.load(tmp_path / "student.adkit")
+    assert student.detector.name == "student" and len(student.thresholds) == 3
+    assert student.detector.precision["input"].startswith("ap_fixed<12,6")
+    assert (tmp_path / "hls" / "report.json").exists() and not list(tmp_path.glob(".hls.partial*"))
+    r = run_cli("score", "--model", "student.adkit", str(adc_file), "-o", "s.h5", cwd=tmp_path)
+    assert r.exit_code == 0
+    # errors: one line, exit 2
+    r = run_cli("distill", "--precision", "input=ap_fixd<8,3>", "--overwrite", "--data", str(adc_file), cwd=tmp_path)
+    assert r.exit_code == 2 and "cannot parse 'ap_fixd<8,3>'" in r.stderr and "Traceback" not in r.output
+    r = run_cli("distill", "--data", str(adc_file), cwd=tmp_path)
+    assert r.exit_code == 2 and "exists" in r.stderr
+    monkeypatch.setenv("CXX", "no-such-compiler")
+    r = run_cli("distill", "--overwrite", "--data", str(adc_file), cwd=tmp_path)
+    assert r.exit_code == 2 and "no C++ compiler 'no-such-compiler'" in r.stderr
+
+
+def test_conversion_failure_is_one_line(student, tmp_path, monkeypatch):
+    import hls4ml
+
+    from adkit.firmware import FirmwareError, write_project
+
+    def broken(*a, **k):
+        raise KeyError("Dense layer without weights\nmore details")
+
+    monkeypatch.setattr(hls4ml.converters, "convert_from_pytorch_model", broken)
+    with pytest.raises(FirmwareError, match="hls4ml could not convert the student: KeyError"):
+        write_project(student[0].detector, tmp_path / "x")
+
+
+def test_cpu_export_reproduces_scores(student, tmp_path):
+    import torch
+
+    from adkit.export import export_torchscript
+
+    model, _ = student
+    check = export_torchscript(model, tmp_path / "s.pt")
+    assert check["max_abs_difference"] == 0.0
+    from adkit.datasets import background
+
+    X = model.spec.features.compute(background(500, 4)[0][:, :, :3]).astype(np.float32)
+    with torch.no_grad():
+        got = torch.jit.load(str(tmp_path / "s.pt"))(torch.from_numpy(X)).double().numpy()
+    np.testing.assert_array_equal(got, model.score(X))
+    from adkit.pipeline import train
+
+    cvae = train("cvae", epochs=1, n_default=3000)
+    assert export_torchscript(cvae, tmp_path / "c.pt")["max_abs_difference"] < 1e-4
+    with pytest.raises(ConfigError, match="not a torch network"):
+        export_torchscript(train("iforest", n_default=2000, params={"n_train": 500}), tmp_path / "i.pt")
+
+
+def test_kernel_teacher_distills(tmp_path):
+    """Scores that can be negative (an SVM decision function) are distilled without the log."""
+    from adkit.pipeline import train
+
+    svc = train("svc", n_default=4000, params={"n_train": 500})
+    model, info = distill(svc, n_default=4000, epochs=8, batch_size=256)
+    assert info["target"]["transform"] == "none" and info["train_correlation"] > 0.5
