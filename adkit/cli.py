@@ -118,7 +118,7 @@ def info(files, as_json, mapping, tree, dataset):
 
 TRAIN_KEYS = {"model", "epochs", "seed", "features", "conditions", "params", "mapping", "data"}
 DISTILL_KEYS = {"hidden", "precision", "layer_precision", "sparsity", "epochs", "seed", "lr", "batch_size",
-                "transform", "data", "rates", "part", "clock", "backend"}
+                "transform", "data", "rates", "part", "clock", "backend", "augment"}
 
 
 def _load_config(path: str | None, valid: set[str] = TRAIN_KEYS) -> dict:
@@ -407,9 +407,6 @@ def show(model_path, as_json):
     click.echo("\n".join(lines))
 
 
-if __name__ == "__main__":
-    main()
-
 
 @main.command()
 @click.option("--teacher", default=DEFAULT_MODEL, show_default=True, type=click.Path(), help="Trained model to distill.")
@@ -427,6 +424,8 @@ if __name__ == "__main__":
 @click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
 @click.option("--sparsity", type=click.FloatRange(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
+@click.option("--augment", type=click.FloatRange(min=0), help="Artificial events per background event, labelled "
+              "by the teacher (default 0: background only).")
 @click.option("--seed", type=int, help="Random seed (default 0).")
 @click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz: thresholds stored.")
 @click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True)
@@ -437,7 +436,7 @@ if __name__ == "__main__":
               help="Export format for --target cpu.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def distill(teacher, target, output, hls_dir, config, data, background, signals, hidden, precision, sparsity, epochs,
-            seed, rates, backend, part, clock, synth, cpu_format, overwrite):
+            augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite):
     """Distill a model into a small quantized student and emit trigger firmware (or a CPU export)."""
     from adkit.artifact import Model
     from adkit.distill import distill as distill_api
@@ -472,7 +471,9 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
                                 epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
                                 batch_size=cfg.get("batch_size", 1024),
                                 seed=seed if seed is not None else cfg.get("seed", 0),
-                                transform=cfg.get("transform", "auto"), progress=_progress_enabled())
+                                transform=cfg.get("transform", "auto"),
+                                augment=augment if augment is not None else cfg.get("augment", 0.0),
+                                progress=_progress_enabled())
     _say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
          f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
          f"{info['train_correlation']:.3f}")
@@ -538,3 +539,7 @@ def export(model_path, output, fmt, overwrite):
     check = export_torchscript(model, output, overwrite=overwrite)
     _say(f"wrote {output} ({fmt}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
          f"on {check['events']} events; load with torch.jit.load")
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ def main() -> None:
     ap.add_argument("--models", help="comma-separated detector names (default: all registered)")
     args = ap.parse_args()
     n = 20_000 if args.small else 200_000
-    names = args.models.split(",") if args.models else available()
+    names = args.models.split(",") if args.models else [n for n in available() if not get(n).uses_target]
     print(f"{'detector':10s}" + "".join(f"{s:>22s}" for s in SIGNALS))
     print(f"{'':10s}" + "".join(f"{'AUC  TPR@10kHz':>22s}" for _ in SIGNALS))
     for name in names:

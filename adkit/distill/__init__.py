@@ -7,7 +7,15 @@
 The student (:class:`adkit.detectors.student.QuantizedStudent`) is an ordinary adkit model:
 it scores files, is evaluated, stores thresholds. :mod:`adkit.firmware` turns it into an HLS
 project. The student reads the teacher's input features with the ``pooled`` scaling (affine,
-no log: what the trigger's input stage can do), never the teacher's conditions.
+no log: what the trigger's input stage can do); a table teacher's condition columns become
+ordinary student inputs.
+
+Background alone rarely visits the regions where a teacher's score is extreme (an event with
+four leptons), so a student trained only there extrapolates badly. ``augment`` adds that many
+artificial events per background event (:mod:`adkit.datasets.artificial`, ``mix`` by
+default), labelled by the teacher like any other: the student learns the teacher's function
+on a wider domain. On the Pythia A→4l benchmark this took the student's TPR at FPR 1e-4 from
+0.0005 to ~0.1 (see docs/distill.md).
 """
 from __future__ import annotations
 
@@ -61,9 +69,29 @@ def _student_spec(teacher: Model):
     return InputSpec(teacher.spec.features)
 
 
+def _artificial(teacher: Model, Xs: np.ndarray, n: int, method: str, seed: int):
+    """Artificial events in the student's input space, and the teacher's view of them."""
+    from adkit.datasets.artificial import artificial_anomalies
+    from adkit.features.schema import FeatureSet
+
+    Xa = artificial_anomalies(Xs, n, method, seed=seed + 17).astype(np.float32)
+    if teacher.spec.kind == "table":
+        nf = len(teacher.spec.table_columns)
+        return Xa[:, :nf], (Xa[:, nf:] if teacher.spec.table_conditions else None), Xa
+    if teacher.spec.conditions is None:
+        return Xa, None, Xa
+    raw = FeatureSet(teacher.spec.features.schema)
+    if teacher.spec.features.columns != raw.columns:
+        raise ConfigError("augmenting needs the teacher's conditions for artificial events, which adkit can only "
+                          "recompute when the teacher reads the raw object inputs; distill with augment=0")
+    n_obj = len(raw.columns) // 3
+    return Xa, teacher.spec.conditions.compute(Xa.reshape(len(Xa), n_obj, 3)), Xa
+
+
 def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = (32, 16),
             precision: str | dict | None = None, layer_precision: dict | None = None, sparsity: float = 0.0,
             epochs: int = 30, batch_size: int = 1024, lr: float = 3e-3, seed: int = 0, transform: str = "auto",
+            augment: float = 0.0, augment_method: str = "mix",
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
             progress: bool = False) -> tuple[Model, dict]:
     """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2)."""
@@ -96,11 +124,17 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
         source = {"inputs": [], "embedded": {"generator": "adkit.datasets", "events": n, "seed": DISTILL_SEED}}
     if len(X) == 0:
         raise InputError("no events to distill on")
-    y, target = teacher_target(teacher.score(X, C), transform)
     scaler = Standardizer.for_columns(spec.columns, "standard" if spec.kind == "table" else "pooled").fit(Xs)
+    scores = teacher.score(X, C)
+    if augment:
+        Xa, Ca, Xsa = _artificial(teacher, Xs, int(round(augment * len(Xs))), augment_method, seed)
+        scores = np.concatenate([scores, teacher.score(Xa, Ca)])
+        Xs = np.concatenate([Xs, Xsa])
+    y, target = teacher_target(scores, transform)
     student.fit(scaler.transform(Xs), None, y, progress=progress)
     pred = student.score(scaler.transform(Xs))
     info = {"teacher": teacher.detector.name, "target": target, "events": int(len(X)),
+            "augment": {"ratio": float(augment), "method": augment_method, "events": int(len(Xs) - len(X))},
             "train_correlation": float(np.corrcoef(pred, y)[0, 1]), "cost": student.cost()}
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions(),
                   "teacher": {"detector": teacher.detector.name, "provenance": teacher.provenance}}

@@ -1,0 +1,38 @@
+"""Distil an autoencoder into a quantized trigger student and check its firmware in C simulation.
+
+    python examples/distill_fpga.py [--small]
+
+The library calls behind ``adkit train --model ae`` and ``adkit distill --target fpga``: the
+student is trained quantization-aware, hls4ml writes the HLS project into ``hls_example/`` and
+compiles its C simulation, and the report compares teacher, student and firmware.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+
+from adkit.distill import distill
+from adkit.firmware.report import markdown, verify, write_report
+from adkit.pipeline import train
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--small", action="store_true", help="20k events, few epochs")
+    args = ap.parse_args()
+    n = 20_000 if args.small else 200_000
+    teacher = train("ae", epochs=3 if args.small else 30, n_default=n)
+    student, info = distill(teacher, n_default=n, epochs=8 if args.small else 30,
+                            batch_size=256 if args.small else 1024,
+                            precision="input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
+    print(f"student: {info['cost']['multiplications']} multiplications, "
+          f"train correlation with the teacher {info['train_correlation']:.3f}")
+    shutil.rmtree("hls_example", ignore_errors=True)
+    report = verify(teacher, student, "hls_example", n_default=n, rates_khz=(10.0, 100.0))
+    write_report("hls_example", report)
+    student.save("student_example.adkit", overwrite=True)
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
