@@ -132,14 +132,28 @@ class Model:
     thresholds: list[Threshold] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    #: A latent-space model: the trained model (an AE) whose encoder maps the inputs to the
+    #: space the detector works in; stored inside this model's file.
+    encoder: Model | None = None
 
     @property
     def n_features(self) -> int:
         return len(self.spec.columns)
 
+    def encode(self, X: np.ndarray) -> np.ndarray:
+        """Latent coordinates of raw input events (this model must be an encoder, e.g. an AE)."""
+        if not hasattr(self.detector, "encode"):
+            raise ModelFileError(f"a {self.detector.name!r} model has no encoder; train an AE "
+                                 "(adkit train --model ae --param latent_dim=8) to encode with")
+        if X.shape[1] != self.n_features:
+            raise ModelFileError(f"the model expects {self.n_features} features, the input has {X.shape[1]}")
+        return np.asarray(self.detector.encode(self.scaler.transform(X)), dtype=np.float32)
+
     def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
         if X.shape[1] != self.n_features:
             raise ModelFileError(f"the model expects {self.n_features} features, the input has {X.shape[1]}")
+        if self.encoder is not None:
+            X = self.encoder.encode(X)
         return self.detector.score_components(self.scaler.transform(X), condition)
 
     def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
@@ -156,21 +170,31 @@ class Model:
                               "tensors": [f"preprocessing.{k}" for k in self.scaler.state()]},
             "thresholds": [t.to_dict() for t in self.thresholds],
             "provenance": self.provenance, "metrics": self.metrics,
+            "encoder": None if self.encoder is None else self.encoder.manifest(),
         }
 
-    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+    def tensors(self) -> dict[str, np.ndarray]:
         _, det_tensors = self.detector.state()
         tensors = {f"detector.{k}": v for k, v in det_tensors.items()}
         tensors.update({f"preprocessing.{k}": v for k, v in self.scaler.state().items()})
-        return write_bundle(path, self.manifest(), tensors, overwrite)
+        if self.encoder is not None:
+            tensors.update({f"encoder.{k}": v for k, v in self.encoder.tensors().items()})
+        return tensors
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        return write_bundle(path, self.manifest(), self.tensors(), overwrite)
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
+        manifest, tensors = read_bundle(path)
+        return cls.from_manifest(manifest, tensors, path)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict, tensors: dict[str, np.ndarray], path: str | Path) -> Model:
         from adkit.detectors import registry
         from adkit.features.preprocess import Standardizer
         from adkit.io import InputSpec
 
-        manifest, tensors = read_bundle(path)
         try:
             det_cls = registry.get(manifest["detector"]["name"])
             det = det_cls.from_state(manifest["detector"]["config"],
@@ -178,9 +202,13 @@ class Model:
             scaler = Standardizer.from_state({k[14:]: v for k, v in tensors.items() if k.startswith("preprocessing.")})
             spec = InputSpec.from_dict(manifest["input"])
             thresholds = [Threshold(**t) for t in manifest.get("thresholds", [])]
+            encoder = None
+            if manifest.get("encoder"):
+                encoder = cls.from_manifest(manifest["encoder"], {k[8:]: v for k, v in tensors.items()
+                                                                  if k.startswith("encoder.")}, f"{path} (encoder)")
         except (KeyError, TypeError, ValueError) as e:
             if isinstance(e, ModelFileError):
                 raise
             raise ModelFileError(f"{path}: model file is incomplete or inconsistent ({type(e).__name__}: {e})") from None
         return cls(det, spec, scaler, manifest.get("mapping"), thresholds,
-                   manifest.get("provenance", {}), manifest.get("metrics", {}))
+                   manifest.get("provenance", {}), manifest.get("metrics", {}), encoder)

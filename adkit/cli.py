@@ -116,7 +116,7 @@ def info(files, as_json, mapping, tree, dataset):
                           f"{' ...' if len(d['columns']) > 12 else ''}")
 
 
-TRAIN_KEYS = {"model", "epochs", "seed", "features", "conditions", "params", "mapping", "data"}
+TRAIN_KEYS = {"model", "epochs", "seed", "features", "conditions", "params", "mapping", "data", "encoder"}
 DISTILL_KEYS = {"hidden", "precision", "layer_precision", "sparsity", "epochs", "seed", "lr", "batch_size",
                 "transform", "data", "rates", "part", "clock", "backend", "augment"}
 
@@ -167,11 +167,13 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("-o", "--output", type=click.Path(), help=f"Model file to write. Default: ./{DEFAULT_MODEL}.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from its checkpoint.")
+@click.option("--encoder", type=click.Path(dir_okay=False),
+              help="Train in the latent space of this trained AE model (stored inside the new model).")
 @mapping_option
 @nan_option
 @step_option
 def train(model_name, data, config, epochs, seed, features, conditions, params, preprocessing, output, overwrite,
-          resume, mapping, nan_policy, step):
+          resume, encoder, mapping, nan_policy, step):
     """Train a detector and write the model file."""
     from adkit.io.writers import check_output
     from adkit.pipeline import train as train_api
@@ -186,7 +188,7 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     det_cls = registry.get(model_name)  # fail on a bad name before any work
     FeatureSet.parse(features or cfg.get("features"))
     conditions = conditions or cfg.get("conditions")
-    if det_cls.uses_condition and not conditions:
+    if det_cls.uses_condition and not conditions and not encoder:
         from adkit.pipeline import DEFAULT_CONDITIONS
 
         _say(f"{model_name} is conditional: on collider events it conditions on {DEFAULT_CONDITIONS} "
@@ -209,7 +211,15 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     elif m is None and isinstance(cfg.get("mapping"), str):
         m = _mapping(cfg["mapping"])
     hp = {**(cfg.get("params") or {}), **_parse_params(params)}
-    model = train_api(model_name, data, params=hp, features=features or cfg.get("features"),
+    enc = None
+    if encoder or cfg.get("encoder"):
+        from adkit.artifact import Model
+
+        enc = Model.load(encoder or cfg["encoder"])
+    elif getattr(det_cls, "latent", False):
+        _say(f"{model_name} works in a latent space: without --encoder it reads the raw features "
+             "(train an AE with --param latent_dim=8 and pass --encoder ae.adkit)")
+    model = train_api(model_name, data, params=hp, features=features or cfg.get("features"), encoder=enc,
                       conditions=conditions, mapping=m,
                       seed=seed if seed is not None else int(cfg.get("seed", 0)),
                       epochs=epochs or cfg.get("epochs"), step=step, nan_policy=nan_policy,
@@ -241,23 +251,63 @@ def _conditional(name: str) -> bool:
         return False
 
 
+executor_option = click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                               help="Where tasks run: this machine (a process pool with --workers > 1) or dask.")
+workers_option = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                              help="Parallel worker processes (local pool or dask LocalCluster).")
+scheduler_option = click.option("--scheduler", help="Address of an existing dask scheduler (tcp://host:8786).")
+
+
+def _executor(executor: str, workers: int, scheduler: str | None):
+    from adkit.executors import Executor
+
+    if scheduler and executor != "dask":
+        executor = "dask"
+    return Executor(executor, workers, scheduler)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
-@click.option("-o", "--output", type=click.Path(), help="Score file (.h5 or .parquet). Default: ./<first input>.scores.h5.")
+@click.option("-o", "--output", type=click.Path(),
+              help="One input: score file (.h5 or .parquet), default ./<input>.scores.h5. Several inputs: a "
+                   "directory (default ./scores) with one <input>.scores.h5 per input and manifest.json; a "
+                   ".h5/.parquet name instead collects them all into one table (local executor).")
 @click.option("--friend", is_flag=True, help="Also write a ROOT friend tree per ROOT input.")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@executor_option
+@workers_option
+@scheduler_option
+@click.option("--task-events", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Entries per task when scoring into a directory (the unit of parallel work and of resume).")
+@click.option("--format", "fmt", type=click.Choice(["h5", "parquet"]), default="h5", show_default=True,
+              help="Score file format in directory mode.")
 @mapping_option
 @nan_option
 @step_option
-def score(files, model_path, output, friend, overwrite, mapping, nan_policy, step):
+def score(files, model_path, output, friend, overwrite, executor, workers, scheduler, task_events, fmt, mapping,
+          nan_policy, step):
     """Score every event of FILES: source, entry, score, a pass bit per stored threshold."""
     from adkit.artifact import Model
+    from adkit.io.writers import SCORE_FORMATS
     from adkit.scoring import score_files
 
     if model_path == DEFAULT_MODEL:
         _say(f"using the model ./{DEFAULT_MODEL} (change with --model)")
     model = Model.load(model_path)
+    parallel = executor == "dask" or scheduler or workers > 1
+    to_file = output is not None and Path(output).suffix.lower() in SCORE_FORMATS
+    directory = (len(files) > 1 and not to_file) or (output is not None and not to_file and
+                                                     (Path(output).is_dir() or output.endswith("/")))
+    if parallel and not directory and len(files) > 1:
+        raise ConfigError("with several inputs and --executor dask/--workers, -o must name a directory "
+                          "(each input gets its own score file there)")
+    if directory or parallel:
+        if friend:
+            raise ConfigError("--friend works with the single-table output (one input, or -o FILE.h5)")
+        _score_tasks(model_path, files, output, directory, fmt, overwrite, executor, workers, scheduler, task_events,
+                     mapping, nan_policy, step)
+        return
     if output is None:
         output = f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5"
         _say(f"writing scores to ./{output} (change with -o)")
@@ -267,6 +317,46 @@ def score(files, model_path, output, friend, overwrite, mapping, nan_policy, ste
     _say(f"wrote {summary['output']}: {summary['events']} events from {summary['files']} file(s); thresholds: {thr}")
     for f in summary["friends"]:
         _say(f"wrote friend tree {f} (tree 'adkit')")
+
+
+def _score_tasks(model_path, files, output, directory, fmt, overwrite, executor, workers, scheduler, task_events,
+                 mapping, nan_policy, step) -> None:
+    """Directory mode (and any parallel run): one score file per input, a manifest, resume."""
+    from adkit.scaleout import output_names, score_many
+
+    if directory:
+        outdir = Path(output or "scores")
+        if output is None:
+            _say("several inputs: writing one score file per input into ./scores/ (change with -o)")
+        if outdir.exists() and not outdir.is_dir():
+            raise ConfigError(f"{outdir}: exists and is not a directory; -o names a directory for several inputs")
+        outdir.mkdir(parents=True, exist_ok=True)
+        outputs = [outdir / n for n in output_names(files, "." + fmt)]
+        manifest = outdir / "manifest.json"
+    else:
+        out = Path(output or f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5")
+        outputs, manifest = [out], out.with_name(f"{out.name}.manifest.json")
+    if overwrite and manifest.exists():
+        manifest.unlink()
+    m = _mapping(mapping)
+    bar = _TaskBar(_progress_enabled(), "score tasks")
+    with _executor(executor, workers, scheduler) as ex, bar:
+        if ex.dashboard:
+            _say(f"dask dashboard: {ex.dashboard}")
+        summary = score_many(model_path, files, outputs, manifest, executor=ex, mapping=m.to_dict() if m else None,
+                             task_events=task_events, step=step, nan_policy=nan_policy, overwrite=overwrite,
+                             on_task=bar.update)
+    counts = {k: sum(f["status"] == k for f in summary["files"]) for k in ("done", "skipped", "failed")}
+    _say(f"scored {counts['done']} file(s), skipped {counts['skipped']} already complete, {counts['failed']} failed: "
+         f"{summary['events']} events in {summary['tasks']} task(s), {summary['seconds']:.1f} s; manifest "
+         f"{summary['manifest']}")
+    for f in summary["files"]:
+        if f["status"] == "failed":
+            reason = f["reason"] if f["reason"].startswith(f["input"]) else f"{f['input']}: {f['reason']}"
+            _say(f"failed: {reason}")
+    if counts["failed"]:
+        raise AdkitError(f"{counts['failed']} of {len(files)} input(s) failed (listed above and in "
+                         f"{summary['manifest']}); the others were scored")
 
 
 @main.command()
@@ -540,6 +630,124 @@ def export(model_path, output, fmt, overwrite):
     _say(f"wrote {output} ({fmt}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
          f"on {check['events']} events; load with torch.jit.load")
 
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path(),
+              help="A trained AE model whose encoder to apply.")
+@click.option("-o", "--output", default="latent.h5", show_default=True, type=click.Path(dir_okay=False),
+              help="HDF5 file: dataset 'latent' (events x latent_dim), plus 'source' and 'entry'.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+@mapping_option
+@nan_option
+@step_option
+def encode(files, model_path, output, overwrite, mapping, nan_policy, step):
+    """Write the latent space of FILES under an autoencoder's encoder."""
+    from adkit.artifact import Model
+    from adkit.encoders import encode_files
+
+    model = Model.load(model_path)
+    summary = encode_files(model, files, output, mapping=_mapping(mapping), step=step, nan_policy=nan_policy,
+                           overwrite=overwrite)
+    _say(f"wrote {output}: {summary['events']} events x {summary['latent_dim']} latent dimensions "
+         f"({', '.join(summary['columns'])}) from {len(files)} file(s)")
+
+
+@main.command()
+@click.option("--reference", multiple=True, required=True, type=click.Path(), help="Reference (SM) file, repeatable.")
+@click.option("--data", multiple=True, required=True, type=click.Path(), help="Data file to test, repeatable.")
+@click.option("-o", "--output", "outdir", default="nplm", show_default=True, type=click.Path(file_okay=False),
+              help="Directory for nplm.json, the plots and the toys (resumable).")
+@click.option("--features", help="Comma-separated features (collider default: met,ht,lepton_pt_sum,n_leptons,n_jets; "
+                                 "tables: all columns).")
+@click.option("--model", "model", type=click.Choice(["kernel", "nn"]), default="kernel", show_default=True,
+              help="kernel: Nyström kernel logistic regression (fast); nn: the original NPLM network.")
+@click.option("--n-expected", type=click.FloatRange(min=0, min_open=True),
+              help="N(0), the expected number of data events under the reference hypothesis (default: observed).")
+@click.option("--toys", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Null toys for the calibration (0: no p-value).")
+@executor_option
+@workers_option
+@scheduler_option
+@click.option("--param", "params", multiple=True, help="Model parameter NAME=VALUE (sigma, n_centres, lam, epochs, ...).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--plot-features", help="Features for the f(x) projection plots (default: the first four).")
+@click.option("--save-model", type=click.Path(dir_okay=False), help="Also write the learned f(x) as an adkit model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+@mapping_option
+@nan_option
+@step_option
+def nplm(reference, data, outdir, features, model, n_expected, toys, executor, workers, scheduler, params, seed,
+         plot_features, save_model, as_json, overwrite, mapping, nan_policy, step):
+    """NPLM goodness-of-fit test: is DATA compatible with REFERENCE? Prints t, p-value and Z."""
+    from adkit.io.writers import check_output
+    from adkit.pipeline import nplm as nplm_api
+
+    if save_model:
+        check_output(save_model, overwrite)
+    if not features:
+        _say("no --features: collider files use met,ht,lepton_pt_sum,n_leptons,n_jets; tables use every column")
+    bar = _TaskBar(_progress_enabled(), "toys")
+    with _executor(executor, workers, scheduler) as ex, bar:
+        if ex.dashboard:
+            _say(f"dask dashboard: {ex.dashboard}")
+        result, f_model = nplm_api(list(reference), list(data), outdir, features=features, model=model,
+                                   params=_parse_params(params), n_expected=n_expected, n_toys=toys, seed=seed,
+                                   executor=ex, plot_features=plot_features, mapping=_mapping(mapping), step=step,
+                                   nan_policy=nan_policy, overwrite=overwrite, progress=_progress_enabled(),
+                                   on_toy=bar.update)
+    if save_model:
+        f_model.save(save_model, overwrite)
+        _say(f"wrote {save_model}: the learned f(x) (score = log n(x|data)/n(x|reference))")
+    keys = ("t", "p_value", "Z", "dof", "n_reference", "n_data", "n_expected", "p_value_empirical", "Z_empirical")
+    if as_json:
+        summary = {k: result.get(k) for k in keys}
+        summary.update(ks_p_value=(result["null"] or {}).get("ks_p_value"), n_toys=toys, model=model,
+                       features=result["features"], output=str(outdir))
+        click.echo(json.dumps(summary))
+        return
+    line = f"t = {result['t']:.3f}"
+    if result.get("p_value") is not None:
+        null = result["null"]
+        line += (f", p = {result['p_value']:.3g}, Z = {result['Z']:.2f} (chi-square fit: dof {result['dof']:.2f}, "
+                 f"KS p {null['ks_p_value']:.2f}, {null['n_toys']} toys); empirical p = "
+                 f"{result['p_value_empirical']:.3g} ({result['toys_above']} toys above t)")
+    else:
+        line += " (no toys: run with --toys N for a p-value)"
+    click.echo(line)
+    click.echo(f"reference {result['n_reference']} events, data {result['n_data']} events, N(0) = "
+               f"{result['n_expected']:g}; features {', '.join(result['features'])}; wrote {outdir}/nplm.json")
+
+
+class _TaskBar:
+    """A rich progress bar over tasks (toys, files) on stderr, when stderr is a terminal."""
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled, self.label, self.pb, self.task = enabled, label, None, None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.pb = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                               console=Console(stderr=True))
+            self.pb.__enter__()
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self.pb is None:
+            return
+        if self.task is None:
+            self.task = self.pb.add_task(self.label, total=total)
+        self.pb.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc):
+        if self.pb is not None:
+            self.pb.__exit__(*exc)
+        return False
 
 if __name__ == "__main__":
     main()

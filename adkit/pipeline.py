@@ -77,16 +77,27 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
           mapping: Mapping | None = None, seed: int = 0, epochs: int | None = None,
           n_default: int | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
           checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
-          stop_after_epochs: int | None = None, preprocessing: str = "auto") -> Model:
+          stop_after_epochs: int | None = None, preprocessing: str = "auto", encoder: Model | None = None) -> Model:
     """Train ``model_name`` on ``data`` files (or the embedded default background).
 
     ``preprocessing``: ``physics`` (object-aware log/pooled scaling, see
     :mod:`adkit.features.preprocess`), ``standard`` (per-column z-scores), or ``auto``
-    (physics for collider events, standard for tables).
+    (physics for collider events, standard for tables). With ``encoder`` (a trained AE
+    model) the detector is trained in its latent space: events are read as the encoder reads
+    them, encoded, standardised, and the encoder is stored in the returned model.
     """
     from adkit.detectors import registry
 
     det_cls = registry.get(model_name)
+    if encoder is not None:
+        if features or conditions or mapping:
+            raise ConfigError("a latent-space model reads its inputs as its encoder does: drop --features, "
+                              "--conditions and --mapping when giving --encoder")
+        if det_cls.uses_condition:
+            raise ConfigError(f"detector {model_name!r} is conditional; latent-space training takes no conditions")
+        encoder.encode(np.zeros((1, encoder.n_features), dtype=np.float32))  # an encoder, or a clear error
+        features = encoder.spec.columns
+        mapping = Mapping.from_dict(encoder.mapping) if encoder.mapping else None
     params = dict(params or {})
     if "seed" in det_cls.param_names():
         params["seed"] = seed
@@ -114,9 +125,14 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
                                              "mix": "ADC2021 background (W, QCD, Z, ttbar)"}}
     if len(X) == 0:
         raise InputError("no training events")
+    columns = spec.columns
+    if encoder is not None:
+        X = encoder.encode(X)
+        columns = [f"z{i}" for i in range(X.shape[1])]
+        preprocessing = "standard"
     if preprocessing == "auto":
         preprocessing = "standard" if spec.kind == "table" else "physics"
-    scaler = Standardizer.for_columns(spec.columns, preprocessing).fit(X, W)
+    scaler = Standardizer.for_columns(columns, preprocessing).fit(X, W)
     fit_kwargs = {}
     if hasattr(detector, "epochs"):
         fit_kwargs = {"checkpoint": checkpoint, "resume": resume, "progress": progress,
@@ -125,7 +141,12 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions()}
     history = getattr(detector, "history_", None) or []
     metrics = {"train": history[-1] if history else {}}
-    return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, metrics)
+    if encoder is not None:
+        spec = encoder.spec
+        provenance["encoder"] = {"detector": encoder.detector.name, "latent_dim": X.shape[1],
+                                 "provenance": encoder.provenance}
+    return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, metrics,
+                 encoder)
 
 
 def evaluate(model: Model, background: Sequence[str | Path] | None = None, signals: dict[str, Sequence[str]] | None = None,
@@ -187,3 +208,71 @@ def thresholds_from(result: dict, rates_khz: Sequence[float]) -> list[Threshold]
     bkg = result["scores"]["background"]
     return [Threshold(f"{r:g}kHz", threshold_at_fpr(bkg, rate_to_fpr(r, result["bunch_rate_mhz"])), float(r),
                       rate_to_fpr(r, result["bunch_rate_mhz"])) for r in rates_khz]
+
+
+#: Features NPLM uses on collider events when none are named: a few high-level ones, where a
+#: kernel density ratio has the statistics to see a difference.
+NPLM_FEATURES = "met,ht,lepton_pt_sum,n_leptons,n_jets"
+
+
+def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: str | Path | None = None, *,
+         features: str | Sequence[str] | None = None, model: str = "kernel", params: dict | None = None,
+         n_expected: float | None = None, n_toys: int = 100, seed: int = 0, executor=None,
+         plot_features: str | Sequence[str] | None = None, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
+         nan_policy: str = "reject", overwrite: bool = False, progress: bool = False,
+         on_toy=None) -> tuple[dict, Model]:
+    """The NPLM test of ``data`` files against ``reference`` files (see :mod:`adkit.stats.nplm`).
+
+    Inputs are read with the usual readers and standardised on the reference. With ``outdir``,
+    writes ``nplm.json``, ``null.png``, ``f_<feature>.png`` and keeps finished toys in
+    ``toys.jsonl`` (an interrupted run resumes there). Returns the result and the learned
+    f(x) as a :class:`Model` (score = log density ratio).
+    """
+    import json
+
+    from adkit.io.writers import atomic_output, check_output
+    from adkit.stats.nplm import nplm_test
+
+    first = open_reader(reference[0], mapping)
+    table = first.kind == "table"
+    if not table and not features:
+        features = NPLM_FEATURES
+    spec = default_spec(features, None, mapping, table, first.columns)
+    out = Path(outdir) if outdir else None
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"{out}: exists and is not a directory; give -o a directory for the NPLM outputs")
+        out.mkdir(parents=True, exist_ok=True)
+        check_output(out / "nplm.json", overwrite)
+    ref, _, _ = load_arrays(reference, spec, mapping, step, nan_policy)
+    dat, _, _ = load_arrays(data, spec, mapping, step, nan_policy)
+    if len(ref) == 0 or len(dat) == 0:
+        raise InputError(f"no events in the {'reference' if len(ref) == 0 else 'data'} files")
+    scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(ref)
+    R, D = scaler.transform(ref).astype(np.float64), scaler.transform(dat).astype(np.float64)
+    result, det, null = nplm_test(R, D, n_expected=n_expected, model=model, params=params, n_toys=n_toys, seed=seed,
+                                  executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
+                                  on_toy=on_toy)
+    result.update(features=spec.columns, reference=[str(p) for p in reference], data=[str(p) for p in data])
+    provenance = {"inputs": [file_record(p) for p in [*reference, *data]], "seed": seed, "events": int(len(R) + len(D)),
+                  "versions": versions()}
+    f_model = Model(det, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance,
+                    {"nplm": result})
+    if out is not None:
+        from adkit.report.nplm import null_plot, projection_plots
+
+        images = []
+        if null is not None:
+            images.append(null_plot(null, result["t"], result["dof"], out / "null.png", overwrite))
+        cols = [c for c in _names(plot_features) or spec.columns[:4]]
+        unknown = [c for c in cols if c not in spec.columns]
+        if unknown:
+            raise ConfigError(f"--plot-features {unknown[0]!r} is not a test feature; features: {', '.join(spec.columns)}")
+        idx = [spec.columns.index(c) for c in cols]
+        images += projection_plots(R[:, idx], D[:, idx], det.score(R), result["n_expected"], cols, out, overwrite)
+        result["plots"] = images
+        if null is not None:
+            result["null_t"] = [float(t) for t in null]
+        with atomic_output(out / "nplm.json", overwrite) as tmp:
+            tmp.write_text(json.dumps(result, indent=2, default=float))
+    return result, f_model

@@ -1,6 +1,6 @@
 """Student vs teacher on the Pythia sample: multiplications, A→4l efficiency, firmware agreement.
 
-Teacher: a wide conditional VAE (hidden 256, 128) trained on half of the ADC2021-proportioned
+Teacher (--teacher, default ae): a wide AE, VAE or CVAE (hidden 256, 128) trained on half of the ADC2021-proportioned
 background mix of ``../shared/data/pythia`` (as in ``benchmarks/physics.py``). Student: the
 default 57 → 32 → 16 → 1 quantized MLP (``ap_fixed<14,6>`` inputs and activations, 8-bit
 weights), distilled on the same training half; the firmware is its hls4ml C simulation. All
@@ -23,11 +23,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from physics import PYTHIA, SIGNALS, adc_mix, particles  # noqa: E402
 
-TEACHER = {"hidden": [256, 128], "latent_dim": 4, "batch_size": 256, "epochs": 100, "patience": 10}
+#: Teachers: wide versions of adkit's detectors, trained as in benchmarks/physics.py.
+TEACHERS = {
+    "ae": {"hidden": [256, 128], "latent_dim": 3, "batch_size": 256, "epochs": 100, "patience": 10},
+    "vae": {"hidden": [256, 128], "latent_dim": 4, "batch_size": 256, "epochs": 100, "patience": 10},
+    "cvae": {"hidden": [256, 128], "latent_dim": 4, "batch_size": 256, "epochs": 100, "patience": 10},
+}
 RATES_KHZ = (1.0, 4.0, 40.0)  # FPR 2.5e-5, 1e-4, 1e-3 of a 40 MHz input
 
 
 def main() -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--teacher", choices=sorted(TEACHERS), default="ae")
+    ap.add_argument("--augment", type=float, default=0.0, help="artificial events per background event")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
     if not PYTHIA.is_dir():
         print(f"needs the Pythia sample at {PYTHIA}", file=sys.stderr)
         return 2
@@ -49,10 +61,11 @@ def main() -> int:
             signals[s] = [str(Path(tmp) / f"{s}.h5")]
             write_particles_h5(signals[s][0], particles(s))
         t = time.perf_counter()
-        teacher = train("cvae", [files["train"]], params=TEACHER)
+        teacher = train(args.teacher, [files["train"]], params=TEACHERS[args.teacher], seed=args.seed)
         t_teacher = time.perf_counter() - t
         t = time.perf_counter()
-        student, info = distill(teacher, [files["train"]], epochs=60, batch_size=256)
+        student, info = distill(teacher, [files["train"]], epochs=60, batch_size=256, augment=args.augment,
+                                seed=args.seed)
         t_student = time.perf_counter() - t
         t = time.perf_counter()
         report = verify(teacher, student, Path(tmp) / "hls", rates_khz=RATES_KHZ,
@@ -61,7 +74,7 @@ def main() -> int:
 
     cost = report["cost"]
     m = report["metrics"]
-    print(f"teacher cvae {TEACHER}: trained in {t_teacher:.0f} s; student distilled in {t_student:.0f} s; "
+    print(f"teacher {args.teacher} {TEACHERS[args.teacher]}, augment {args.augment}: trained in {t_teacher:.0f} s; student distilled in {t_student:.0f} s; "
           f"HLS write + C-sim compile + scoring {sum(report['events'].values())} events in {t_fw:.0f} s")
     print(f"multiplications: teacher {cost['teacher_multiplications']}, student "
           f"{cost['student']['multiplications']} → ratio {cost['multiplication_ratio']:.4f} (target ≤ 0.05)")

@@ -21,6 +21,12 @@ BUILTIN: dict[str, str] = {
     "ocsvm": "adkit.detectors.ocsvm:OneClassSVM",
     "iforest": "adkit.detectors.iforest:IsolationForest",
     "student": "adkit.detectors.student:QuantizedStudent",
+    "qsvm": "adkit.detectors.qsvm:QuantumOneClassSVM",
+    "qkmeans": "adkit.detectors.qkmeans:QuantumKMeans",
+    "qkmedians": "adkit.detectors.qkmedians:QuantumKMedians",
+    "mps": "adkit.detectors.mps:MatrixProductState",
+    "nplm": "adkit.detectors.nplm:KernelNPLM",
+    "nplm-nn": "adkit.detectors.nplm_nn:NeuralNPLM",
 }
 ENTRY_POINT_GROUP = "adkit.detectors"
 

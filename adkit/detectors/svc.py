@@ -12,26 +12,37 @@ import numpy as np
 
 from adkit.datasets.artificial import METHODS, artificial_anomalies
 from adkit.detectors.kernel_base import KernelDetector, resolve_gamma, subsample
+from adkit.detectors.qsvm import QuantumKernelMixin
 from adkit.errors import ConfigError
 
-KERNELS = ("rbf",)
+KERNELS = ("rbf", "quantum")
 
 
-class ArtificialAnomalySVC(KernelDetector):
+class ArtificialAnomalySVC(QuantumKernelMixin, KernelDetector):
     """SVC separating background from artificial anomalies; score = decision function."""
 
     name = "svc"
 
     def __init__(self, kernel: str = "rbf", C: float = 1.0, gamma: float | str = "scale",
-                 anomalies: str = "mix", n_train: int = 3000, smear: float = 1.0, seed: int = 0) -> None:
+                 anomalies: str = "mix", n_train: int = 3000, smear: float = 1.0, feature_map: str = "dense_u",
+                 reps: int = 3, angle_scale: float = 1.0, method: str = "exact", shots: int | None = None,
+                 seed: int = 0) -> None:
         self.kernel = kernel
         self.C = C
         self.gamma = gamma
         self.anomalies = anomalies
         self.n_train = n_train
         self.smear = smear
+        self.feature_map = feature_map
+        self.reps = reps
+        self.angle_scale = angle_scale
+        self.method = method
+        self.shots = shots
         self.seed = seed
         self._init_state()
+
+    def kernel_function(self):
+        return self.quantum_kernel if self.kernel == "quantum" else super().kernel_function()
 
     def training_set(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The subsampled background plus the same number of artificial anomalies, and labels."""
@@ -47,7 +58,14 @@ class ArtificialAnomalySVC(KernelDetector):
         if self.kernel not in KERNELS:
             raise ConfigError(f"svc: kernel must be one of {', '.join(KERNELS)}, got {self.kernel!r}")
         self.check_condition(X, condition)
+        if self.kernel == "quantum":
+            self.check_qubits(X.shape[1])
         Xt, yt = self.training_set(X)
+        if self.kernel == "quantum":
+            self.gamma_ = 0.0
+            clf = SVC(C=self.C, kernel="precomputed").fit(self.quantum_kernel(Xt, Xt), yt)
+            self._set_expansion(Xt[clf.support_], clf.dual_coef_, clf.intercept_[0])
+            return self
         self.gamma_ = resolve_gamma(self.gamma, Xt)
         clf = SVC(C=self.C, kernel="rbf", gamma=self.gamma_, cache_size=1000).fit(Xt, yt)
         self._set_expansion(clf.support_vectors_, clf.dual_coef_, clf.intercept_[0])

@@ -117,16 +117,16 @@ def open_events(paths: str | Path | Sequence[str | Path], spec: InputSpec | None
 
 
 def reader_batches(reader: Reader, spec: InputSpec | None, *, step: int = DEFAULT_STEP,
-                   nan_policy: str = "reject", entry_start: int = 0) -> Iterator[EventBatch]:
-    """Batches of one opened file (the unit a dask task runs)."""
+                   nan_policy: str = "reject", entry_start: int = 0,
+                   entry_stop: int | None = None) -> Iterator[EventBatch]:
+    """Batches of one opened file, optionally of the entries [entry_start, entry_stop) only
+    (the unit a dask task runs)."""
     if spec is None:
         spec = InputSpec(table_columns=reader.columns) if reader.kind == "table" else InputSpec()
     index, cond_index = _table_index(reader, spec)
     if reader.num_entries() == 0:
         raise InputError(f"{reader.path}: no events (the tree/dataset is empty)")
-    for raw in reader.chunks(step):
-        if raw[0] < entry_start:
-            continue
+    for raw in reader.chunks(step, entry_start, entry_stop):
         yield make_batch(raw, reader.path, reader.kind, spec.features, spec.conditions, index, nan_policy,
                          table_conditions=cond_index)
 

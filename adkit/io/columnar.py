@@ -149,10 +149,11 @@ class RootReader:
         _check_branches(self.path, self.keys, needed, f"tree {self.tree_name!r}")
         return needed
 
-    def chunks(self, step: int) -> Iterator[RawChunk]:
+    def chunks(self, step: int, entry_start: int = 0, entry_stop: int | None = None) -> Iterator[RawChunk]:
         needed = self._validate()
-        it = iter(self.tree.iterate(filter_name=needed, step_size=int(step), library="ak"))
-        start = 0
+        it = iter(self.tree.iterate(filter_name=needed, step_size=int(step), library="ak", entry_start=entry_start,
+                                    entry_stop=entry_stop))
+        start = entry_start
         while True:
             try:  # only the decompression/deserialisation is guarded: a bug in our own code stays a bug
                 arrays = next(it)
@@ -195,16 +196,20 @@ class ParquetReader:
     def num_entries(self) -> int:
         return int(self._pf.metadata.num_rows)
 
-    def chunks(self, step: int) -> Iterator[RawChunk]:
+    def chunks(self, step: int, entry_start: int = 0, entry_stop: int | None = None) -> Iterator[RawChunk]:
         import awkward as ak
 
         needed = _columns_needed(self.mapping)
         _check_branches(self.path, self.keys, needed, "Parquet file")
+        stop = self.num_entries() if entry_stop is None else entry_stop
         start = 0
         for rb in self._pf.iter_batches(batch_size=int(step), columns=needed):
-            arrays = ak.from_arrow(rb)
-            yield _chunk(arrays, start, self.mapping, self.schema)
-            start += len(arrays)
+            lo, hi = max(entry_start - start, 0), min(stop - start, len(rb))
+            if lo < hi:
+                yield _chunk(ak.from_arrow(rb.slice(lo, hi - lo)), start + lo, self.mapping, self.schema)
+            start += len(rb)
+            if start >= stop:
+                return
 
     def describe(self) -> dict:
         return {"format": "Parquet", "trees": {}, "tree": None, "entries": self.num_entries(),

@@ -86,13 +86,13 @@ class HDF5Reader:
     def num_entries(self) -> int:
         return int(self.ds.shape[0])
 
-    def chunks(self, step: int) -> Iterator[RawChunk]:
-        n = self.num_entries()
+    def chunks(self, step: int, entry_start: int = 0, entry_stop: int | None = None) -> Iterator[RawChunk]:
+        n = self.num_entries() if entry_stop is None else min(entry_stop, self.num_entries())
         chunk_rows = self.ds.chunks[0] if self.ds.chunks else 1
         step = max(chunk_rows, (int(step) // chunk_rows) * chunk_rows)  # whole HDF5 chunks per read
-        for start in range(0, n, step):
+        for start in range(entry_start, n, step):
             try:
-                block = self.ds[start:start + step]
+                block = self.ds[start:min(start + step, n)]
             except OSError as e:
                 raise InputError(f"{self.path}: cannot read {self.name!r} at entry {start} ({e}); "
                                  f"the file may be truncated") from None

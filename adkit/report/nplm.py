@@ -1,0 +1,71 @@
+"""NPLM plots: the null distribution with its chi-square fit, and what f(x) learned per feature."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from adkit.report import _save
+
+
+def _style():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplhep
+
+    plt.style.use(mplhep.style.CMS)
+    return plt
+
+
+def null_plot(null: np.ndarray, t: float, dof: float, path: Path, overwrite: bool = False) -> str:
+    """Histogram of null-toy t values, the fitted chi-square density and the observed t."""
+    from scipy import stats
+
+    plt = _style()
+    fig, ax = plt.subplots(figsize=(9, 7))
+    hi = max(np.max(null), t) * 1.1
+    ax.hist(null, bins=min(40, max(10, len(null) // 5)), range=(0, hi), density=True, histtype="stepfilled",
+            alpha=0.4, label=f"null toys ({len(null)})")
+    x = np.linspace(1e-3, hi, 400)
+    ax.plot(x, stats.chi2.pdf(x, dof), lw=2, label=f"$\\chi^2$ fit, dof = {dof:.2f}")
+    ax.axvline(t, color="C3", lw=2, label=f"observed t = {t:.2f}")
+    ax.set(xlabel="t", ylabel="density")
+    ax.legend(fontsize=14)
+    name = _save(fig, path, overwrite)
+    plt.close(fig)
+    return name
+
+
+def projection_plots(ref: np.ndarray, data: np.ndarray, f_ref: np.ndarray, n_expected: float, columns: list[str],
+                     outdir: Path, overwrite: bool = False) -> list[str]:
+    """Per feature: data counts, the reference scaled to N(0), and the reference reweighted by
+    e^f (the data density NPLM learned); the ratio panel shows where f sees a difference."""
+    plt = _style()
+    w = np.full(len(ref), n_expected / len(ref))
+    written = []
+    for j, col in enumerate(columns):
+        lo, hi = np.quantile(np.r_[ref[:, j], data[:, j]], [0.001, 0.999])
+        if hi <= lo:
+            continue
+        bins = np.linspace(lo, hi, 31)
+        d, _ = np.histogram(data[:, j], bins)
+        r, _ = np.histogram(ref[:, j], bins, weights=w)
+        fit, _ = np.histogram(ref[:, j], bins, weights=w * np.exp(f_ref))
+        fig, (ax, rax) = plt.subplots(2, 1, figsize=(9, 9), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+        centres = 0.5 * (bins[1:] + bins[:-1])
+        ax.errorbar(centres, d, yerr=np.sqrt(d), fmt="o", color="k", label="data")
+        ax.stairs(r, bins, lw=2, label="reference × N(0)/N_R")
+        ax.stairs(fit, bins, lw=2, ls="--", label="reference × e^f (NPLM)")
+        ax.set(ylabel="events", yscale="log")
+        ax.legend(fontsize=13)
+        ok = r > 0
+        rax.errorbar(centres[ok], d[ok] / r[ok], yerr=np.sqrt(d[ok]) / r[ok], fmt="o", color="k")
+        rax.plot(centres[ok], fit[ok] / r[ok], lw=2, ls="--", color="C1")
+        rax.axhline(1, color="grey", lw=1)
+        rax.set(xlabel=f"{col} (standardised)", ylabel="ratio to ref.")
+        safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in col)
+        written.append(_save(fig, outdir / f"f_{safe}.png", overwrite))
+        plt.close(fig)
+    return written

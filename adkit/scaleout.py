@@ -1,0 +1,266 @@
+"""Scoring many files as tasks: one output per input, a manifest, resume, and any executor.
+
+Every input file is cut into tasks of at most ``task_events`` entries. A task
+(:func:`score_range`) scores its entry range with the same :func:`adkit.scoring.score_batch`
+the single-file loop uses and writes a *part* file under ``.adkit-parts/`` (written under a
+temporary name, renamed when complete). When all parts of an input are there, they are
+merged in entry order into that input's score file, which is recorded in ``manifest.json``
+with its event count and the sha256 of input, model and output.
+
+Re-running the same command skips inputs whose output is complete and unchanged (manifest
+entry done, input size and mtime, model and output hashes all match) and reuses finished
+parts, so a run killed at any moment resumes where it was and ends with the same files as an
+uninterrupted one. A task that fails (a damaged input) marks its input ``failed`` in the
+manifest with the reason; the other inputs finish.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from adkit.errors import AdkitError, ConfigError, InputError, OutputError
+from adkit.io.writers import ScoreWriter, atomic_output
+
+MANIFEST_FORMAT = "adkit-scores"
+MANIFEST_VERSION = 1
+PARTS = ".adkit-parts"
+DEFAULT_TASK_EVENTS = 1_000_000
+
+
+def sha256(path: str | Path, block: int = 1 << 22) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
+    """``<input name without extension>.scores<suffix>`` per input; clashing names are an error."""
+    names = [f"{Path(p).name.rsplit('.', 1)[0]}.scores{suffix}" for p in paths]
+    seen: dict[str, str] = {}
+    for p, n in zip(paths, names):
+        if n in seen:
+            raise ConfigError(f"{p} and {seen[n]} would both write {n}; score them into different -o directories")
+        seen[n] = str(p)
+    return names
+
+
+@functools.lru_cache(maxsize=4)
+def _model(path: str, digest: str):
+    """The model, loaded once per worker process (keyed by its hash, so a changed file reloads)."""
+    from adkit.artifact import Model
+
+    return Model.load(path)
+
+
+def output_attrs(model_path: str, model) -> dict:
+    """The attributes every score file carries: model path, detector, stored thresholds."""
+    return {"adkit_model": model_path, "detector": model.detector.name,
+            "thresholds": ",".join(f"{t.name}={t.value:.6g}" for t in model.thresholds)}
+
+
+def score_range(model_path: str, model_digest: str, path: str, mapping: dict | None, start: int, stop: int,
+                step: int, nan_policy: str, part: str) -> dict:
+    """Score entries [start, stop) of one file into the part file ``part`` (the unit of work).
+
+    The part is an ordinary HDF5 score file; an input scored in one task gets it renamed into place.
+    """
+    from adkit.io import Mapping, open_reader, reader_batches
+    from adkit.scoring import model_mapping, score_batch
+
+    model = _model(model_path, model_digest)
+    m = Mapping.from_dict(mapping) if mapping else model_mapping(model)
+    reader = open_reader(path, m)
+    with atomic_output(part, overwrite=True) as tmp:
+        writer = ScoreWriter(tmp, "hdf5", [path], {**output_attrs(model_path, model), "model_sha256": model_digest,
+                                                   "start": start, "stop": stop})
+        try:
+            for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy, entry_start=start,
+                                        entry_stop=stop):
+                writer.write(0, score_batch(model, batch))
+        finally:
+            writer.close()
+    return {"events": writer.n, "part": part}
+
+
+def _part_done(part: Path, digest: str) -> bool:
+    if not part.exists():
+        return False
+    import h5py
+
+    try:
+        with h5py.File(part, "r") as h5:
+            return h5.attrs.get("model_sha256") == digest
+    except OSError:
+        return False
+
+
+def _merge(parts: list[Path], output: Path, fmt: str, source: str, attrs: dict) -> int:
+    """Concatenate part files (in entry order) into one score file, atomically."""
+    import h5py
+
+    with atomic_output(output, overwrite=True) as tmp:
+        writer = ScoreWriter(tmp, fmt, [source], attrs)
+        try:
+            for p in parts:
+                with h5py.File(p, "r") as h5:
+                    cols = {k: h5[k][:] for k in h5 if k not in ("sources", "source")}
+                if len(cols.get("entry", ())):
+                    writer.write(0, cols)
+        finally:
+            writer.close()
+    return writer.n
+
+
+class Manifest:
+    """``manifest.json``: inputs, outputs, event counts, hashes, status; rewritten atomically."""
+
+    def __init__(self, path: Path, model_path: str, model_digest: str) -> None:
+        self.path = path
+        old = {}
+        if path.exists():
+            try:
+                old = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                old = {}
+        same_model = old.get("model", {}).get("sha256") == model_digest
+        self.files: dict[str, dict] = {f["input"]: f for f in old.get("files", [])} if same_model else {}
+        self.model = {"path": model_path, "sha256": model_digest}
+
+    def is_done(self, path: str, output: Path) -> bool:
+        rec = self.files.get(path)
+        if not rec or rec.get("status") != "done" or not output.exists():
+            return False
+        st = Path(path).stat()
+        return (rec.get("input_size") == st.st_size and rec.get("input_mtime_ns") == st.st_mtime_ns
+                and rec.get("output_sha256") == sha256(output))
+
+    def record(self, path: str, **fields) -> None:
+        self.files[path] = {"input": path, **fields}
+
+    def write(self, order: list[str], extra: dict) -> None:
+        doc = {"format": MANIFEST_FORMAT, "format_version": MANIFEST_VERSION, "model": self.model, **extra,
+               "files": [self.files[p] for p in order if p in self.files]}
+        with atomic_output(self.path, overwrite=True) as tmp:
+            tmp.write_text(json.dumps(doc, indent=2))
+
+
+def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Sequence[str | Path],
+               manifest_path: str | Path, *, executor=None, mapping: dict | None = None,
+               task_events: int = DEFAULT_TASK_EVENTS, step: int | None = None, nan_policy: str = "reject",
+               overwrite: bool = False, on_task: Callable[[int, int], None] | None = None) -> dict:
+    """Score each of ``paths`` into the matching ``outputs`` file through ``executor`` tasks.
+
+    Returns a summary: per input its status (``done``, ``skipped`` when already complete,
+    ``failed`` with the reason), events, output; plus task counts and timing.
+    """
+    from adkit.executors import Executor
+    from adkit.io import DEFAULT_STEP, Mapping, open_reader
+    from adkit.io.writers import score_format
+
+    if task_events < 1:
+        raise ConfigError(f"--task-events must be >= 1, got {task_events}")
+    step = min(step or DEFAULT_STEP, task_events)
+    model_path = str(Path(model_path).resolve())
+    digest = sha256(model_path)
+    model = _model(model_path, digest)
+    manifest = Manifest(Path(manifest_path), model_path, digest)
+    paths = [str(p) for p in paths]
+    outputs = [Path(o) for o in outputs]
+    summary: dict[str, dict] = {}
+    tasks, task_file = [], []
+    parts: dict[str, list[Path]] = {}
+    t0 = time.perf_counter()
+    for path, out in zip(paths, outputs):
+        score_format(out)
+        if manifest.is_done(path, out):
+            summary[path] = {"status": "skipped", "events": manifest.files[path]["events"], "output": str(out)}
+            continue
+        if out.exists() and not overwrite:
+            raise OutputError(f"{out}: already exists and is not a complete output of this model in "
+                              f"{Path(manifest_path).name}; pass --overwrite to replace it")
+        try:
+            m = Mapping.from_dict(mapping) if mapping else (Mapping.from_dict(model.mapping) if model.mapping else None)
+            n = open_reader(path, m).num_entries()
+            if n == 0:
+                raise InputError(f"{path}: no events (the tree/dataset is empty)")
+        except AdkitError as e:
+            st = Path(path).stat() if Path(path).exists() else None
+            manifest.record(path, status="failed", reason=" ".join(str(e).split()), output=str(out),
+                            input_size=st.st_size if st else None)
+            summary[path] = {"status": "failed", "reason": " ".join(str(e).split()), "output": str(out)}
+            continue
+        part_dir = out.parent / PARTS
+        part_dir.mkdir(parents=True, exist_ok=True)
+        parts[path] = []
+        for start in range(0, n, task_events):
+            stop = min(start + task_events, n)
+            part = part_dir / f"{out.name}.{start}-{stop}.h5"
+            parts[path].append(part)
+            if not _part_done(part, digest):
+                tasks.append((model_path, digest, path, mapping, start, stop, step, nan_policy, str(part)))
+                task_file.append(path)
+    remaining = {p: sum(1 for f in task_file if f == p) for p in parts}
+    failed: dict[str, str] = {}
+    extra = {"executor": None if executor is None else executor.kind, "task_events": task_events}
+
+    def finish(path: str) -> None:
+        out = outputs[paths.index(path)]
+        if path in failed:
+            manifest.record(path, status="failed", reason=failed[path], output=str(out))
+            summary[path] = {"status": "failed", "reason": failed[path], "output": str(out)}
+        else:
+            if len(parts[path]) == 1 and score_format(out) == "hdf5":  # one task: its part is the output
+                import h5py
+
+                with h5py.File(parts[path][0], "r") as h5:
+                    n = len(h5["entry"]) if "entry" in h5 else 0
+                os.replace(parts[path][0], out)
+            else:
+                n = _merge(parts[path], out, score_format(out), path, output_attrs(model_path, model))
+            st = Path(path).stat()
+            manifest.record(path, status="done", output=str(out), events=n, input_size=st.st_size,
+                            input_mtime_ns=st.st_mtime_ns, input_sha256=sha256(path), output_sha256=sha256(out),
+                            tasks=len(parts[path]))
+            summary[path] = {"status": "done", "events": n, "output": str(out)}
+            for p in parts[path]:
+                p.unlink(missing_ok=True)
+        manifest.write(paths, extra)
+
+    for path in [p for p, k in remaining.items() if k == 0]:  # every part already there
+        finish(path)
+    own = executor is None
+    ex = Executor() if own else executor
+    done_tasks = 0
+    if on_task:
+        on_task(0, len(tasks))
+    with ex if own else contextlib.nullcontext():
+        for i, _, err in ex.run(score_range, tasks):
+            path = task_file[i]
+            if err is not None and path not in failed:
+                text = str(err) if isinstance(err, AdkitError) else f"{type(err).__name__}: {err}"
+                failed[path] = " ".join(text.split())
+            remaining[path] -= 1
+            done_tasks += 1
+            if on_task:
+                on_task(done_tasks, len(tasks))
+            if remaining[path] == 0:
+                finish(path)
+    manifest.write(paths, extra)
+    for part_dir in {o.parent / PARTS for o in outputs}:
+        # only the hidden leftovers of killed writers remain once every part was merged
+        if part_dir.is_dir() and all(p.name.startswith(".") for p in part_dir.iterdir()):
+            shutil.rmtree(part_dir, ignore_errors=True)
+    return {"files": [{"input": p, **summary[p]} for p in paths], "tasks": len(tasks),
+            "seconds": time.perf_counter() - t0, "manifest": str(manifest_path),
+            "events": int(sum(s.get("events") or 0 for s in summary.values() if s["status"] != "failed")),
+            "failed": [p for p in paths if summary[p]["status"] == "failed"]}
+

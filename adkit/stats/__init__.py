@@ -1,0 +1,1 @@
+"""Statistics: the NPLM goodness-of-fit test and its calibration."""

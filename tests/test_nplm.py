@@ -1,0 +1,157 @@
+"""NPLM: the kernel fit, the test statistic, calibration on the 1D exponential toy, the command."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from adkit.cli import main
+from adkit.detectors.nplm import KernelNPLM, gaussian_kernel
+from adkit.stats.nplm import calibrate, chi2_fit, fit_t, nplm_test, t_statistic
+
+N_REF, N0 = 20_000, 500
+
+
+def exponential_toy(seed: int, n_signal: int = 0):
+    """The NPLM papers' 1D toy: exponential reference, signal a narrow Gaussian bump."""
+    rng = np.random.default_rng(seed)
+    ref = rng.exponential(1.0, (N_REF, 1))
+    data = rng.exponential(1.0, (rng.poisson(N0), 1))
+    if n_signal:
+        data = np.concatenate([data, rng.normal(4.0, 0.2, (n_signal, 1))])
+    return ref, data
+
+
+def test_kernel_learns_the_log_density_ratio():
+    """Data exponential with rate 0.8 vs reference rate 1: f(x) = log(N_D p_D / N0 p_R) = log 0.8 + 0.2 x."""
+    rng = np.random.default_rng(0)
+    ref = rng.exponential(1.0, (40_000, 1))
+    data = rng.exponential(1 / 0.8, (4_000, 1))
+    det, t = fit_t(ref, data, 4_000)
+    x = np.linspace(0.2, 3.0, 15)[:, None]
+    truth = np.log(0.8) + 0.2 * x[:, 0]
+    assert np.max(np.abs(det.score(x) - truth)) < 0.08, det.score(x) - truth
+    f = det.score(np.concatenate([ref, data]))
+    assert t == pytest.approx(t_statistic(f[:len(ref)], f[len(ref):], 4_000))
+    assert t > 20  # a 20 % slope on 4k events is a clear difference
+    assert det.info_["converged"]
+
+
+def test_blockwise_kernel_equals_cached(monkeypatch):
+    ref, data = exponential_toy(1)
+    X = np.concatenate([ref, data])
+    y = np.r_[np.zeros(len(ref)), np.ones(len(data))]
+    cached = KernelNPLM(n_expected=N0, memory_mb=1e4).fit(X, y=y)
+    streamed = KernelNPLM(n_expected=N0, memory_mb=0).fit(X, y=y)
+    assert cached.info_["kernel_cached"] and not streamed.info_["kernel_cached"]
+    np.testing.assert_allclose(streamed.score(X), cached.score(X), atol=1e-9)
+    K = gaussian_kernel(X[:5], X[5:9], 0.7)
+    d2 = ((X[:5, None, :] - X[None, 5:9, :]) ** 2).sum(-1)
+    np.testing.assert_allclose(K, np.exp(-d2 / (2 * 0.49)), rtol=1e-12)
+
+
+def test_null_is_chi_square_and_signal_is_seen():
+    """≥ 100 null toys: the chi-square fit passes KS; injected signal sits far in the tail."""
+    ref, _ = exponential_toy(2)
+    params = {"sigma": 0.3, "n_centres": 150}
+    null = calibrate(ref, N0, 100, params=params, seed=3)
+    fit = chi2_fit(null)
+    assert fit["ks_p_value"] > 0.01, fit
+    assert 1 < fit["dof"] < 30
+    rng = np.random.default_rng(9)
+    signal = rng.normal(4.0, 0.2, (1000, 1))
+    with_signal = calibrate(ref, N0, 10, params=params, seed=4, signal=signal, n_signal=25)
+    assert np.median(with_signal) > np.quantile(null, 0.99), (np.median(with_signal), np.quantile(null, 0.99))
+
+
+def test_toys_reproducible_resumable_and_parallel(tmp_path):
+    from adkit.executors import Executor
+
+    ref, _ = exponential_toy(5)
+    params = {"sigma": 0.3, "n_centres": 100}
+    store = tmp_path / "toys.jsonl"
+    full = calibrate(ref, N0, 6, params=params, seed=1)
+    first = calibrate(ref, N0, 3, params=params, seed=1, store=store)
+    np.testing.assert_array_equal(first, full[:3])
+    with open(store, "a") as fh:  # a run killed while writing leaves a torn line
+        fh.write('{"key": "')
+    calls = []
+    resumed = calibrate(ref, N0, 6, params=params, seed=1, store=store, on_toy=lambda d, n: calls.append(d))
+    np.testing.assert_array_equal(resumed, full)
+    assert calls[0] == 3  # three toys were taken from the store
+    with Executor("local", workers=2) as ex:  # single-threaded BLAS in the workers: last bits may differ
+        np.testing.assert_allclose(calibrate(ref, N0, 6, params=params, seed=1, executor=ex), full, rtol=1e-5)
+    other = calibrate(ref, N0, 3, params=params, seed=2, store=store)
+    assert not np.array_equal(other, full[:3])
+
+
+def test_nn_model_sees_the_signal_the_kernel_sees():
+    ref, data = exponential_toy(6, n_signal=40)
+    ref0, null_data = exponential_toy(7)
+    params_nn = {"epochs": 1500, "lr": 0.05, "hidden": (4,), "weight_clip": 9.0}
+    _, t_sig = fit_t(ref, data, N0, "nn", params_nn)
+    _, t_null = fit_t(ref0, null_data, N0, "nn", params_nn)
+    _, tk_sig = fit_t(ref, data, N0, "kernel", {"sigma": 0.3})
+    assert t_sig > t_null + 20 and tk_sig > 20, (t_sig, t_null, tk_sig)
+
+
+def test_result_and_empirical_p_value():
+    ref, data = exponential_toy(8, n_signal=30)
+    result, det, null = nplm_test(ref, data, n_expected=N0, n_toys=20, params={"sigma": 0.3})
+    assert len(null) == 20 and result["toys_above"] == int(np.sum(null >= result["t"]))
+    assert result["p_value_empirical"] == pytest.approx((result["toys_above"] + 1) / 21)
+    assert result["Z"] > 2 and result["n_data"] == len(data) and result["dof"] == pytest.approx(chi2_fit(null)["dof"])
+
+
+def test_fit_needs_labels():
+    from adkit.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="1 for data"):
+        KernelNPLM().fit(np.zeros((10, 1)))
+    with pytest.raises(ConfigError, match="both"):
+        KernelNPLM().fit(np.zeros((10, 1)), y=np.ones(10))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    from adkit.datasets import write_dataset
+
+    d = tmp_path_factory.mktemp("nplm")
+    write_dataset(d, 6000, 600, 1, ("h5",))
+    return d
+
+
+def test_nplm_command_json_plots_and_model(files, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["nplm", "--reference", str(files / "background.h5"), "--data",
+                                  str(files / "Ato4l.h5"), "--toys", "8", "--n-expected", "600", "--json",
+                                  "--save-model", "f.adkit", "-o", "out"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {"t", "p_value", "Z", "dof", "n_reference", "n_data"} <= set(res)
+    assert res["n_reference"] == 6000 and res["n_data"] == 600 and res["t"] > 100
+    saved = json.loads((tmp_path / "out" / "nplm.json").read_text())
+    assert saved["t"] == res["t"] and len(saved["null_t"]) == 8
+    assert {"null.png", "f_met.png", "f_n_leptons.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    # the learned f is an ordinary adkit model: a per-event score, higher for the signal
+    r = CliRunner().invoke(main, ["score", "--model", "f.adkit", str(files / "Ato4l.h5"), "-o", "sig.h5"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["score", "--model", "f.adkit", str(files / "background.h5"), "-o", "bkg.h5"])
+    from adkit.io.writers import read_scores
+
+    assert np.median(read_scores("sig.h5")["score"]) > np.quantile(read_scores("bkg.h5")["score"], 0.9)
+    # a second run without --overwrite refuses; with it, the toys are taken from toys.jsonl
+    r = CliRunner().invoke(main, ["nplm", "--reference", str(files / "background.h5"), "--data",
+                                  str(files / "Ato4l.h5"), "--toys", "8", "-o", "out"])
+    assert r.exit_code == 2 and "already exists" in r.stderr
+
+
+def test_nplm_command_bad_input(files, tmp_path):
+    r = CliRunner().invoke(main, ["nplm", "--reference", str(tmp_path / "missing.h5"), "--data",
+                                  str(files / "Ato4l.h5"), "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "missing.h5" in r.stderr and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["nplm", "--reference", str(files / "background.h5"), "--data",
+                                  str(files / "Ato4l.h5"), "--features", "met,bogus", "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "bogus" in r.stderr

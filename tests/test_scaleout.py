@@ -1,0 +1,151 @@
+"""Scoring many files as tasks: per-input outputs, manifest, dask, resume after SIGKILL, failures."""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from adkit.cli import main
+from adkit.io.writers import read_scores
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    from adkit.datasets import write_dataset
+    from adkit.pipeline import train
+
+    d = tmp_path_factory.mktemp("scaleout")
+    write_dataset(d, 60_000, 3000, 5, ("h5",))
+    model = train("ae", epochs=1, n_default=5000)
+    model.save(d / "m.adkit")
+    return d
+
+
+def _files(d: Path) -> list[Path]:
+    return [d / "background.h5", d / "Ato4l.h5", d / "LQtobtau.h5"]
+
+
+def test_directory_mode_local_and_dask_identical(inputs, tmp_path):
+    from adkit.artifact import Model
+
+    files = _files(inputs)
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "local", "--task-events", "7000")
+    assert r.exit_code == 0, r.output
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "dask", "--task-events", "7000",
+                "--executor", "dask", "--workers", "2")
+    assert r.exit_code == 0, r.output
+    assert "dask dashboard: http" in r.stderr
+    manifest = json.loads((tmp_path / "dask" / "manifest.json").read_text())
+    model = Model.load(inputs / "m.adkit")
+    for f, rec in zip(files, manifest["files"]):
+        name = f"{f.stem}.scores.h5"
+        assert rec["status"] == "done" and rec["output"].endswith(name) and rec["input"] == str(f)
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
+        s = read_scores(tmp_path / "dask" / name)
+        X = model.spec.features.compute(__import__("h5py").File(f)["Particles"][:, :, :3])
+        np.testing.assert_allclose(s["score"], model.score(X), rtol=1e-5)
+        assert rec["events"] == len(s["score"]) and np.array_equal(s["entry"], np.arange(len(X)))
+    assert manifest["files"][0]["tasks"] == 9  # 60,000 entries in tasks of 7,000
+    assert not (tmp_path / "dask" / ".adkit-parts").exists()
+    # a re-run skips the complete outputs
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "dask", "--task-events", "7000")
+    assert r.exit_code == 0 and "skipped 3 already complete" in r.stderr and "in 0 task(s)" in r.stderr
+
+
+def test_killed_run_resumes_to_identical_outputs(inputs, tmp_path):
+    files = _files(inputs)
+    cmd = [sys.executable, "-m", "adkit.cli", "score", *map(str, files), "--model", str(inputs / "m.adkit"),
+           "--task-events", "2000", "--step", "1000"]
+    ref = subprocess.run(cmd + ["-o", str(tmp_path / "ref")], capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cmd + ["-o", str(out)], stderr=subprocess.DEVNULL)
+    parts = out / ".adkit-parts"
+    deadline = time.time() + 60
+    while time.time() < deadline and (not parts.is_dir() or len(list(parts.glob("*.h5"))) < 3):
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list(parts.glob("*.h5")), "the run finished before it could be killed"
+    assert not (out / "manifest.json").exists() or json.loads((out / "manifest.json").read_text())
+    again = subprocess.run(cmd + ["-o", str(out)], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    n_tasks = int(again.stderr.split(" task(s)")[0].rsplit(" ", 1)[1])
+    assert n_tasks < 36  # 30 + 2 + 2 tasks in all: finished parts were reused
+    for f in files:
+        name = f"{f.stem}.scores.h5"
+        assert (out / name).read_bytes() == (tmp_path / "ref" / name).read_bytes(), name
+    assert not parts.exists()
+
+
+def test_damaged_input_fails_alone(inputs, tmp_path):
+    bad = tmp_path / "truncated.h5"
+    data = (inputs / "LQtobtau.h5").read_bytes()
+    bad.write_bytes(data[: len(data) // 2])  # the header is intact, the data are cut
+    good = inputs / "Ato4l.h5"
+    r = run_cli("score", good, bad, "--model", inputs / "m.adkit", "-o", tmp_path / "o", "--task-events", "1000",
+                "--workers", "2")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "1 of 2 input(s) failed" in r.stderr and "truncated.h5" in r.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    status = {Path(f["input"]).name: f for f in manifest["files"]}
+    assert status["Ato4l.h5"]["status"] == "done" and status["Ato4l.h5"]["events"] == 3000
+    assert status["truncated.h5"]["status"] == "failed" and "truncated" in status["truncated.h5"]["reason"]
+    assert not (tmp_path / "o" / "truncated.scores.h5").exists()
+
+
+def test_output_rules(inputs, tmp_path):
+    files = _files(inputs)[:2]
+    # several inputs, a file name: the single combined table (local); with dask it is refused
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "all.h5")
+    assert r.exit_code == 0 and len(read_scores(tmp_path / "all.h5")["score"]) == 63_000
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "all2.h5", "--executor", "dask")
+    assert r.exit_code == 2 and "directory" in r.stderr
+    # an existing output that the manifest does not vouch for is not overwritten silently
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "Ato4l.scores.h5").write_text("someone else's file")
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "d")
+    assert r.exit_code == 2 and "--overwrite" in r.stderr
+    r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "d", "--overwrite")
+    assert r.exit_code == 0 and len(read_scores(tmp_path / "d" / "Ato4l.scores.h5")["score"]) == 3000
+    # two inputs with the same name would write the same output
+    other = tmp_path / "x"
+    other.mkdir()
+    shutil.copy(files[1], other / files[1].name)
+    r = run_cli("score", files[1], other / files[1].name, "--model", inputs / "m.adkit", "-o", tmp_path / "e")
+    assert r.exit_code == 2 and "would both write" in r.stderr
+
+
+def test_nplm_toys_on_dask(inputs, tmp_path):
+    args = ["nplm", "--reference", inputs / "background.h5", "--data", inputs / "Ato4l.h5", "--toys", "4",
+            "--n-expected", "3000", "--json"]
+    local = run_cli(*args, "-o", tmp_path / "a")
+    dask = run_cli(*args, "-o", tmp_path / "b", "--executor", "dask", "--workers", "2")
+    assert local.exit_code == 0 and dask.exit_code == 0, (local.output, dask.output)
+    ta = json.loads((tmp_path / "a" / "nplm.json").read_text())["null_t"]
+    tb = json.loads((tmp_path / "b" / "nplm.json").read_text())["null_t"]
+    np.testing.assert_allclose(ta, tb, rtol=1e-5)
+
+
+def test_executor_errors():
+    from adkit.errors import ConfigError
+    from adkit.executors import Executor
+
+    with pytest.raises(ConfigError, match="--scheduler needs"):
+        Executor("local", scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(ConfigError, match="cannot connect"):
+        with Executor("dask", scheduler="tcp://127.0.0.1:1", connect_timeout=2):
+            pass
+
