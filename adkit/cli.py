@@ -161,6 +161,8 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("--conditions", "--condition", "conditions",
               help="Comma-separated condition features or table columns (conditional detectors).")
 @click.option("--param", "params", multiple=True, help="Detector hyper-parameter NAME=VALUE (repeatable).")
+@click.option("--kernel", type=click.Choice(["rbf", "quantum"]),
+              help="Kernel of the svc detector: rbf, or the quantum fidelity kernel (same as --param kernel=...).")
 @click.option("--preprocessing", type=click.Choice(["auto", "physics", "standard"]), default="auto", show_default=True,
               help="Input scaling: physics = log pT and per-object-type scales, padding kept at 0 (collider "
                    "default); standard = per-column z-scores (table default).")
@@ -169,11 +171,16 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from its checkpoint.")
 @click.option("--encoder", type=click.Path(dir_okay=False),
               help="Train in the latent space of this trained AE model (stored inside the new model).")
+@click.option("--window", type=click.IntRange(min=1), help="Time series: samples per window (default 128).")
+@click.option("--stride", type=click.IntRange(min=1), help="Time series: samples between windows (default window/4).")
+@click.option("--channels", help="Time series: comma-separated value columns (default: all but time/label/context).")
+@click.option("--time-column", help="Time series: the time stamp column (default: time, timestamp, t, gps_time).")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Time series without time stamps: Hz.")
 @mapping_option
 @nan_option
 @step_option
-def train(model_name, data, config, epochs, seed, features, conditions, params, preprocessing, output, overwrite,
-          resume, encoder, mapping, nan_policy, step):
+def train(model_name, data, config, epochs, seed, features, conditions, params, kernel, preprocessing, output,
+          overwrite, resume, encoder, window, stride, channels, time_column, rate, mapping, nan_policy, step):
     """Train a detector and write the model file."""
     from adkit.io.writers import check_output
     from adkit.pipeline import train as train_api
@@ -186,6 +193,15 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
         _say("using the default --model ae")
     model_name = model_name or cfg.get("model") or "ae"
     det_cls = registry.get(model_name)  # fail on a bad name before any work
+    if kernel:
+        if "kernel" not in det_cls.param_names():
+            raise ConfigError(f"--kernel applies to detectors with a kernel choice (svc), not {model_name!r}")
+        params = (*params, f"kernel={kernel}")
+    data = list(data) or list(cfg.get("data") or [])
+    if _series_mode(data, det_cls, window or stride or channels or time_column or rate):
+        _train_series(model_name, data, output, overwrite, resume, epochs, seed, conditions, params, cfg, window,
+                      stride, channels, time_column, rate)
+        return
     FeatureSet.parse(features or cfg.get("features"))
     conditions = conditions or cfg.get("conditions")
     if det_cls.uses_condition and not conditions and not encoder:
@@ -200,7 +216,6 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     if output == DEFAULT_MODEL:
         _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
     check_output(output, overwrite)
-    data = list(data) or list(cfg.get("data") or [])
     if not data:
         _say("no --data: training on the embedded default background (adkit.datasets)")
     m = _mapping(mapping)
@@ -230,6 +245,44 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
     _say(f"wrote {output}: {model_name} on {model.provenance['events']} events, "
          f"{model.n_features} features{loss}")
+
+
+def _series_mode(data: list, det_cls, series_options) -> bool:
+    """Time-series training: series files (CSV/NPY/NPZ, sensor-demo), series options, or a sequence model."""
+    from adkit.series import is_series_input
+
+    return bool(series_options) or any(is_series_input(d) for d in data) or getattr(det_cls, "sequence", False)
+
+
+def _train_series(model_name, data, output, overwrite, resume, epochs, seed, conditions, params, cfg, window, stride,
+                  channels, time_column, rate) -> None:
+    from adkit.io.writers import check_output
+    from adkit.series.pipeline import DEFAULT_WINDOW, train_series
+
+    output = output or DEFAULT_MODEL
+    if output == DEFAULT_MODEL:
+        _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
+    check_output(output, overwrite)
+    if not data:
+        data = ["sensor-demo"]
+        _say("no --data: training on the embedded sensor demo (sensor-demo: two noisy channels with transients)")
+    if not window:
+        _say(f"time series: windows of {DEFAULT_WINDOW} samples (change with --window)")
+    hp = {**(cfg.get("params") or {}), **_parse_params(params)}
+    conds = [c.strip() for c in (conditions or cfg.get("conditions") or "").split(",") if c.strip()]
+    model = train_series(model_name, data, window=window or DEFAULT_WINDOW, stride=stride,
+                         channels=[c.strip() for c in channels.split(",")] if channels else None, conditions=conds,
+                         time_column=time_column, rate=rate, params=hp,
+                         seed=seed if seed is not None else int(cfg.get("seed", 0)), epochs=epochs or cfg.get("epochs"),
+                         checkpoint=f"{output}.ckpt", resume=resume, progress=_progress_enabled(),
+                         on_gaps=lambda s: _say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row "
+                                                f"{s.gaps[0][0]}, {s.gaps[0][1]:g} s); no window spans a gap"))
+    model.save(output, overwrite)
+    spec = model.spec
+    last = model.metrics.get("train", {})
+    loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
+    _say(f"wrote {output}: {model_name} on {model.provenance['windows']} windows of {spec.window} samples x "
+         f"{len(spec.channels)} channel(s) ({', '.join(spec.channels)}){loss}")
 
 
 def _signals(signals: tuple[str, ...]) -> dict[str, list[str]]:
@@ -295,6 +348,9 @@ def score(files, model_path, output, friend, overwrite, executor, workers, sched
     if model_path == DEFAULT_MODEL:
         _say(f"using the model ./{DEFAULT_MODEL} (change with --model)")
     model = Model.load(model_path)
+    if model.spec.kind == "series":
+        _score_series(model, files, output, overwrite)
+        return
     parallel = executor == "dask" or scheduler or workers > 1
     to_file = output is not None and Path(output).suffix.lower() in SCORE_FORMATS
     directory = (len(files) > 1 and not to_file) or (output is not None and not to_file and
@@ -317,6 +373,25 @@ def score(files, model_path, output, friend, overwrite, executor, workers, sched
     _say(f"wrote {summary['output']}: {summary['events']} events from {summary['files']} file(s); thresholds: {thr}")
     for f in summary["friends"]:
         _say(f"wrote friend tree {f} (tree 'adkit')")
+
+
+def _score_series(model, files, output, overwrite) -> None:
+    """A score per window and per input row for each series file."""
+    from adkit.series.pipeline import score_series, write_series_scores
+
+    if len(files) > 1:
+        outdir = Path(output or "scores")
+        outdir.mkdir(parents=True, exist_ok=True)
+        outputs = [outdir / f"{Path(f).name.rsplit('.', 1)[0]}.scores.h5" for f in files]
+    else:
+        outputs = [Path(output or f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5")]
+        if output is None:
+            _say(f"writing scores to ./{outputs[0]} (change with -o)")
+    for f, out in zip(files, outputs):
+        r = score_series(model, f)
+        write_series_scores(r, out, f, overwrite)
+        _say(f"wrote {out}: {len(r['score'])} samples (score per row, max over covering windows), "
+             f"{len(r['window_score'])} windows")
 
 
 def _score_tasks(model_path, files, output, directory, fmt, overwrite, executor, workers, scheduler, task_events,
@@ -370,11 +445,19 @@ def _score_tasks(model_path, files, output, directory, fmt, overwrite, executor,
               help="Input (bunch-crossing) rate in MHz.")
 @click.option("--store-thresholds", help="Rates in kHz whose thresholds are stored into the model (e.g. 1,10).")
 @click.option("--overwrite", is_flag=True, help="Replace existing report files.")
+@click.option("--series", "series_files", multiple=True,
+              help="Time-series models: labelled series (label column is_anomaly/label). Default for a model trained "
+                   "on sensor-demo: a new demo series.")
+@click.option("--intervals", type=click.Path(dir_okay=False),
+              help="Time-series models: CSV of labelled anomalous intervals (columns start, stop; seconds), "
+                   "instead of a label column.")
+@click.option("--false-alarms", default="1,10,100", show_default=True,
+              help="Time-series models: false alarms per hour at which the efficiency is reported.")
 @mapping_option
 @nan_option
 @step_option
-def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_thresholds, overwrite, mapping,
-             nan_policy, step):
+def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_thresholds, overwrite, series_files,
+             intervals, false_alarms, mapping, nan_policy, step):
     """AUC and TPR at FPR 1e-5/1e-4/1e-3 and at trigger rates, per signal; plots and a report."""
     from rich.console import Console
     from rich.table import Table
@@ -385,6 +468,9 @@ def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_t
     from adkit.report import footnote, table_rows, write_report
 
     model = Model.load(model_path)
+    if model.spec.kind == "series":
+        _evaluate_series(model, model_path, series_files, outdir, false_alarms, store_thresholds, overwrite, intervals)
+        return
     sig = _signals(signals)
     if sig and not background:
         raise ConfigError("--signal needs --background files to set the thresholds on")
@@ -406,6 +492,48 @@ def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_t
     if store:
         model.thresholds = thresholds_from(result, store)
         model.metrics["evaluation"] = {k: v for k, v in result.items() if k != "scores"}
+        model.save(model_path, overwrite=True)
+        _say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
+
+
+def _evaluate_series(model, model_path, series_files, outdir, false_alarms, store_thresholds, overwrite,
+                     intervals=None) -> None:
+    from adkit.artifact import Threshold
+    from adkit.io.writers import atomic_output
+    from adkit.series.pipeline import evaluate_series, series_plots
+
+    files = list(series_files)
+    if not files:
+        demo = model.provenance.get("embedded", {}).get("mix")
+        if not demo:
+            raise ConfigError("give labelled series with --series FILE (a label column is_anomaly/label)")
+        files = [f"{demo.split(',')[0]}@2"]
+        _say(f"no --series: evaluating on a new {demo.split(',')[0]} series (seed 2)")
+    result = evaluate_series(model, files, far_per_hour=_csv_floats(false_alarms, "--false-alarms"),
+                             intervals=intervals)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    images = series_plots(result, out, overwrite)
+    summary = {k: v for k, v in result.items() if k != "_results"}
+    lines = [f"# adkit time-series evaluation of {Path(model_path).name}", "",
+             f"{result['n_samples']} samples, {result['hours']:.3g} h, {result['n_anomalies']} labelled anomalous "
+             f"intervals; per-sample AUC {result['sample_auc'] if result['sample_auc'] is None else round(result['sample_auc'], 3)}",
+             "", "| false alarms per hour (max) | efficiency | threshold | false alarms per hour |", "|---|---|---|---|"]
+    for k, wp in result["working_points"].items():
+        lines.append(f"| {k} | " + ("no threshold reaches it |  |  |" if wp is None else
+                                     f"{wp['efficiency']:.3f} | {wp['threshold']:.4g} | {wp['false_alarms_per_hour']:.3g} |"))
+    lines += [""] + [f"![{Path(i).stem}]({i})" for i in images]
+    report = "\n".join(lines) + "\n"
+    with atomic_output(out / "metrics.json", overwrite) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2))
+    with atomic_output(out / "report.md", overwrite) as tmp:
+        tmp.write_text(report)
+    click.echo(report.split("\n![")[0])
+    _say(f"wrote {out}/metrics.json, {out}/report.md, " + ", ".join(f"{out}/{i}" for i in images))
+    if store_thresholds:
+        model.thresholds = [Threshold(f"{r:g}perh", wp["threshold"], 0.0, 0.0)
+                            for r in _csv_floats(store_thresholds, "--store-thresholds")
+                            if (wp := result["working_points"].get(f"{r:g}"))]
         model.save(model_path, overwrite=True)
         _say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
 

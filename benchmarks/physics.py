@@ -97,10 +97,27 @@ def metrics(scores: dict[str, np.ndarray]) -> dict:
     return evaluate_scores(scores["background"], {s: scores[s] for s in SIGNALS}, fprs=FPRS, rates_khz=())
 
 
-def adkit_scores(name: str, train_file: Path, test_files: dict[str, Path]) -> dict:
+#: Latent-space detectors and their classical counterparts, on the same AE latent space (16
+#: dimensions, 8 qubits for the dense U-encoding). Label → (detector, parameters).
+LATENT = {
+    "qsvm (quantum kernel, 600 events)": ("qsvm", {}),
+    "ocsvm (RBF, 600 events)": ("ocsvm", {"n_train": 600, "nu": 0.01}),
+    "svc (quantum kernel, artificial anomalies)": ("svc", {"kernel": "quantum", "n_train": 1000}),
+    "svc (RBF, artificial anomalies)": ("svc", {"kernel": "rbf", "n_train": 1000}),
+    "qkmeans (1000 shots)": ("qkmeans", {"shots": 1000}),
+    "k-means (exact distances)": ("qkmeans", {}),
+    "qkmedians (1000 shots)": ("qkmedians", {"shots": 1000}),
+    "k-medians (exact distances)": ("qkmedians", {}),
+    "mps (bond 8)": ("mps", TORCH_SETTINGS),
+    "iforest": ("iforest", {}),
+}
+
+
+def adkit_scores(name: str, train_file: Path, test_files: dict[str, Path], params: dict | None = None,
+                 encoder=None) -> dict:
     from adkit.pipeline import load_arrays, train
 
-    model = train(name, [train_file], seed=0, params=settings(name))
+    model = train(name, [train_file], seed=0, params=settings(name) if params is None else params, encoder=encoder)
     out = {}
     for k, path in test_files.items():
         X, C, _ = load_arrays([path], model.spec)
@@ -125,6 +142,8 @@ def main() -> int:
     ap.add_argument("--models", help="comma-separated adkit detectors (default: all registered)")
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     ap.add_argument("--seed", type=int, default=0, help="seed of the background mix and split")
+    ap.add_argument("--latent", action=argparse.BooleanOptionalAction, default=True,
+                    help="also the latent-space detectors next to their classical counterparts")
     args = ap.parse_args()
     if not PYTHIA.is_dir():
         print(f"needs the Pythia sample at {PYTHIA}", file=sys.stderr)
@@ -139,6 +158,7 @@ def main() -> int:
     test = {"background": test_p, **{s: particles(s) for s in SIGNALS}}
     flat = {k: v[:, :, :3].reshape(len(v), -1) for k, v in test.items()}
     results: dict[str, dict] = {}
+    latent: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.h5"
         write_particles_h5(train_file, train_p)
@@ -146,12 +166,26 @@ def main() -> int:
         for k, v in test.items():
             test_files[k] = Path(tmp) / f"{k}.h5"
             write_particles_h5(test_files[k], v)
-        for name in (args.models.split(",") if args.models else available()):
+        from adkit.detectors import get
+
+        names = args.models.split(",") if args.models else \
+            [n for n in available() if not get(n).uses_target and not getattr(get(n), "latent", False)]
+        for name in names:
             t = time.perf_counter()
             scores = adkit_scores(name, train_file, test_files)
             results[f"adkit {name}"] = {"metrics": metrics(scores), "seconds": time.perf_counter() - t,
                                         "settings": settings(name)}
             print(f"adkit {name}: trained and scored in {results[f'adkit {name}']['seconds']:.0f} s", file=sys.stderr)
+        if args.latent:
+            from adkit.pipeline import train
+
+            encoder = train("ae", [train_file], seed=0, params={**TORCH_SETTINGS, "latent_dim": 16})
+            for label, (name, params) in LATENT.items():
+                t = time.perf_counter()
+                scores = adkit_scores(name, train_file, test_files, params, encoder)
+                latent[f"latent {label}"] = {"metrics": metrics(scores), "seconds": time.perf_counter() - t,
+                                             "settings": params}
+                print(f"latent {label}: {latent[f'latent {label}']['seconds']:.0f} s", file=sys.stderr)
     flat_train = train_p[:, :, :3].reshape(len(train_p), -1)
     for label, fn in (("baseline sklearn IF", sklearn_iforest), ("baseline torch AE", plain_torch_ae)):
         t = time.perf_counter()
@@ -179,8 +213,14 @@ def main() -> int:
     used = "; ".join(f"{k}: {r['settings']}" for k, r in results.items() if r.get("settings"))
     footer = "\n".join(verdict) + f"\n\nsettings (others default): {used}\nwall time (train + score): {times}\n"
     print(footer)
+    latent_text = ""
+    if latent:
+        latent_text = ("\n## In the latent space of an AE (16 dimensions), quantum and classical side by side\n\n"
+                       + table(latent, len(test_p)) + "\nwall time (train + score): "
+                       + ", ".join(f"{k[7:]} {r['seconds']:.0f} s" for k, r in latent.items()) + "\n")
+        print(latent_text)
     if args.markdown:
-        args.markdown.write_text(text + "\n```\n" + footer + "```\n")
+        args.markdown.write_text(text + "\n```\n" + footer + "```\n" + latent_text)
     return 0
 
 

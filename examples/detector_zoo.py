@@ -6,7 +6,8 @@ Each detector is trained through the same library call as ``adkit train --model 
 evaluated like ``adkit evaluate`` (independent test background, the four benchmark signals).
 The latent-space detectors (quantum, tensor network) are trained in the 16-dimensional latent
 space of an AE trained first, as ``adkit train --model qsvm --encoder ae.adkit`` does. The
-distilled student and the NPLM models are not standalone detectors and are left out.
+distilled student and the NPLM models are not standalone detectors, and the sequence models
+(lstm-ae, gru-ae, conv-ae) are for time series (examples/sensor_monitoring.py): all are left out.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def main() -> None:
     ap.add_argument("--models", help="comma-separated detector names (default: all registered)")
     args = ap.parse_args()
     n = 20_000 if args.small else 200_000
-    names = args.models.split(",") if args.models else [n for n in available() if not get(n).uses_target]
+    names = args.models.split(",") if args.models else [n for n in available()
+                                                                if not get(n).uses_target and not getattr(get(n), "sequence", False)]
     encoder = None
     if any(getattr(get(n), "latent", False) for n in names):
         encoder = train("ae", epochs=3 if args.small else 30, n_default=n, params={"latent_dim": 16})

@@ -58,7 +58,7 @@ class MatrixProductState(TorchDetector):
     latent = True
 
     def __init__(self, bond_dim: int = 8, basis: str = "legendre", local_dim: int = 4, init_noise: float = 0.05,
-                 epochs: int = 30, batch_size: int = 1024, lr: float = 1e-2, patience: int = 5,
+                 epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
                  validation_fraction: float = 0.2, seed: int = 0) -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
         self.bond_dim = bond_dim

@@ -35,8 +35,15 @@ class QuantumKernelMixin:
         return np.pi * expit(self.angle_scale * np.asarray(X, dtype=np.float64))
 
     def quantum_kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-        from adkit.quantum import kernel_matrix
+        from adkit.quantum import _feature_map, fidelity_gram, kernel_matrix, statevectors
 
+        if B is getattr(self, "support_", None) and self.method == "exact" and not self.shots:
+            # scoring: the support's statevectors are the same for every block of events
+            qc = _feature_map(self.feature_map, B.shape[1], self.reps)
+            cached = getattr(self, "_support_states", None)
+            if cached is None or cached[0] is not B:
+                self._support_states = (B, statevectors(qc, self.angles(B)))
+            return fidelity_gram(statevectors(qc, self.angles(A)), self._support_states[1])
         return kernel_matrix(self.angles(A), self.angles(B), self.feature_map, self.reps,
                              method=self.method, shots=self.shots, seed=self.seed)
 

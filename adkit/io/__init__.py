@@ -74,6 +74,10 @@ class InputSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> InputSpec:
+        if d["kind"] == "series":
+            from adkit.series import SeriesSpec
+
+            return SeriesSpec.from_dict(d)
         if d["kind"] == "table":
             return cls(table_columns=list(d["columns"]), table_conditions=d.get("table_conditions"))
         return cls(FeatureSet.from_dict(d["features"]) if d.get("features") else None,

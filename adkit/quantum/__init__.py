@@ -18,6 +18,7 @@ qubit per feature). Inputs are angles: scale latent features to about [−π, π
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -47,6 +48,11 @@ def n_qubits(name: str, n_features: int) -> int:
 
 def feature_map(name: str = "dense_u", n_features: int = 8, reps: int = 3):
     """The parameterised qiskit ``QuantumCircuit`` of feature map ``name`` (parameters ``x[i]``)."""
+    return _feature_map(name, int(n_features), int(reps)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _feature_map(name: str, n_features: int, reps: int):
     from qiskit import QuantumCircuit
     from qiskit.circuit import ParameterVector
 
@@ -86,46 +92,64 @@ def _u_matrices(theta: np.ndarray, phi: np.ndarray, lam: np.ndarray) -> np.ndarr
     return m
 
 
-def _apply_1q(state: np.ndarray, q: int, m: np.ndarray, nq: int) -> np.ndarray:
+# The state is a torch tensor (2**n_qubits, batch), complex128: the batch is the contiguous axis,
+# so every gate is a few vectorised passes with each sample's own matrix elements broadcast
+# along it; torch runs them on all cores and fuses multiply-adds (3x NumPy here).
+
+
+def _apply_1q(state, q: int, m: np.ndarray, nq: int):
     """Apply a one-qubit gate (2, 2) or per-sample gates (batch, 2, 2) to qubit ``q``."""
-    b = state.shape[0]
-    v = state.reshape(b, 2 ** (nq - q - 1), 2, 2 ** q)  # little-endian: qubit q is bit q
-    if m.ndim == 2:
-        out = np.einsum("ij,bajc->baic", m, v)
-    else:
-        out = np.einsum("bij,bajc->baic", m, v)
-    return out.reshape(b, -1)
+    import torch
+
+    v = state.view(2 ** (nq - q - 1), 2, 2 ** q, -1)  # little-endian: qubit q is bit q
+    v0, v1 = v[:, 0], v[:, 1]
+    mt = torch.from_numpy(np.ascontiguousarray(m[:, :, None] if m.ndim == 2 else m.transpose(1, 2, 0)))
+    out = torch.empty_like(v)
+    for i in (0, 1):
+        torch.mul(v0, mt[i, 0], out=out[:, i])
+        out[:, i].addcmul_(v1, mt[i, 1])
+    return out.view(state.shape)
 
 
-def _apply_cx(state: np.ndarray, control: int, target: int, nq: int) -> np.ndarray:
-    idx = np.arange(2 ** nq)
-    flip = ((idx >> control) & 1).astype(bool)
-    perm = np.where(flip, idx ^ (1 << target), idx)
-    return state[:, perm]
+def _apply_cx(state, control: int, target: int, nq: int):
+    """CNOT in place: in the half where the control is 1, swap the target's two halves."""
+    v = state.view(*([2] * nq), -1)  # axis nq - 1 - q holds qubit q
+    ac, at = nq - 1 - control, nq - 1 - target
+    lo, hi = [slice(None)] * (nq + 1), [slice(None)] * (nq + 1)
+    lo[ac] = hi[ac] = 1
+    lo[at], hi[at] = 0, 1
+    tmp = v[tuple(lo)].clone()
+    v[tuple(lo)] = v[tuple(hi)]
+    v[tuple(hi)] = tmp
+    return state
 
 
-def _apply_phase_diag(state: np.ndarray, qubits: list[int], phase: np.ndarray, nq: int, kind: str) -> np.ndarray:
+def _apply_phase_diag(state, qubits: list[int], phase: np.ndarray, nq: int, kind: str):
     """Diagonal gates: ``p``/``rz`` on one qubit, ``rzz`` on two, with per-sample angles."""
+    import torch
+
     idx = np.arange(2 ** nq)
     if kind == "p":
-        bit = (idx >> qubits[0]) & 1
-        return state * np.exp(1j * np.outer(phase, bit))
-    if kind == "rz":
-        sign = 2 * ((idx >> qubits[0]) & 1) - 1
-        return state * np.exp(0.5j * np.outer(phase, sign))
-    parity = ((idx >> qubits[0]) ^ (idx >> qubits[1])) & 1  # rzz: exp(-i θ/2 Z⊗Z)
-    return state * np.exp(0.5j * np.outer(phase, 2 * parity - 1))
+        diag = np.exp(1j * np.outer((idx >> qubits[0]) & 1, phase))
+    elif kind == "rz":
+        diag = np.exp(0.5j * np.outer(2 * ((idx >> qubits[0]) & 1) - 1, phase))
+    else:  # rzz: exp(-i θ/2 Z⊗Z)
+        parity = ((idx >> qubits[0]) ^ (idx >> qubits[1])) & 1
+        diag = np.exp(0.5j * np.outer(2 * parity - 1, phase))
+    return state.mul_(torch.from_numpy(diag))
 
 
 def _angle_functions(qc):
     """For every parameter of every instruction, a vectorised function X → angle (or a constant)."""
-    from qiskit.circuit import ParameterExpression
+    from qiskit.circuit import Parameter, ParameterExpression
 
     params = list(qc.parameters)
     index = {p: i for i, p in enumerate(params)}
     cache: dict = {}
 
     def fn(value):
+        if isinstance(value, Parameter) and value in index:  # a bare input: its column
+            return lambda X, c=index[value]: X[:, c]
         if not isinstance(value, ParameterExpression):
             v = float(value)
             return lambda X: np.full(len(X), v)
@@ -148,18 +172,31 @@ def _angle_functions(qc):
 
 
 def statevectors(qc, X: np.ndarray) -> np.ndarray:
-    """|φ(x)⟩ for every row of ``X`` (columns in the order of ``qc.parameters``): (n, 2**n_qubits)."""
+    """|φ(x)⟩ for every row of ``X`` (columns in the order of ``qc.parameters``): (n, 2**n_qubits).
+
+    Rows are simulated in blocks of BLOCK, so memory stays bounded for any n."""
+    if len(X) > BLOCK:
+        return np.concatenate([statevectors(qc, X[s:s + BLOCK]) for s in range(0, len(X), BLOCK)])
     nq = qc.num_qubits
     X = np.asarray(X, dtype=np.float64)
     params, fn = _angle_functions(qc)
     if X.ndim != 2 or X.shape[1] != len(params):
         raise ConfigError(f"the feature map takes {len(params)} features per event, got shape {X.shape}")
-    state = np.zeros((len(X), 2 ** nq), dtype=np.complex128)
-    state[:, 0] = 1.0
+    # while no two-qubit gate has acted the state is a product: keep one 2-vector per qubit
+    local = np.zeros((nq, len(X), 2), dtype=np.complex128)
+    local[:, :, 0] = 1.0
+    state = None
     for inst in qc.data:
         name = inst.operation.name
         qubits = [qc.find_bit(q).index for q in inst.qubits]
         angles = [fn(p)(X) for p in inst.operation.params]
+        if state is None and len(qubits) == 1 and name in ("h", "u", "p", "rz", "rx", "ry"):
+            q = qubits[0]
+            m = _one_qubit_matrix(name, angles, len(X))
+            local[q] = np.einsum("bij,bj->bi", m, local[q]) if m.ndim == 3 else local[q] @ m.T
+            continue
+        if state is None and name != "barrier":
+            state = _product_state(local)
         if name == "h":
             state = _apply_1q(state, qubits[0], _H, nq)
         elif name == "u":
@@ -169,18 +206,45 @@ def statevectors(qc, X: np.ndarray) -> np.ndarray:
         elif name in ("p", "rz", "rzz"):
             state = _apply_phase_diag(state, qubits, angles[0], nq, name)
         elif name in ("rx", "ry"):
-            a = angles[0]
-            c, s = np.cos(a / 2), np.sin(a / 2)
-            m = np.empty((len(X), 2, 2), dtype=np.complex128)
-            m[:, 0, 0] = m[:, 1, 1] = c
-            m[:, 0, 1] = -1j * s if name == "rx" else -s
-            m[:, 1, 0] = -1j * s if name == "rx" else s
-            state = _apply_1q(state, qubits[0], m, nq)
+            state = _apply_1q(state, qubits[0], _one_qubit_matrix(name, angles, len(X)), nq)
         elif name == "barrier":
             continue
         else:
             raise ConfigError(f"the fast simulator has no gate {name!r}; use method='qiskit'")
-    return state
+    if state is None:
+        state = _product_state(local)
+    return np.ascontiguousarray(state.numpy().T)
+
+
+def _product_state(local: np.ndarray):
+    """(2**n, batch) amplitudes (a torch tensor) of the product of one-qubit states ``local`` (n, batch, 2)."""
+    import torch
+
+    nq, b = local.shape[0], local.shape[1]
+    state = local[nq - 1].T  # (2, batch)
+    for q in range(nq - 2, -1, -1):  # qubit 0 is the least significant index
+        state = (state[:, None, :] * local[q].T[None, :, :]).reshape(-1, b)
+    return torch.from_numpy(np.ascontiguousarray(state))
+
+
+def _one_qubit_matrix(name: str, angles: list[np.ndarray], n: int) -> np.ndarray:
+    """The matrix of a one-qubit gate: (2, 2) for H, (n, 2, 2) per sample for rotations."""
+    if name == "h":
+        return _H
+    if name == "u":
+        return _u_matrices(*angles)
+    a = angles[0]
+    m = np.zeros((n, 2, 2), dtype=np.complex128)
+    if name == "p":
+        m[:, 0, 0], m[:, 1, 1] = 1.0, np.exp(1j * a)
+    elif name == "rz":
+        m[:, 0, 0], m[:, 1, 1] = np.exp(-0.5j * a), np.exp(0.5j * a)
+    else:
+        c, s = np.cos(a / 2), np.sin(a / 2)
+        m[:, 0, 0] = m[:, 1, 1] = c
+        m[:, 0, 1] = -1j * s if name == "rx" else -s
+        m[:, 1, 0] = -1j * s if name == "rx" else s
+    return m
 
 
 def kernel_matrix(X: np.ndarray, Y: np.ndarray | None = None, feature_map: str = "dense_u", reps: int = 3,
@@ -193,7 +257,7 @@ def kernel_matrix(X: np.ndarray, Y: np.ndarray | None = None, feature_map: str =
     """
     X = np.asarray(X, dtype=np.float64)
     Yv = X if Y is None else np.asarray(Y, dtype=np.float64)
-    qc = globals()["feature_map"](feature_map, X.shape[1], reps)
+    qc = _feature_map(feature_map, X.shape[1], reps)
     if method == "exact":
         K = _exact_gram(qc, X, None if Y is None else Yv)
         if shots:
@@ -207,9 +271,25 @@ def kernel_matrix(X: np.ndarray, Y: np.ndarray | None = None, feature_map: str =
     raise ConfigError(f"unknown kernel method {method!r}; valid: {', '.join(METHODS)}")
 
 
+def fidelity_gram(psi_x: np.ndarray, psi_y: np.ndarray) -> np.ndarray:
+    """|⟨x|y⟩|² for statevectors already computed (rows), in blocks of BLOCK rows."""
+    K = np.empty((len(psi_x), len(psi_y)))
+    for s in range(0, len(psi_x), BLOCK):
+        G = psi_x[s:s + BLOCK].conj() @ psi_y.T
+        K[s:s + BLOCK] = G.real ** 2 + G.imag ** 2
+    return K
+
+
 def _exact_gram(qc, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray:
     """Statevectors of X in blocks of BLOCK rows against those of Y (or X): memory ~ (BLOCK + |Y|)·2ⁿ."""
     psi_y = statevectors(qc, X if Y is None else Y)
+    if Y is None:  # Hermitian: one rank-k update (zherk) computes the upper triangle only
+        from scipy.linalg.blas import zherk
+
+        G = zherk(1.0, psi_y, lower=0)  # the strictly lower triangle is left 0
+        K = G.real ** 2 + G.imag ** 2
+        K += np.triu(K, 1).T
+        return K
     K = np.empty((len(X), len(psi_y)))
     for s in range(0, len(X), BLOCK):
         psi = psi_y[s:s + BLOCK] if Y is None else statevectors(qc, X[s:s + BLOCK])

@@ -1,0 +1,267 @@
+"""Multichannel time series: readers, gap checks, windows, and the spec stored in models.
+
+A :class:`Series` is one file's samples: ``time`` (seconds, float64[T]), ``values``
+(float32[T, C]) with channel names, optional per-sample ``labels`` (0 normal, >0 anomalous)
+and optional ``context`` columns (e.g. luminosity, pile-up: the conditions of a CVAE).
+
+Formats: CSV and Parquet with a time column (``time``, ``timestamp``, ``t``, ``gps_time``,
+or ``--time-column``), HDF5 (a (T, C) dataset; time from a ``time`` dataset or a
+``sampling_rate`` attribute, column names from a ``columns`` attribute) and NumPy ``.npy`` /
+``.npz`` (``values`` and optional ``time``; never unpickled). Without time stamps, ``rate``
+(Hz) gives them. Time stamps that go backwards are an error naming the row; gaps (steps over
+1.5× the median step) split the series into segments, are reported, and no window spans one.
+
+Windows of ``window`` samples every ``stride`` samples become events of ``window × C``
+features, time-major (sample 0 of every channel, then sample 1, ...), named ``ch@k``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from adkit.errors import ConfigError, InputError, closest
+
+TIME_NAMES = ("time", "timestamp", "t", "gps_time", "datetime")
+LABEL_NAMES = ("is_anomaly", "label", "anomaly")
+SERIES_SUFFIXES = (".csv", ".txt", ".npy", ".npz")
+DEMOS = ("sensor-demo", "sensor-demo:gw", "sensor-demo:rates")
+
+
+@dataclass
+class Series:
+    path: str
+    time: np.ndarray
+    values: np.ndarray
+    channels: list[str]
+    labels: np.ndarray | None = None
+    context: np.ndarray | None = None
+    context_names: list[str] = field(default_factory=list)
+    gaps: list[tuple[int, float]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @property
+    def step(self) -> float:
+        return float(np.median(np.diff(self.time))) if len(self.time) > 1 else 1.0
+
+    def segments(self) -> list[tuple[int, int]]:
+        """Contiguous [start, stop) row ranges between gaps."""
+        cuts = [0, *[i for i, _ in self.gaps], len(self)]
+        return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+def demo_name(path: str | Path) -> tuple[str, int] | None:
+    """``sensor-demo[:kind][@seed]`` → (name, seed), or None for a file."""
+    name, _, seed = str(path).partition("@")
+    if name not in DEMOS:
+        return None
+    try:
+        return name, int(seed) if seed else 1
+    except ValueError:
+        raise ConfigError(f"{path}: the demo seed after '@' must be an integer") from None
+
+
+def is_series_input(path: str | Path) -> bool:
+    """Files adkit reads as time series rather than events: CSV/NPY/NPZ, and the embedded demos."""
+    return demo_name(path) is not None or Path(str(path)).suffix.lower() in SERIES_SUFFIXES
+
+
+def _table(path: Path, dataset: str | None) -> tuple[dict[str, np.ndarray], float | None]:
+    """Column name → array for any supported format, and a sampling rate if the file gives one."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            import pyarrow.csv as pcsv
+
+            t = pcsv.read_csv(path)
+            return {c: t[c].to_numpy(zero_copy_only=False) for c in t.column_names}, None
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            t = pq.read_table(path)
+            return {c: t[c].to_numpy(zero_copy_only=False) for c in t.column_names}, None
+        if suffix in (".npy", ".npz"):
+            if suffix == ".npy":
+                arr = np.load(path, allow_pickle=False)
+                return _matrix_columns(path, arr, None), None
+            with np.load(path, allow_pickle=False) as z:
+                if "values" not in z:
+                    raise InputError(f"{path}: an .npz series needs a 'values' array (T, C); found {', '.join(z.files)}")
+                cols = _matrix_columns(path, z["values"], z["columns"].tolist() if "columns" in z else None)
+                if "time" in z:
+                    cols = {"time": z["time"], **cols}
+                return cols, (float(z["sampling_rate"]) if "sampling_rate" in z else None)
+        if suffix in (".h5", ".hdf5"):
+            import h5py
+
+            with h5py.File(path, "r") as h5:
+                names = [k for k in h5 if isinstance(h5[k], h5py.Dataset) and h5[k].ndim == 2]
+                name = dataset or (names[0] if len(names) == 1 else None)
+                if name is None or name not in h5:
+                    raise InputError(f"{path}: choose the (T, C) dataset with --dataset (2-D datasets: "
+                                     f"{closest(dataset or '', names)})")
+                ds = h5[name]
+                attr = ds.attrs.get("columns")
+                cols = _matrix_columns(path, ds[:], [c.decode() if isinstance(c, bytes) else str(c) for c in attr]
+                                       if attr is not None else None)
+                rate = ds.attrs.get("sampling_rate", h5.attrs.get("sampling_rate"))
+                if "time" in h5:
+                    cols = {"time": h5["time"][:], **cols}
+                return cols, None if rate is None else float(rate)
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read as a time series ({e})") from None
+    except (ValueError, KeyError) as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(f"{path}: cannot be read as a time series ({type(e).__name__}: {e})") from None
+    raise InputError(f"{path}: unknown time-series format {suffix!r}; use .csv, .parquet, .h5, .npy or .npz")
+
+
+def _matrix_columns(path: Path, arr: np.ndarray, names: list[str] | None) -> dict[str, np.ndarray]:
+    arr = np.asarray(arr)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise InputError(f"{path}: a series array must be (T, C), got shape {arr.shape}")
+    names = names if names and len(names) == arr.shape[1] else [f"ch{i}" for i in range(arr.shape[1])]
+    return {n: arr[:, i] for i, n in enumerate(names)}
+
+
+def read_series(path: str | Path, *, channels: list[str] | None = None, context: list[str] | None = None,
+                time_column: str | None = None, label_column: str | None = None, rate: float | None = None,
+                dataset: str | None = None) -> Series:
+    """Read one time series (or an embedded demo: ``sensor-demo``, ``sensor-demo:rates``, ``@seed``)."""
+    if demo_name(path):
+        from adkit.datasets.sensor import demo
+
+        name, demo_seed = demo_name(path)
+        table, file_rate = demo(name, seed=demo_seed), None
+        p = Path(str(path))
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputError(f"{p}: no such file")
+        table, file_rate = _table(p, dataset)
+    names = list(table)
+    tcol = time_column or next((n for n in names if n.lower() in TIME_NAMES), None)
+    if time_column and time_column not in table:
+        raise InputError(f"{p}: no time column {time_column!r}; columns: {closest(time_column, names)}")
+    lcol = label_column or next((n for n in names if n.lower() in LABEL_NAMES), None)
+    if label_column and label_column not in table:
+        raise InputError(f"{p}: no label column {label_column!r}; columns: {closest(label_column, names)}")
+    context = list(context or [])
+    bad = [c for c in [*(channels or []), *context] if c not in table]
+    if bad:
+        raise InputError(f"{p}: no column {bad[0]!r}; columns: {closest(bad[0], names)}")
+    chans = list(channels) if channels else [n for n in names if n not in (tcol, lcol, *context)]
+    if not chans:
+        raise InputError(f"{p}: no value columns besides the time/label columns")
+    n = len(table[chans[0]])
+    if n == 0:
+        raise InputError(f"{p}: the series is empty")
+    try:
+        values = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in chans])
+        ctx = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in context]) if context else None
+    except (TypeError, ValueError):
+        raise InputError(f"{p}: channel columns must be numeric ({', '.join(chans[:5])})") from None
+    if tcol is not None:
+        time = np.asarray(table[tcol])
+        if time.dtype.kind == "M":
+            time = time.astype("datetime64[ns]").astype(np.int64) / 1e9
+        time = time.astype(np.float64)
+    else:
+        r = rate or file_rate
+        if not r:
+            raise InputError(f"{p}: no time column ({'/'.join(TIME_NAMES)}) and no sampling rate; "
+                             "give --rate HZ or --time-column NAME")
+        time = np.arange(n, dtype=np.float64) / float(r)
+    if not np.isfinite(time).all():
+        raise InputError(f"{p}: time stamps contain NaN/inf (first at row {int(np.flatnonzero(~np.isfinite(time))[0])})")
+    if not np.isfinite(values).all():
+        bad_row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+        raise InputError(f"{p}: NaN/inf values (first at row {bad_row}, time {time[bad_row]:g}); fill or drop them")
+    dt = np.diff(time)
+    back = np.flatnonzero(dt <= 0)
+    if len(back):
+        i = int(back[0]) + 1
+        raise InputError(f"{p}: time stamps are not increasing at row {i} ({time[i - 1]:g} → {time[i]:g}); "
+                         f"{len(back)} such step(s): sort the file by time and remove duplicates")
+    gaps: list[tuple[int, float]] = []
+    if len(dt):
+        step = float(np.median(dt))
+        gaps = [(int(i) + 1, float(dt[i])) for i in np.flatnonzero(dt > 1.5 * step)]
+    labels = np.asarray(table[lcol]).astype(np.int8) if lcol else None
+    return Series(str(path), time, values, chans, labels, ctx, context, gaps)
+
+
+def window_starts(series: Series, window: int, stride: int) -> np.ndarray:
+    """Row index where each window starts; windows never cross a gap."""
+    if window < 1 or stride < 1:
+        raise ConfigError(f"--window and --stride must be >= 1, got {window}, {stride}")
+    starts = [np.arange(a, b - window + 1, stride) for a, b in series.segments()]
+    return np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, np.int64)
+
+
+def window_matrix(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """float32[n, window × C], time-major, for windows starting at ``starts``."""
+    idx = starts[:, None] + np.arange(window)[None, :]
+    return np.ascontiguousarray(values[idx].reshape(len(starts), -1), dtype=np.float32)
+
+
+def window_context(context: np.ndarray | None, starts: np.ndarray, window: int) -> np.ndarray | None:
+    """The mean of each context column over each window (a CVAE's condition)."""
+    if context is None:
+        return None
+    c = np.cumsum(np.vstack([np.zeros((1, context.shape[1])), context.astype(np.float64)]), axis=0)
+    return ((c[starts + window] - c[starts]) / window).astype(np.float32)
+
+
+def per_sample(scores: np.ndarray, starts: np.ndarray, window: int, n: int) -> np.ndarray:
+    """One score per input row: the maximum over the windows covering it (NaN where none does)."""
+    out = np.full(n, -np.inf)
+    for k in range(window):  # window passes of a vectorised maximum, not n × window Python work
+        np.maximum.at(out, starts + k, scores)
+    out[np.isneginf(out)] = np.nan
+    return out
+
+
+class SeriesSpec:
+    """What a series model reads: channels, context columns, window and stride, time handling."""
+
+    kind = "series"
+
+    def __init__(self, channels: list[str], window: int, stride: int, context: list[str] | None = None,
+                 time_column: str | None = None, label_column: str | None = None, rate: float | None = None) -> None:
+        self.channels, self.window, self.stride = list(channels), int(window), int(stride)
+        self.context = list(context or [])
+        self.time_column, self.label_column, self.rate = time_column, label_column, rate
+        self.features = self.conditions = self.table_columns = self.table_conditions = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"{c}@{k}" for k in range(self.window) for c in self.channels]
+
+    @property
+    def condition_names(self) -> list[str]:
+        return list(self.context)
+
+    def groups(self) -> list[str]:
+        """Standardizer groups: every window column of one channel shares mean and scale."""
+        return [c for _ in range(self.window) for c in self.channels]
+
+    def read(self, path: str | Path, rate: float | None = None) -> Series:
+        return read_series(path, channels=self.channels, context=self.context or None, time_column=self.time_column,
+                           label_column=self.label_column, rate=rate or self.rate)
+
+    def to_dict(self) -> dict:
+        return {"kind": "series", "columns": self.columns, "channels": self.channels, "window": self.window,
+                "stride": self.stride, "context": self.context, "time_column": self.time_column,
+                "label_column": self.label_column, "rate": self.rate}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SeriesSpec:
+        return cls(d["channels"], d["window"], d["stride"], d.get("context"), d.get("time_column"),
+                   d.get("label_column"), d.get("rate"))

@@ -1,0 +1,266 @@
+"""train / score / evaluate for time series: windows in, a score per window and per sample out.
+
+The detectors are the same as for events: a window of T samples × C channels is one event
+of T·C features (time-major). Per-channel normalisation is the :class:`Standardizer` with one
+group per channel (all window positions of a channel share its mean and scale), fitted on
+the training windows and stored in the model. A CVAE's condition is the mean of the context
+columns (e.g. luminosity, pile-up) over each window.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adkit.artifact import Model, file_record, versions
+from adkit.errors import ConfigError, InputError
+from adkit.features.preprocess import Standardizer
+from adkit.series import Series, SeriesSpec, demo_name, per_sample, window_context, window_matrix, window_starts
+
+DEFAULT_WINDOW = 128
+
+
+def _windows(spec: SeriesSpec, series: Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    starts = window_starts(series, spec.window, spec.stride)
+    if len(starts) == 0:
+        raise InputError(f"{series.path}: no complete window of {spec.window} samples (the series or its "
+                         f"segments between gaps are shorter); use a smaller --window")
+    return window_matrix(series.values, starts, spec.window), window_context(series.context, starts, spec.window), starts
+
+
+def train_series(model_name: str, data: Sequence[str | Path], *, window: int = DEFAULT_WINDOW,
+                 stride: int | None = None, channels: Sequence[str] | None = None,
+                 conditions: Sequence[str] | None = None, time_column: str | None = None,
+                 label_column: str | None = None, rate: float | None = None, params: dict | None = None,
+                 seed: int = 0, epochs: int | None = None, checkpoint: str | Path | None = None, resume: bool = False,
+                 progress: bool = False, on_gaps=None) -> Model:
+    """Train ``model_name`` on the windows of the series ``data`` (files or ``sensor-demo``).
+
+    Samples labelled anomalous in the training files (a label column) are left out of training.
+    """
+    from adkit.detectors import registry
+
+    det_cls = registry.get(model_name)
+    if det_cls.uses_condition and not conditions:
+        raise ConfigError(f"detector {model_name!r} needs --conditions naming the context columns of the series "
+                          "(e.g. lumi,pileup for sensor-demo:rates)")
+    if conditions and not det_cls.uses_condition:
+        raise ConfigError(f"detector {model_name!r} does not use conditions; drop --conditions")
+    params = dict(params or {})
+    names = det_cls.param_names()
+    if "seed" in names:
+        params["seed"] = seed
+    if epochs is not None:
+        params["epochs"] = int(epochs)
+    first = SeriesSpec(list(channels or []), window, stride or max(1, window // 4), list(conditions or []),
+                       time_column, label_column, rate).read(data[0]) if not channels else None
+    spec = SeriesSpec(list(channels) if channels else first.channels, window, stride or max(1, window // 4),
+                      list(conditions or []), time_column, label_column, rate)
+    if "n_channels" in names:
+        params["n_channels"] = len(spec.channels)
+    detector = det_cls.from_params(params)
+    feats, conds = [], []
+    for path in data:
+        s = first if (first is not None and path == data[0]) else spec.read(path)
+        if s.gaps and on_gaps:
+            on_gaps(s)
+        X, C, starts = _windows(spec, s)
+        if s.labels is not None:  # train on normal data only
+            clean = np.array([not s.labels[a:a + spec.window].any() for a in starts])
+            X, C = X[clean], (None if C is None else C[clean])
+        feats.append(X)
+        conds.append(C)
+    X = np.concatenate(feats)
+    C = None if conds[0] is None else np.concatenate(conds)
+    if len(X) < 2:
+        raise InputError("fewer than two clean training windows")
+    scaler = Standardizer(groups=spec.groups()).fit(X)
+    fit_kwargs = {}
+    if hasattr(detector, "epochs"):
+        fit_kwargs = {"checkpoint": checkpoint, "resume": resume, "progress": progress}
+    detector.fit(scaler.transform(X), C, **fit_kwargs)
+    inputs = [file_record(p) for p in data if not demo_name(p)]
+    provenance = {"inputs": inputs, "seed": seed, "events": int(len(X)), "versions": versions(), "windows": int(len(X))}
+    demos = [demo_name(p) for p in data if demo_name(p)]
+    if demos:
+        provenance["embedded"] = {"generator": "adkit.datasets.sensor", "events": int(len(X)), "seed": demos[0][1],
+                                  "mix": ", ".join(name for name, _ in demos)}
+    history = getattr(detector, "history_", None) or []
+    return Model(detector, spec, scaler, None, [], provenance, {"train": history[-1] if history else {}})
+
+
+def score_series(model: Model, path: str | Path, rate: float | None = None) -> dict[str, np.ndarray]:
+    """Per-window and per-sample scores of one series; per-sample = max over covering windows."""
+    spec: SeriesSpec = model.spec
+    s = spec.read(path, rate=rate)
+    X, C, starts = _windows(spec, s)
+    comps = model.score_components(X, C)
+    w = comps["score"]
+    out = {"time": s.time, "score": per_sample(w, starts, spec.window, len(s)),
+           "window_start": s.time[starts], "window_stop": s.time[starts + spec.window - 1], "window_score": w,
+           "window_row": starts}
+    for t in model.thresholds:
+        out[f"pass_{t.name}"] = np.nan_to_num(out["score"], nan=-np.inf) > t.value
+    if s.labels is not None:
+        out["label"] = s.labels
+    out["_series"] = s
+    return out
+
+
+def write_series_scores(result: dict, output: str | Path, source: str, overwrite: bool = False) -> Path:
+    """``score`` per input row (aligned with the file's rows) and the per-window table, atomically."""
+    from adkit.io.writers import atomic_output, score_format
+
+    fmt = score_format(output)
+    rows = {k: v for k, v in result.items() if k in ("time", "score", "label") or k.startswith("pass_")}
+    windows = {k[7:]: v for k, v in result.items() if k.startswith("window_")}
+    with atomic_output(output, overwrite) as tmp:
+        if fmt == "hdf5":
+            import h5py
+
+            with h5py.File(tmp, "w") as h5:
+                for k, v in rows.items():
+                    h5.create_dataset(k, data=v)
+                g = h5.create_group("windows")
+                for k, v in windows.items():
+                    g.create_dataset(k, data=v)
+                h5.attrs["source"] = str(source)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            meta = {b"source": str(source).encode(),
+                    b"windows": ",".join(f"{a:.9g}:{b:.9g}:{c:.9g}" for a, b, c in
+                                         zip(windows["start"], windows["stop"], windows["score"])).encode()}
+            t = pa.table({k: pa.array(v) for k, v in rows.items()})
+            pq.write_table(t.replace_schema_metadata(meta), tmp)
+    return Path(output)
+
+
+def intervals(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) row ranges where ``mask`` is true."""
+    m = np.r_[False, np.asarray(mask, dtype=bool), False]
+    d = np.flatnonzero(np.diff(m.astype(np.int8)))
+    return list(zip(d[::2], d[1::2]))
+
+
+def alarm_counts(score: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per threshold: labelled intervals detected, false alarms; and the number of intervals.
+
+    An anomalous interval is detected when the score passes the threshold anywhere inside it;
+    a false alarm is a run of passing samples that touches no anomalous interval.
+    """
+    truth = intervals(labels > 0)
+    s = np.nan_to_num(score, nan=-np.inf)
+    hits, false = np.zeros(len(thresholds)), np.zeros(len(thresholds))
+    for j, thr in enumerate(thresholds):
+        passing = s > thr
+        hits[j] = sum(bool(passing[a:b].any()) for a, b in truth)
+        false[j] = sum(1 for a, b in intervals(passing) if not (labels[a:b] > 0).any())
+    return hits, false, len(truth)
+
+
+def read_intervals(path: str | Path) -> np.ndarray:
+    """(k, 2) array of [start, stop] times (seconds) from a CSV with ``start`` and ``stop`` columns."""
+    import pyarrow.csv as pcsv
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    try:
+        t = pcsv.read_csv(p)
+        iv = np.column_stack([t["start"].to_numpy(), t["stop"].to_numpy()]).astype(np.float64)
+    except (KeyError, OSError, ValueError) as e:
+        raise InputError(f"{p}: expected a CSV with numeric 'start' and 'stop' columns ({type(e).__name__})") from None
+    if len(iv) and np.any(iv[:, 1] < iv[:, 0]):
+        raise InputError(f"{p}: an interval ends before it starts (row {int(np.flatnonzero(iv[:, 1] < iv[:, 0])[0])})")
+    return iv
+
+
+def interval_labels(time: np.ndarray, iv: np.ndarray) -> np.ndarray:
+    """1 for samples whose time lies in any [start, stop] interval, else 0."""
+    labels = np.zeros(len(time), dtype=np.int8)
+    for a, b in iv:
+        labels[np.searchsorted(time, a, "left"):np.searchsorted(time, b, "right")] = 1
+    return labels
+
+
+def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: Sequence[float] = (1.0, 10.0, 100.0),
+                    n_thresholds: int = 200, intervals: str | Path | None = None) -> dict:
+    """Detection efficiency vs false alarms per hour over labelled series (label column > 0 = anomalous,
+    or the labelled time ``intervals`` of a CSV), and the best efficiency at each false-alarm rate."""
+    from sklearn.metrics import roc_auc_score
+
+    iv = read_intervals(intervals) if intervals else None
+    results = []
+    for p in paths:
+        r = score_series(model, p)
+        if iv is not None:
+            r["label"] = interval_labels(r["time"], iv)
+        if "label" not in r:
+            raise InputError(f"{p}: no label column (is_anomaly/label); evaluation needs labelled anomalies "
+                             "(or --intervals FILE)")
+        results.append(r)
+    score = np.concatenate([r["score"] for r in results])
+    labels = np.concatenate([r["label"] for r in results])
+    thresholds = np.unique(np.quantile(score[np.isfinite(score)], np.linspace(0.5, 1.0, n_thresholds)))
+    hits, false, n_truth = np.zeros(len(thresholds)), np.zeros(len(thresholds)), 0
+    hours = 0.0
+    for r in results:
+        h, f, n = alarm_counts(r["score"], r["label"], thresholds)
+        hits, false, n_truth = hits + h, false + f, n_truth + n
+        t = r["time"]
+        hours += (t[-1] - t[0] + (t[1] - t[0] if len(t) > 1 else 0.0)) / 3600.0
+    eff = hits / n_truth if n_truth else np.full(len(thresholds), np.nan)
+    far = false / hours
+    points = {}
+    for target in far_per_hour:
+        ok = np.flatnonzero(far <= target)
+        i = ok[np.argmax(eff[ok])] if len(ok) else None
+        points[f"{target:g}"] = None if i is None else {"threshold": float(thresholds[i]), "efficiency": float(eff[i]),
+                                                       "false_alarms_per_hour": float(far[i])}
+    ok = np.isfinite(score)
+    both = len(np.unique(labels[ok] > 0)) == 2
+    return {"curve": {"threshold": thresholds.tolist(), "efficiency": eff.tolist(), "false_alarms_per_hour": far.tolist()},
+            "working_points": points, "sample_auc": float(roc_auc_score(labels[ok] > 0, score[ok])) if both else None,
+            "n_samples": int(len(score)), "n_anomalies": int(n_truth), "hours": hours, "_results": results}
+
+
+def series_plots(result: dict, outdir: str | Path, overwrite: bool = False) -> list[str]:
+    """The series with its labelled intervals and the score, and the efficiency vs false-alarm curve."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplhep
+
+    from adkit.report import _save
+
+    plt.style.use(mplhep.style.CMS)
+    out = Path(outdir)
+    r = result["_results"][0]
+    s: Series = r["_series"]
+    n_ch = min(len(s.channels), 4)
+    fig, axes = plt.subplots(n_ch + 1, 1, figsize=(12, 2.6 * (n_ch + 1)), sharex=True)
+    stride = max(1, len(s) // 20000)  # plot at most ~20k points per line
+    for i in range(n_ch):
+        axes[i].plot(s.time[::stride], s.values[::stride, i], lw=0.6, color="k")
+        axes[i].set_ylabel(s.channels[i], fontsize=14)
+    axes[-1].plot(s.time[::stride], r["score"][::stride], lw=0.8, color="C0")
+    axes[-1].set(yscale="log", ylabel="score", xlabel="time [s]")
+    wp = result["working_points"].get("10") or next((v for v in result["working_points"].values() if v), None)
+    if wp:
+        axes[-1].axhline(wp["threshold"], color="C3", lw=1, label=f"threshold at {wp['false_alarms_per_hour']:.1f}/h")
+        axes[-1].legend(fontsize=12)
+    for a, b in intervals(r["label"] > 0):
+        for ax in axes:
+            ax.axvspan(s.time[a], s.time[min(b, len(s) - 1)], color="C1", alpha=0.3, lw=0)
+    written = [_save(fig, out / "series.png", overwrite)]
+    fig, ax = plt.subplots(figsize=(9, 7))
+    c = result["curve"]
+    ax.plot(np.clip(c["false_alarms_per_hour"], 1e-2, None), c["efficiency"], lw=2)
+    ax.set(xscale="log", xlabel="false alarms per hour", ylabel="detection efficiency", ylim=(0, 1.02))
+    written.append(_save(fig, out / "efficiency.png", overwrite))
+    plt.close("all")
+    return written

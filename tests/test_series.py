@@ -1,0 +1,175 @@
+"""Time series: readers and their errors, windows and per-sample scores, sequence models, evaluation."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from adkit.cli import main
+from adkit.errors import InputError
+from adkit.series import per_sample, read_series, window_matrix, window_starts
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sensor"
+
+
+def run_cli(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _write_csv(path: Path, cols: dict[str, np.ndarray]) -> Path:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    pcsv.write_csv(pa.table({k: np.asarray(v) for k, v in cols.items()}), path)
+    return path
+
+
+def test_formats_agree(tmp_path):
+    import h5py
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    vals = rng.normal(size=(500, 3)).astype(np.float32)
+    t = np.arange(500) / 100.0
+    cols = {"time": t, "a": vals[:, 0], "b": vals[:, 1], "c": vals[:, 2]}
+    _write_csv(tmp_path / "s.csv", cols)
+    pq.write_table(pa.table(cols), tmp_path / "s.parquet")
+    with h5py.File(tmp_path / "s.h5", "w") as h5:
+        ds = h5.create_dataset("strain", data=vals)
+        ds.attrs["columns"] = ["a", "b", "c"]
+        ds.attrs["sampling_rate"] = 100.0
+    np.save(tmp_path / "s.npy", vals)
+    np.savez(tmp_path / "s.npz", values=vals, time=t, columns=np.array(["a", "b", "c"]))
+    ref = read_series(tmp_path / "s.csv")
+    assert ref.channels == ["a", "b", "c"] and ref.step == pytest.approx(0.01)
+    for name, kw in (("s.parquet", {}), ("s.h5", {}), ("s.npz", {}), ("s.npy", {"rate": 100.0})):
+        s = read_series(tmp_path / name, **kw)
+        np.testing.assert_array_equal(s.values, ref.values)
+        np.testing.assert_allclose(s.time, ref.time, rtol=1e-12)
+    with pytest.raises(InputError, match="sampling rate"):
+        read_series(tmp_path / "s.npy")
+
+
+def test_real_ecg_series():
+    if not SHARED.is_dir():
+        pytest.skip(f"needs the shared sensor data at {SHARED}")
+    s = read_series(SHARED / "ecg-diff-count-3_TEST.csv")
+    assert s.channels == ["value-0"] and len(s) == 10_000 and int((s.labels > 0).sum()) == 300 and not s.gaps
+
+
+def test_bad_time_stamps_and_gaps(tmp_path):
+    t = np.arange(100, dtype=float)
+    t[40] = 38.5  # goes backwards
+    _write_csv(tmp_path / "back.csv", {"time": t, "x": np.zeros(100)})
+    with pytest.raises(InputError, match=r"back.csv: time stamps are not increasing at row 40"):
+        read_series(tmp_path / "back.csv")
+    t = np.r_[np.arange(50), np.arange(80, 130)].astype(float)  # a 30 s hole after row 49
+    _write_csv(tmp_path / "gap.csv", {"time": t, "x": np.arange(100.0)})
+    s = read_series(tmp_path / "gap.csv")
+    assert s.gaps == [(50, 31.0)] and s.segments() == [(0, 50), (50, 100)]
+    starts = window_starts(s, 10, 5)
+    assert all((a + 10 <= 50) or a >= 50 for a in starts) and 45 not in starts and 40 in starts
+    x = np.array([1.0, np.nan])
+    _write_csv(tmp_path / "nan.csv", {"time": [0.0, 1.0], "x": x})
+    with pytest.raises(InputError, match="NaN"):
+        read_series(tmp_path / "nan.csv")
+    r = run_cli("train", "--model", "conv-ae", "--data", tmp_path / "back.csv", "-o", tmp_path / "m.adkit")
+    assert r.exit_code == 2 and "back.csv" in r.stderr and "Traceback" not in r.output
+    assert not (tmp_path / "m.adkit").exists()
+
+
+def test_windows_and_per_sample_alignment():
+    values = np.arange(40, dtype=np.float32).reshape(20, 2)
+    starts = np.array([0, 3, 6, 9, 12])
+    W = window_matrix(values, starts, 5)
+    assert W.shape == (5, 10) and list(W[1, :4]) == [6, 7, 8, 9]  # time-major: row 3 (both channels), row 4
+    scores = np.array([1.0, 5.0, 2.0, 0.5, 3.0])
+    ps = per_sample(scores, starts, 5, 20)
+    brute = [max([scores[i] for i, a in enumerate(starts) if a <= r < a + 5], default=np.nan) for r in range(20)]
+    np.testing.assert_array_equal(ps, np.array(brute))
+
+
+@pytest.fixture(scope="module")
+def gw_files(tmp_path_factory):
+    from adkit.datasets.sensor import gw
+
+    d = tmp_path_factory.mktemp("gw")
+    for seed, name in ((1, "train.csv"), (2, "test.csv")):
+        _write_csv(d / name, gw(seconds=40, rate=512, seed=seed, n_transients=8, n_glitches=4))
+    return d
+
+
+@pytest.mark.parametrize("model", ["lstm-ae", "gru-ae", "conv-ae"])
+def test_sequence_models_find_transients(gw_files, tmp_path, model):
+    out = tmp_path / "m.adkit"
+    r = run_cli("train", "--model", model, "--data", gw_files / "train.csv", "--window", "32", "--stride", "8",
+                "--epochs", "8", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "2 channel(s) (h1, l1)" in r.stderr
+    r = run_cli("evaluate", "--model", out, "--series", gw_files / "test.csv", "-o", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    res = json.loads((tmp_path / "rep" / "metrics.json").read_text())
+    assert res["n_anomalies"] == 12 and res["sample_auc"] > 0.8, res["sample_auc"]
+    wp = res["working_points"]["100"]
+    assert wp is not None and wp["efficiency"] >= 0.5 and wp["false_alarms_per_hour"] <= 100
+    assert (tmp_path / "rep" / "series.png").stat().st_size > 1000
+    # per-sample scores aligned with the input rows
+    r = run_cli("score", "--model", out, gw_files / "test.csv", "-o", tmp_path / "s.h5")
+    assert r.exit_code == 0, r.output
+    import h5py
+
+    with h5py.File(tmp_path / "s.h5") as h5:
+        score, time, w = h5["score"][:], h5["time"][:], h5["windows/score"][:]
+        starts = h5["windows/row"][:]
+    assert len(score) == len(time) == 40 * 512 and np.isfinite(score).all()
+    assert score[starts[3] + 10] >= w[3] and np.nanmax(score) == w.max()
+
+
+def test_cvae_with_context_finds_trigger_faults(tmp_path):
+    from adkit.datasets.sensor import rates
+
+    _write_csv(tmp_path / "train.csv", rates(hours=12, seed=1))
+    _write_csv(tmp_path / "test.csv", rates(hours=12, seed=2))
+    out = tmp_path / "c.adkit"
+    r = run_cli("train", "--model", "cvae", "--data", tmp_path / "train.csv", "--conditions", "lumi,pileup",
+                "--window", "8", "--stride", "4", "--epochs", "6", "-o", out)
+    assert r.exit_code == 0, r.output
+    from adkit.artifact import Model
+    from adkit.series.pipeline import evaluate_series
+
+    m = Model.load(out)
+    assert m.spec.channels == [f"path{i}" for i in range(6)] and m.spec.context == ["lumi", "pileup"]
+    res = evaluate_series(m, [tmp_path / "test.csv"])
+    assert res["n_anomalies"] == 3 and res["sample_auc"] > 0.8, res["sample_auc"]
+
+
+def test_demo_out_of_the_box(tmp_path, monkeypatch):
+    """`adkit train --model lstm-ae --data sensor-demo` as typed (two epochs to keep CI short)."""
+    monkeypatch.chdir(tmp_path)
+    r = run_cli("train", "--model", "lstm-ae", "--data", "sensor-demo", "--epochs", "1")
+    assert r.exit_code == 0, r.output
+    assert "wrote model.adkit: lstm-ae on" in r.stderr and Path("model.adkit").exists()
+
+
+def test_intervals_file_equals_label_column(gw_files, tmp_path):
+    """Labelled intervals given as a CSV (start, stop) evaluate exactly like the label column."""
+    from adkit.series.pipeline import evaluate_series, intervals, train_series
+
+    model = train_series("conv-ae", [gw_files / "train.csv"], window=32, stride=8, epochs=2)
+    s = read_series(gw_files / "test.csv")
+    rows = intervals(s.labels > 0)
+    _write_csv(tmp_path / "iv.csv", {"start": [s.time[a] for a, _ in rows], "stop": [s.time[b - 1] for _, b in rows]})
+    a = evaluate_series(model, [gw_files / "test.csv"])
+    b = evaluate_series(model, [gw_files / "test.csv"], intervals=tmp_path / "iv.csv")
+    assert a["n_anomalies"] == b["n_anomalies"] == len(rows) and a["curve"] == b["curve"]
+    _write_csv(tmp_path / "bad.csv", {"begin": [1.0], "end": [2.0]})
+    r = run_cli("evaluate", "--model", tmp_path / "none.adkit", "--series", gw_files / "test.csv")
+    assert r.exit_code == 2
+    model.save(tmp_path / "m.adkit")
+    r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--series", gw_files / "test.csv", "--intervals",
+                tmp_path / "bad.csv", "-o", tmp_path / "rep")
+    assert r.exit_code == 2 and "bad.csv" in r.stderr and "'start' and 'stop'" in r.stderr
