@@ -510,7 +510,7 @@ def _evaluate_series(model, model_path, series_files, outdir, false_alarms, stor
         files = [f"{demo.split(',')[0]}@2"]
         _say(f"no --series: evaluating on a new {demo.split(',')[0]} series (seed 2)")
     result = evaluate_series(model, files, far_per_hour=_csv_floats(false_alarms, "--false-alarms"),
-                             intervals=intervals)
+                             interval_file=intervals)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     images = series_plots(result, out, overwrite)

@@ -164,7 +164,7 @@ def test_intervals_file_equals_label_column(gw_files, tmp_path):
     rows = intervals(s.labels > 0)
     _write_csv(tmp_path / "iv.csv", {"start": [s.time[a] for a, _ in rows], "stop": [s.time[b - 1] for _, b in rows]})
     a = evaluate_series(model, [gw_files / "test.csv"])
-    b = evaluate_series(model, [gw_files / "test.csv"], intervals=tmp_path / "iv.csv")
+    b = evaluate_series(model, [gw_files / "test.csv"], interval_file=tmp_path / "iv.csv")
     assert a["n_anomalies"] == b["n_anomalies"] == len(rows) and a["curve"] == b["curve"]
     _write_csv(tmp_path / "bad.csv", {"begin": [1.0], "end": [2.0]})
     r = run_cli("evaluate", "--model", tmp_path / "none.adkit", "--series", gw_files / "test.csv")

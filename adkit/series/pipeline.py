@@ -187,12 +187,12 @@ def interval_labels(time: np.ndarray, iv: np.ndarray) -> np.ndarray:
 
 
 def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: Sequence[float] = (1.0, 10.0, 100.0),
-                    n_thresholds: int = 200, intervals: str | Path | None = None) -> dict:
+                    n_thresholds: int = 200, interval_file: str | Path | None = None) -> dict:
     """Detection efficiency vs false alarms per hour over labelled series (label column > 0 = anomalous,
-    or the labelled time ``intervals`` of a CSV), and the best efficiency at each false-alarm rate."""
+    or the labelled time intervals of the CSV ``interval_file``), and the best efficiency at each false-alarm rate."""
     from sklearn.metrics import roc_auc_score
 
-    iv = read_intervals(intervals) if intervals else None
+    iv = read_intervals(interval_file) if interval_file else None
     results = []
     for p in paths:
         r = score_series(model, p)

@@ -181,6 +181,9 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
     ref = np.ascontiguousarray(ref, dtype=np.float64)
     data = np.ascontiguousarray(data, dtype=np.float64)
     n0 = float(n_expected) if n_expected is not None else float(len(data))
+    if n_toys and n0 + 5 * np.sqrt(n0) >= len(ref):
+        raise ConfigError(f"null toys draw about N(0) = {n0:g} events from the reference, which has only {len(ref)}: "
+                          "the reference must be much larger than the data sample")
     params = dict(params or {})
     if model == "kernel":
         params.setdefault("sigma", default_sigma(ref, seed))
