@@ -18,11 +18,35 @@ DEFAULT_MODEL = "model.adkit"
 
 
 class AdkitGroup(click.Group):
-    """A click group that turns user errors into one line and exit code 2."""
+    """A click group that turns user errors into one line and exit code 2.
+
+    Each command runs in its own input scope (:mod:`adkit.io.files`): every file it reads is
+    noted, and no output may resolve to one of them.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            click.echo(f"adkit: error: {' '.join(e.format_message().split())}{hint}", err=True)
+            rv = e.exit_code
+        except click.ClickException as e:
+            click.echo(f"adkit: error: {' '.join(e.format_message().split())}", err=True)
+            rv = e.exit_code
+        except click.Abort:
+            click.echo("adkit: aborted", err=True)
+            rv = 1
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context):
+        from adkit.io.files import input_scope
+
         try:
-            return super().invoke(ctx)
+            with input_scope():
+                return super().invoke(ctx)
         except AdkitError as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -32,6 +56,18 @@ class AdkitGroup(click.Group):
             click.echo("adkit: interrupted; no partial output was left under a final name "
                        "(training resumes with --resume)", err=True)
             ctx.exit(130)
+
+
+class InputPath(click.Path):
+    """A path option naming an input: noted at parse time, so no output can be written over it."""
+
+    def convert(self, value, param, ctx):
+        from adkit.io.files import note_input
+
+        value = super().convert(value, param, ctx)
+        if value is not None and Path(value).exists():
+            note_input(value)
+        return value
 
 
 def _say(msg: str) -> None:
@@ -62,7 +98,22 @@ def _progress_enabled() -> bool:
     return sys.stderr.isatty()
 
 
-mapping_option = click.option("--mapping", type=click.Path(dir_okay=False), help="YAML mapping of tree/branches/objects.")
+class Finite(click.FloatRange):
+    """A float option in a range that also refuses NaN and inf (click's ranges let NaN through)."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        rv = super().convert(value, param, ctx)
+        if rv is not None and not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+SEED = click.IntRange(0, 2**32 - 1)
+MAX_GENERATE_EVENTS = 50_000_000
+
+mapping_option = click.option("--mapping", type=InputPath(dir_okay=False), help="YAML mapping of tree/branches/objects.")
 tree_option = click.option("--tree", help="Tree name in ROOT files (default: Events or Delphes).")
 dataset_option = click.option("--dataset", help="HDF5 dataset (default: Particles, or the only 2-D table).")
 nan_option = click.option("--nan-policy", type=click.Choice(["reject", "drop", "zero"]), default="reject",
@@ -81,7 +132,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=InputPath())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @mapping_option
 @tree_option
@@ -126,16 +177,18 @@ def _load_config(path: str | None, valid: set[str] = TRAIN_KEYS) -> dict:
         return {}
     import yaml
 
+    from adkit.io.files import read_text
+    from adkit.validation import DISTILL_CONFIG, TRAIN_CONFIG, check_document
+
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: config file not found")
     try:
-        cfg = yaml.safe_load(p.read_text()) or {}
+        cfg = yaml.safe_load(read_text(p, "config")) or {}
     except yaml.YAMLError as e:
         raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
     bad = set(cfg) - valid if isinstance(cfg, dict) else {"(not a dictionary)"}
     if bad:
         raise ConfigError(f"{p}: unknown key(s) {sorted(bad)}; valid: {sorted(valid)}")
+    check_document(cfg, TRAIN_CONFIG if valid is TRAIN_KEYS else DISTILL_CONFIG, str(p))
     return cfg
 
 
@@ -153,10 +206,10 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 
 @main.command()
 @click.option("--model", "model_name", help="Detector name (see `adkit models`). Default: ae.")
-@click.option("--data", multiple=True, type=click.Path(), help="Training file (repeatable). Default: embedded background.")
-@click.option("--config", type=click.Path(dir_okay=False), help="YAML run config (model, epochs, seed, features, params).")
+@click.option("--data", multiple=True, type=InputPath(), help="Training file (repeatable). Default: embedded background.")
+@click.option("--config", type=InputPath(dir_okay=False), help="YAML run config (model, epochs, seed, features, params).")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs.")
-@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--seed", type=SEED, help="Random seed (default 0).")
 @click.option("--features", help="Comma-separated feature names (default: the 57 raw inputs).")
 @click.option("--conditions", "--condition", "conditions",
               help="Comma-separated condition features or table columns (conditional detectors).")
@@ -169,13 +222,13 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("-o", "--output", type=click.Path(), help=f"Model file to write. Default: ./{DEFAULT_MODEL}.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from its checkpoint.")
-@click.option("--encoder", type=click.Path(dir_okay=False),
+@click.option("--encoder", type=InputPath(dir_okay=False),
               help="Train in the latent space of this trained AE model (stored inside the new model).")
 @click.option("--window", type=click.IntRange(min=1), help="Time series: samples per window (default 128).")
 @click.option("--stride", type=click.IntRange(min=1), help="Time series: samples between windows (default window/4).")
 @click.option("--channels", help="Time series: comma-separated value columns (default: all but time/label/context).")
 @click.option("--time-column", help="Time series: the time stamp column (default: time, timestamp, t, gps_time).")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="Time series without time stamps: Hz.")
+@click.option("--rate", type=Finite(min=0, min_open=True), help="Time series without time stamps: Hz.")
 @mapping_option
 @nan_option
 @step_option
@@ -291,7 +344,9 @@ def _signals(signals: tuple[str, ...]) -> dict[str, list[str]]:
         if "=" not in s:
             raise ConfigError(f"--signal {s!r}: expected NAME=FILE")
         name, path = s.split("=", 1)
-        sig.setdefault(name, []).append(path)
+        from adkit.io.files import note_input
+
+        sig.setdefault(name, []).append(str(note_input(path)))
     return sig
 
 
@@ -306,7 +361,7 @@ def _conditional(name: str) -> bool:
 
 executor_option = click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
                                help="Where tasks run: this machine (a process pool with --workers > 1) or dask.")
-workers_option = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+workers_option = click.option("--workers", type=click.IntRange(1, 1024), default=1, show_default=True,
                               help="Parallel worker processes (local pool or dask LocalCluster).")
 scheduler_option = click.option("--scheduler", help="Address of an existing dask scheduler (tcp://host:8786).")
 
@@ -320,8 +375,8 @@ def _executor(executor: str, workers: int, scheduler: str | None):
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=InputPath())
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=InputPath())
 @click.option("-o", "--output", type=click.Path(),
               help="One input: score file (.h5 or .parquet), default ./<input>.scores.h5. Several inputs: a "
                    "directory (default ./scores) with one <input>.scores.h5 per input and manifest.json; a "
@@ -379,14 +434,21 @@ def _score_series(model, files, output, overwrite) -> None:
     """A score per window and per input row for each series file."""
     from adkit.series.pipeline import score_series, write_series_scores
 
+    from adkit.io.files import check_output
+    from adkit.scaleout import output_names
+
     if len(files) > 1:
         outdir = Path(output or "scores")
-        outdir.mkdir(parents=True, exist_ok=True)
-        outputs = [outdir / f"{Path(f).name.rsplit('.', 1)[0]}.scores.h5" for f in files]
+        if outdir.exists() and not outdir.is_dir():
+            raise ConfigError(f"{outdir}: exists and is not a directory; -o names a directory for several inputs")
+        outputs = [outdir / n for n in output_names(files)]
     else:
         outputs = [Path(output or f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5")]
         if output is None:
             _say(f"writing scores to ./{outputs[0]} (change with -o)")
+    for out in outputs:  # every output checked before any is written
+        out.parent.mkdir(parents=True, exist_ok=True)
+        check_output(out, overwrite)
     for f, out in zip(files, outputs):
         r = score_series(model, f)
         write_series_scores(r, out, f, overwrite)
@@ -411,8 +473,22 @@ def _score_tasks(model_path, files, output, directory, fmt, overwrite, executor,
     else:
         out = Path(output or f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5")
         outputs, manifest = [out], out.with_name(f"{out.name}.manifest.json")
-    if overwrite and manifest.exists():
-        manifest.unlink()
+    from adkit.io.files import check_output, input_for
+
+    for o in [*outputs, manifest]:
+        if input_for(o) is not None:
+            raise ConfigError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
+                              "choose another -o")
+    if manifest.exists():
+        check_output(manifest, overwrite=True)
+        try:
+            own = json.loads(manifest.read_text()).get("format") == "adkit-scores"
+        except (OSError, ValueError, AttributeError):
+            own = False
+        if not own:
+            raise ConfigError(f"{manifest}: exists and is not an adkit score manifest; not replaced; choose another -o")
+        if overwrite:
+            manifest.unlink()
     m = _mapping(mapping)
     bar = _TaskBar(_progress_enabled(), "score tasks")
     with _executor(executor, workers, scheduler) as ex, bar:
@@ -435,20 +511,20 @@ def _score_tasks(model_path, files, output, directory, fmt, overwrite, executor,
 
 
 @main.command()
-@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
-@click.option("--background", multiple=True, type=click.Path(), help="Background file (repeatable). Default: embedded.")
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=InputPath())
+@click.option("--background", multiple=True, type=InputPath(), help="Background file (repeatable). Default: embedded.")
 @click.option("--signal", "signals", multiple=True, help="NAME=FILE (repeatable). Default: the four embedded signals.")
 @click.option("-o", "--output", "outdir", default="report", show_default=True, type=click.Path(file_okay=False),
               help="Directory for metrics.json, report.md and the plots.")
 @click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz.")
-@click.option("--bunch-rate", default=40.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--bunch-rate", default=40.0, show_default=True, type=Finite(min=0, min_open=True),
               help="Input (bunch-crossing) rate in MHz.")
 @click.option("--store-thresholds", help="Rates in kHz whose thresholds are stored into the model (e.g. 1,10).")
 @click.option("--overwrite", is_flag=True, help="Replace existing report files.")
 @click.option("--series", "series_files", multiple=True,
               help="Time-series models: labelled series (label column is_anomaly/label). Default for a model trained "
                    "on sensor-demo: a new demo series.")
-@click.option("--intervals", type=click.Path(dir_okay=False),
+@click.option("--intervals", type=InputPath(dir_okay=False),
               help="Time-series models: CSV of labelled anomalous intervals (columns start, stop; seconds), "
                    "instead of a label column.")
 @click.option("--false-alarms", default="1,10,100", show_default=True,
@@ -476,8 +552,15 @@ def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_t
         raise ConfigError("--signal needs --background files to set the thresholds on")
     if not background:
         _say("no --background: using the embedded test background and the four benchmark signals")
-    rate_list = _csv_floats(rates, "--rates")
-    store = _csv_floats(store_thresholds, "--store-thresholds")
+    from adkit.io.files import check_output, check_outputs
+    from adkit.report import REPORT_FILES
+    from adkit.validation import check_rates
+
+    rate_list = check_rates(_csv_floats(rates, "--rates"), "--rates", bunch_rate)
+    store = check_rates(_csv_floats(store_thresholds, "--store-thresholds"), "--store-thresholds", bunch_rate)
+    check_outputs(outdir, REPORT_FILES, overwrite)
+    if store:
+        check_output(model_path, updates=model.source)
     result = evaluate_api(model, list(background), sig, rates_khz=rate_list, bunch_rate_mhz=bunch_rate,
                           mapping=_mapping(mapping), step=step, nan_policy=nan_policy)
     header, rows = table_rows(result)
@@ -492,7 +575,7 @@ def evaluate(model_path, background, signals, outdir, rates, bunch_rate, store_t
     if store:
         model.thresholds = thresholds_from(result, store)
         model.metrics["evaluation"] = {k: v for k, v in result.items() if k != "scores"}
-        model.save(model_path, overwrite=True)
+        model.update()
         _say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
 
 
@@ -509,8 +592,15 @@ def _evaluate_series(model, model_path, series_files, outdir, false_alarms, stor
             raise ConfigError("give labelled series with --series FILE (a label column is_anomaly/label)")
         files = [f"{demo.split(',')[0]}@2"]
         _say(f"no --series: evaluating on a new {demo.split(',')[0]} series (seed 2)")
-    result = evaluate_series(model, files, far_per_hour=_csv_floats(false_alarms, "--false-alarms"),
-                             interval_file=intervals)
+    from adkit.io.files import check_output, check_outputs
+    from adkit.validation import check_positive
+
+    far = check_positive(_csv_floats(false_alarms, "--false-alarms"), "--false-alarms")
+    store = check_positive(_csv_floats(store_thresholds, "--store-thresholds"), "--store-thresholds")
+    check_outputs(outdir, ["metrics.json", "report.md", "series.png", "efficiency.png"], overwrite)
+    if store:
+        check_output(model_path, updates=model.source)
+    result = evaluate_series(model, files, far_per_hour=far, interval_file=intervals)
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     images = series_plots(result, out, overwrite)
@@ -530,19 +620,19 @@ def _evaluate_series(model, model_path, series_files, outdir, false_alarms, stor
         tmp.write_text(report)
     click.echo(report.split("\n![")[0])
     _say(f"wrote {out}/metrics.json, {out}/report.md, " + ", ".join(f"{out}/{i}" for i in images))
-    if store_thresholds:
+    if store:
         model.thresholds = [Threshold(f"{r:g}perh", wp["threshold"], 0.0, 0.0)
-                            for r in _csv_floats(store_thresholds, "--store-thresholds")
+                            for r in store
                             if (wp := result["working_points"].get(f"{r:g}"))]
-        model.save(model_path, overwrite=True)
+        model.update()
         _say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
 
 
 @main.command()
 @click.option("-o", "--output", "outdir", default="data", show_default=True, type=click.Path(file_okay=False))
-@click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True, help="Background events.")
-@click.option("--signal-events", type=click.IntRange(min=1), default=20_000, show_default=True, help="Events per signal.")
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--events", type=click.IntRange(1, MAX_GENERATE_EVENTS), default=200_000, show_default=True, help="Background events.")
+@click.option("--signal-events", type=click.IntRange(1, MAX_GENERATE_EVENTS), default=20_000, show_default=True, help="Events per signal.")
+@click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--format", "formats", default="h5,root", show_default=True, help="Comma-separated: h5, root.")
 @click.option("--engine", type=click.Choice(["builtin", "pythia"]), default="builtin", show_default=True)
 @click.option("--overwrite", is_flag=True)
@@ -589,7 +679,7 @@ def features():
 
 
 @main.command()
-@click.argument("model_path", default=DEFAULT_MODEL, type=click.Path())
+@click.argument("model_path", default=DEFAULT_MODEL, type=InputPath())
 @click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
 def show(model_path, as_json):
     """Summary of a model file's manifest."""
@@ -627,28 +717,28 @@ def show(model_path, as_json):
 
 
 @main.command()
-@click.option("--teacher", default=DEFAULT_MODEL, show_default=True, type=click.Path(), help="Trained model to distill.")
+@click.option("--teacher", default=DEFAULT_MODEL, show_default=True, type=InputPath(), help="Trained model to distill.")
 @click.option("--target", type=click.Choice(["fpga", "cpu"]), default="fpga", show_default=True,
               help="fpga: HLS project + C-simulation check; cpu: TorchScript export + check.")
 @click.option("-o", "--output", default="student.adkit", show_default=True, type=click.Path(), help="Student model file.")
 @click.option("--hls-dir", default="hls", show_default=True, type=click.Path(file_okay=False),
               help="HLS project directory (--target fpga), with report.md and report.json.")
-@click.option("--config", type=click.Path(dir_okay=False),
+@click.option("--config", type=InputPath(dir_okay=False),
               help="YAML: hidden, precision, layer_precision (per-layer overrides), sparsity, epochs, ...")
-@click.option("--data", multiple=True, type=click.Path(), help="Background to distill on (repeatable). Default: embedded.")
-@click.option("--background", multiple=True, type=click.Path(), help="Held-out background. Default: embedded test set.")
+@click.option("--data", multiple=True, type=InputPath(), help="Background to distill on (repeatable). Default: embedded.")
+@click.option("--background", multiple=True, type=InputPath(), help="Held-out background. Default: embedded test set.")
 @click.option("--signal", "signals", multiple=True, help="Held-out NAME=FILE (repeatable).")
 @click.option("--hidden", help="Hidden layer sizes, e.g. 32,16 (default).")
 @click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
-@click.option("--sparsity", type=click.FloatRange(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
+@click.option("--sparsity", type=Finite(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
-@click.option("--augment", type=click.FloatRange(min=0), help="Artificial events per background event, labelled "
+@click.option("--augment", type=Finite(min=0), help="Artificial events per background event, labelled "
               "by the teacher (default 0: background only).")
-@click.option("--seed", type=int, help="Random seed (default 0).")
+@click.option("--seed", type=SEED, help="Random seed (default 0).")
 @click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz: thresholds stored.")
 @click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True)
 @click.option("--part", help="FPGA part (default xcvu13p-flga2577-2-e).")
-@click.option("--clock", type=click.FloatRange(min=0, min_open=True), help="Clock period in ns (default 6.25).")
+@click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
 @click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
 @click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True,
               help="Export format for --target cpu.")
@@ -668,8 +758,9 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     hls_path = Path(hls_dir)
     export_path = Path(output).with_suffix(".pt")
     if target == "fpga":
-        if hls_path.exists() and any(hls_path.iterdir()) and not overwrite:
-            raise ConfigError(f"{hls_path}: directory exists and is not empty; use --overwrite or another --hls-dir")
+        from adkit.io.files import check_replace_dir
+
+        check_replace_dir(hls_path, overwrite, "--hls-dir")
         from adkit.firmware import _hls4ml, compiler
 
         _hls4ml()
@@ -695,7 +786,10 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     _say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
          f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
          f"{info['train_correlation']:.3f}")
-    rate_list = _csv_floats(rates, "--rates") or _csv_floats(str(cfg.get("rates", "")), "rates")
+    from adkit.validation import check_rates
+
+    rate_list = check_rates(_csv_floats(rates, "--rates") or _csv_floats(str(cfg.get("rates", "")), "rates"),
+                            "--rates")
     if target == "fpga":
         _distill_fpga(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
                       part or cfg.get("part"), clock or cfg.get("clock"), synth)
@@ -720,19 +814,24 @@ def _distill_fpga(teacher, student, hls_path: Path, overwrite: bool, rates, back
     import shutil
 
     from adkit.firmware.report import markdown, verify, write_report
+    from adkit.io.files import remove_stale_partials, replace_dir, write_error
 
+    remove_stale_partials(hls_path)
     tmp = hls_path.with_name(f".{hls_path.name}.partial-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     try:
         report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
                         backend=backend, part=part, clock_ns=clock, synth=synth)
         report["firmware"]["project"] = str(hls_path)
         write_report(tmp, report)
-        if hls_path.exists():
-            shutil.rmtree(hls_path)
-        os.replace(tmp, hls_path)
+        replace_dir(tmp, hls_path, overwrite, "--hls-dir")
+    except OSError as e:
+        err = write_error(e, hls_path)
+        if err is None:
+            raise
+        raise err from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.is_dir() and not tmp.is_symlink():  # our own temporary build directory
+            shutil.rmtree(tmp, ignore_errors=True)
     student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
     student.metrics["report"]["decision_mismatch"] = report["firmware"]["decision_mismatch"]
     click.echo(markdown(report))
@@ -743,7 +842,7 @@ def _distill_fpga(teacher, student, hls_path: Path, overwrite: bool, rates, back
 
 
 @main.command()
-@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=InputPath())
 @click.option("-o", "--output", type=click.Path(), help="Output file. Default: the model name with .pt.")
 @click.option("--format", "fmt", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
 @click.option("--overwrite", is_flag=True)
@@ -761,8 +860,8 @@ def export(model_path, output, fmt, overwrite):
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path(),
+@click.argument("files", nargs=-1, required=True, type=InputPath())
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=InputPath(),
               help="A trained AE model whose encoder to apply.")
 @click.option("-o", "--output", default="latent.h5", show_default=True, type=click.Path(dir_okay=False),
               help="HDF5 file: dataset 'latent' (events x latent_dim), plus 'source' and 'entry'.")
@@ -783,15 +882,15 @@ def encode(files, model_path, output, overwrite, mapping, nan_policy, step):
 
 
 @main.command()
-@click.option("--reference", multiple=True, required=True, type=click.Path(), help="Reference (SM) file, repeatable.")
-@click.option("--data", multiple=True, required=True, type=click.Path(), help="Data file to test, repeatable.")
+@click.option("--reference", multiple=True, required=True, type=InputPath(), help="Reference (SM) file, repeatable.")
+@click.option("--data", multiple=True, required=True, type=InputPath(), help="Data file to test, repeatable.")
 @click.option("-o", "--output", "outdir", default="nplm", show_default=True, type=click.Path(file_okay=False),
               help="Directory for nplm.json, the plots and the toys (resumable).")
 @click.option("--features", help="Comma-separated features (collider default: met,ht,lepton_pt_sum,n_leptons,n_jets; "
                                  "tables: all columns).")
 @click.option("--model", "model", type=click.Choice(["kernel", "nn"]), default="kernel", show_default=True,
               help="kernel: Nyström kernel logistic regression (fast); nn: the original NPLM network.")
-@click.option("--n-expected", type=click.FloatRange(min=0, min_open=True),
+@click.option("--n-expected", type=Finite(min=0, min_open=True),
               help="N(0), the expected number of data events under the reference hypothesis (default: observed).")
 @click.option("--toys", type=click.IntRange(min=0), default=100, show_default=True,
               help="Null toys for the calibration (0: no p-value).")
@@ -799,7 +898,7 @@ def encode(files, model_path, output, overwrite, mapping, nan_policy, step):
 @workers_option
 @scheduler_option
 @click.option("--param", "params", multiple=True, help="Model parameter NAME=VALUE (sigma, n_centres, lam, epochs, ...).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--plot-features", help="Features for the f(x) projection plots (default: the first four).")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also write the learned f(x) as an adkit model.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")

@@ -35,6 +35,18 @@ def _single_threaded() -> None:
         torch.set_num_threads(1)
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker initialiser: exit when the parent dies (Linux ``PR_SET_PDEATHSIG``), so a killed
+    ``--workers N`` run leaves no orphaned worker processes behind."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above ran
+        os._exit(1)
+
+
 def _call(fn: Callable, args: tuple) -> Any:
     _single_threaded()
     return fn(*args)
@@ -49,8 +61,11 @@ class Executor:
             raise ConfigError(f"unknown executor {kind!r}; valid: {', '.join(EXECUTORS)}")
         if scheduler and kind != "dask":
             raise ConfigError("--scheduler needs --executor dask")
-        if workers is not None and workers < 1:
-            raise ConfigError(f"--workers must be >= 1, got {workers}")
+        if workers is not None and not 1 <= workers <= 1024:
+            raise ConfigError(f"--workers must be between 1 and 1024, got {workers}")
+        from adkit.validation import check_scheduler
+
+        check_scheduler(scheduler)
         self.kind, self.workers, self.scheduler, self.connect_timeout = kind, workers, scheduler, connect_timeout
         self.dashboard: str | None = None
         self._pool = self._client = self._cluster = None
@@ -87,7 +102,7 @@ class Executor:
         elif (self.workers or 1) > 1:
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(self.workers)
+            self._pool = ProcessPoolExecutor(self.workers, initializer=_die_with_parent, initargs=(os.getpid(),))
         return self
 
     def __exit__(self, *exc) -> None:

@@ -185,6 +185,14 @@ def evaluate(model: Model, background: Sequence[str | Path] | None = None, signa
         raise InputError("no background events to set thresholds on")
     for name, (X, C) in sig_arrays.items():
         scores[name] = model.score(X, C)
+    for name, v in scores.items():
+        bad = ~np.isfinite(v)
+        if bad.any():
+            from adkit.errors import ModelFileError
+
+            raise ModelFileError(f"the model gives NaN/inf scores for {int(bad.sum())} of {len(v)} {name} event(s); "
+                                 "its weights may be damaged or the inputs far outside its training range; nothing "
+                                 "was evaluated")
     result = evaluate_scores(scores["background"], {k: v for k, v in scores.items() if k != "background"},
                              fprs=fprs, rates_khz=rates_khz, bunch_rate_mhz=bunch_rate_mhz,
                              background_weight=Wb)

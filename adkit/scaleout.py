@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adkit.errors import AdkitError, ConfigError, InputError, OutputError
+from adkit.io.files import publish
 from adkit.io.writers import ScoreWriter, atomic_output
 
 MANIFEST_FORMAT = "adkit-scores"
@@ -43,14 +44,21 @@ def sha256(path: str | Path, block: int = 1 << 22) -> str:
 
 
 def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
-    """``<input name without extension>.scores<suffix>`` per input; clashing names are an error."""
-    names = [f"{Path(p).name.rsplit('.', 1)[0]}.scores{suffix}" for p in paths]
+    """``<input stem>.scores<suffix>`` per input, at the input's path relative to the inputs' common
+    parent: ``a/nano_1.root`` and ``b/nano_1.root`` give ``a/nano_1.scores.h5`` and
+    ``b/nano_1.scores.h5``; inputs in one directory give plain names. The same file twice is an error.
+    """
+    real = [os.path.realpath(p) for p in paths]
     seen: dict[str, str] = {}
-    for p, n in zip(paths, names):
-        if n in seen:
-            raise ConfigError(f"{p} and {seen[n]} would both write {n}; score them into different -o directories")
-        seen[n] = str(p)
-    return names
+    for p, r in zip(paths, real):
+        if r in seen:
+            raise ConfigError(f"{p} and {seen[r]} are the same file; give each input once")
+        seen[r] = str(p)
+    if not real:
+        return []
+    common = os.path.commonpath([os.path.dirname(r) for r in real])
+    return [str(Path(os.path.relpath(os.path.dirname(r), common)) / f"{Path(r).name.rsplit('.', 1)[0]}.scores{suffix}")
+            .removeprefix("./") for r in real]
 
 
 @functools.lru_cache(maxsize=4)
@@ -68,7 +76,7 @@ def output_attrs(model_path: str, model) -> dict:
 
 
 def score_range(model_path: str, model_digest: str, path: str, mapping: dict | None, start: int, stop: int,
-                step: int, nan_policy: str, part: str) -> dict:
+                step: int, nan_policy: str, part: str, input_key: tuple[int, int, str]) -> dict:
     """Score entries [start, stop) of one file into the part file ``part`` (the unit of work).
 
     The part is an ordinary HDF5 score file; an input scored in one task gets it renamed into place.
@@ -76,38 +84,54 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
     from adkit.io import Mapping, open_reader, reader_batches
     from adkit.scoring import model_mapping, score_batch
 
+    from adkit.io.files import input_scope, note_input
+
     model = _model(model_path, model_digest)
     m = Mapping.from_dict(mapping) if mapping else model_mapping(model)
-    reader = open_reader(path, m)
-    with atomic_output(part, overwrite=True) as tmp:
-        writer = ScoreWriter(tmp, "hdf5", [path], {**output_attrs(model_path, model), "model_sha256": model_digest,
-                                                   "start": start, "stop": stop})
-        try:
-            for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy, entry_start=start,
-                                        entry_stop=stop):
-                writer.write(0, score_batch(model, batch))
-        finally:
-            writer.close()
+    with input_scope():
+        note_input(path)
+        if _fingerprint(path)[:2] != tuple(input_key[:2]):
+            raise InputError(f"{path}: changed since this run started (size or modification time differ); run again")
+        reader = open_reader(path, m)
+        with atomic_output(part, overwrite=True) as tmp:
+            writer = ScoreWriter(tmp, "hdf5", [path], {**output_attrs(model_path, model), "model_sha256": model_digest,
+                                                       "start": start, "stop": stop, "input_size": input_key[0],
+                                                       "input_mtime_ns": input_key[1], "input_sha256": input_key[2]})
+            try:
+                for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy, entry_start=start,
+                                            entry_stop=stop):
+                    writer.write(0, score_batch(model, batch))
+            finally:
+                writer.close()
     return {"events": writer.n, "part": part}
 
 
-def _part_done(part: Path, digest: str) -> bool:
+def _fingerprint(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def _part_done(part: Path, digest: str, start: int, stop: int, input_key: tuple[int, int, str]) -> bool:
+    """A finished part is reused only if it scored this input (size, mtime, sha256), range and model."""
     if not part.exists():
         return False
     import h5py
 
     try:
         with h5py.File(part, "r") as h5:
-            return h5.attrs.get("model_sha256") == digest
-    except OSError:
+            a = h5.attrs
+            return (a.get("model_sha256") == digest and int(a.get("start", -1)) == start
+                    and int(a.get("stop", -1)) == stop and int(a.get("input_size", -1)) == input_key[0]
+                    and int(a.get("input_mtime_ns", -1)) == input_key[1] and a.get("input_sha256") == input_key[2])
+    except (OSError, ValueError, TypeError):
         return False
 
 
-def _merge(parts: list[Path], output: Path, fmt: str, source: str, attrs: dict) -> int:
+def _merge(parts: list[Path], output: Path, fmt: str, source: str, attrs: dict, overwrite: bool) -> int:
     """Concatenate part files (in entry order) into one score file, atomically."""
     import h5py
 
-    with atomic_output(output, overwrite=True) as tmp:
+    with atomic_output(output, overwrite) as tmp:
         writer = ScoreWriter(tmp, fmt, [source], attrs)
         try:
             for p in parts:
@@ -141,7 +165,7 @@ class Manifest:
             return False
         st = Path(path).stat()
         return (rec.get("input_size") == st.st_size and rec.get("input_mtime_ns") == st.st_mtime_ns
-                and rec.get("output_sha256") == sha256(output))
+                and rec.get("output_sha256") == sha256(output) and rec.get("input_sha256") == sha256(path))
 
     def record(self, path: str, **fields) -> None:
         self.files[path] = {"input": path, **fields}
@@ -178,6 +202,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     summary: dict[str, dict] = {}
     tasks, task_file = [], []
     parts: dict[str, list[Path]] = {}
+    keys: dict[str, tuple[int, int, str]] = {}
     t0 = time.perf_counter()
     for path, out in zip(paths, outputs):
         score_format(out)
@@ -198,15 +223,17 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
                             input_size=st.st_size if st else None)
             summary[path] = {"status": "failed", "reason": " ".join(str(e).split()), "output": str(out)}
             continue
+        out.parent.mkdir(parents=True, exist_ok=True)
         part_dir = out.parent / PARTS
         part_dir.mkdir(parents=True, exist_ok=True)
         parts[path] = []
+        keys[path] = (*_fingerprint(path), sha256(path))
         for start in range(0, n, task_events):
             stop = min(start + task_events, n)
             part = part_dir / f"{out.name}.{start}-{stop}.h5"
             parts[path].append(part)
-            if not _part_done(part, digest):
-                tasks.append((model_path, digest, path, mapping, start, stop, step, nan_policy, str(part)))
+            if not _part_done(part, digest, start, stop, keys[path]):
+                tasks.append((model_path, digest, path, mapping, start, stop, step, nan_policy, str(part), keys[path]))
                 task_file.append(path)
     remaining = {p: sum(1 for f in task_file if f == p) for p in parts}
     failed: dict[str, str] = {}
@@ -214,6 +241,10 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
 
     def finish(path: str) -> None:
         out = outputs[paths.index(path)]
+        if path not in failed and _fingerprint(path) != keys[path][:2]:
+            failed[path] = f"{path}: changed while it was being scored (size or modification time differ); run again"
+            for p in parts[path]:
+                p.unlink(missing_ok=True)
         if path in failed:
             manifest.record(path, status="failed", reason=failed[path], output=str(out))
             summary[path] = {"status": "failed", "reason": failed[path], "output": str(out)}
@@ -223,12 +254,12 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
 
                 with h5py.File(parts[path][0], "r") as h5:
                     n = len(h5["entry"]) if "entry" in h5 else 0
-                os.replace(parts[path][0], out)
+                publish(parts[path][0], out, overwrite)
             else:
-                n = _merge(parts[path], out, score_format(out), path, output_attrs(model_path, model))
-            st = Path(path).stat()
-            manifest.record(path, status="done", output=str(out), events=n, input_size=st.st_size,
-                            input_mtime_ns=st.st_mtime_ns, input_sha256=sha256(path), output_sha256=sha256(out),
+                n = _merge(parts[path], out, score_format(out), path, output_attrs(model_path, model), overwrite)
+            size, mtime, digest_in = keys[path]
+            manifest.record(path, status="done", output=str(out), events=n, input_size=size,
+                            input_mtime_ns=mtime, input_sha256=digest_in, output_sha256=sha256(out),
                             tasks=len(parts[path]))
             summary[path] = {"status": "done", "events": n, "output": str(out)}
             for p in parts[path]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.artifact import Model
-from adkit.errors import InputError
+from adkit.errors import InputError, ModelFileError
 from adkit.io import DEFAULT_STEP, EventBatch, Mapping, open_reader, reader_batches
 from adkit.io.writers import ScoreWriter, atomic_output, check_output, score_format, write_friend_tree
 
@@ -22,11 +22,22 @@ def score_batch(model: Model, batch: EventBatch) -> dict[str, np.ndarray]:
         raise InputError(f"{batch.source}: {batch.features.shape[1]} features per event, but the model "
                          f"expects {model.n_features} ({', '.join(model.spec.columns[:3])}, ...)")
     comps = model.score_components(batch.features, batch.condition)
+    check_finite_scores(comps["score"], batch)
     cols = {"entry": batch.entry, "score": comps["score"]}
     cols.update({f"score_{k}": v for k, v in comps.items() if k != "score"})
     for t in model.thresholds:
         cols[f"pass_{t.name}"] = comps["score"] > t.value
     return cols
+
+
+def check_finite_scores(score: np.ndarray, batch: EventBatch) -> None:
+    """A NaN/inf score is never written as a number: say which events and what to do."""
+    bad = ~np.isfinite(score)
+    if bad.any():
+        first = int(batch.entry[bad][0])
+        raise ModelFileError(f"{batch.source}: the model gives NaN/inf scores for {int(bad.sum())} event(s) (first at "
+                             f"entry {first}); its weights may be damaged or these inputs far outside its training "
+                             "range; check the model with `adkit show` and the inputs with `adkit info`")
 
 
 def prefetch(iterator, enabled: bool = True):

@@ -120,12 +120,20 @@ def test_output_rules(inputs, tmp_path):
     assert r.exit_code == 2 and "--overwrite" in r.stderr
     r = run_cli("score", *files, "--model", inputs / "m.adkit", "-o", tmp_path / "d", "--overwrite")
     assert r.exit_code == 0 and len(read_scores(tmp_path / "d" / "Ato4l.scores.h5")["score"]) == 3000
-    # two inputs with the same name would write the same output
+    # two inputs with the same name: the outputs mirror the inputs' paths below their common parent
     other = tmp_path / "x"
     other.mkdir()
     shutil.copy(files[1], other / files[1].name)
     r = run_cli("score", files[1], other / files[1].name, "--model", inputs / "m.adkit", "-o", tmp_path / "e")
-    assert r.exit_code == 2 and "would both write" in r.stderr
+    assert r.exit_code == 0, r.output
+    stem = files[1].name.rsplit(".", 1)[0]
+    outs = {Path(f["input"]).resolve(): Path(f["output"]) for f in
+            json.loads((tmp_path / "e" / "manifest.json").read_text())["files"]}
+    assert len(set(outs.values())) == 2 and all(o.name == f"{stem}.scores.h5" and o.exists() for o in outs.values())
+    assert outs[(other / files[1].name).resolve()].parent.name == "x"
+    # the same file twice is refused
+    r = run_cli("score", files[1], files[1], "--model", inputs / "m.adkit", "-o", tmp_path / "f")
+    assert r.exit_code == 2 and "same file" in r.stderr
 
 
 def test_nplm_toys_on_dask(inputs, tmp_path):

@@ -39,6 +39,9 @@ class Detector:
         bad = [k for k in params if k not in valid]
         if bad:
             raise ConfigError(f"detector {cls.name!r} has no parameter {bad[0]!r}; valid: {', '.join(valid)}")
+        from adkit.validation import check_params
+
+        check_params(params, f"detector {cls.name!r}")
         return cls(**params)
 
     def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> Detector:

@@ -135,4 +135,11 @@ class Standardizer:
         s = cls(None, tensors["log"].astype(bool) if "log" in tensors else None,
                 tensors["padding"].astype(bool) if "padding" in tensors else None)
         s.mean_, s.scale_ = tensors["mean"].astype(np.float32), tensors["scale"].astype(np.float32)
+        n = s.mean_.shape
+        masks = [m for m in (s.log, s.padding) if m is not None]
+        if s.mean_.ndim != 1 or s.scale_.shape != n or any(m.shape != n for m in masks):
+            raise ValueError(f"preprocessing tensors disagree in shape ({s.mean_.shape} vs {s.scale_.shape})")
+        if not (np.isfinite(s.scale_).all() and (s.scale_ > 0).all()):
+            raise ValueError("a preprocessing scale is zero, negative or not finite (division by it would give "
+                             "inf); the model file is damaged")
         return s

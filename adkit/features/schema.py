@@ -142,7 +142,15 @@ class FeatureSet:
         if spec is None or spec == "" or spec == "raw":
             return cls(schema, None)
         names = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else list(spec)
-        return cls(schema, tuple(n for n in names if n))
+        if not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"features: expected names, got {spec!r}")
+        names = [n for n in names if n]
+        if not names:
+            raise ConfigError(f"--features {spec!r}: no feature names given (see `adkit features`)")
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ConfigError(f"--features: {dup!r} is given twice")
+        return cls(schema, tuple(names))
 
     def valid_names(self) -> list[str]:
         return list(DERIVED) + self.schema.raw_names()

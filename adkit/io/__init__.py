@@ -130,9 +130,16 @@ def reader_batches(reader: Reader, spec: InputSpec | None, *, step: int = DEFAUL
     index, cond_index = _table_index(reader, spec)
     if reader.num_entries() == 0:
         raise InputError(f"{reader.path}: no events (the tree/dataset is empty)")
+    kept = 0
     for raw in reader.chunks(step, entry_start, entry_stop):
-        yield make_batch(raw, reader.path, reader.kind, spec.features, spec.conditions, index, nan_policy,
-                         table_conditions=cond_index)
+        batch = make_batch(raw, reader.path, reader.kind, spec.features, spec.conditions, index, nan_policy,
+                           table_conditions=cond_index)
+        kept += len(batch)
+        yield batch
+    cut = getattr(getattr(reader, "mapping", None), "cut", None)
+    if kept == 0 and cut and entry_start == 0 and entry_stop is None:
+        raise InputError(f"{reader.path}: the mapping cut {cut!r} keeps none of the {reader.num_entries()} events; "
+                         "loosen the cut")
 
 
 def inspect_file(path: str | Path, mapping: Mapping | None = None) -> dict:

@@ -17,43 +17,75 @@ from adkit.io.mapping import Mapping, ObjectMap, evaluate_cut
 from adkit.io.readers import RawChunk
 
 
-def _flat(col) -> np.ndarray:
-    """Flat numpy content of a jagged column, or the values of a flat one."""
+def _numeric(content, branch: str, source: str) -> np.ndarray:
+    """The values of a branch as a real numeric array, or a one-line error (text, complex, nulls)."""
+    try:
+        arr = np.asarray(content)
+    except (ValueError, TypeError) as e:
+        raise InputError(f"{source}: branch {branch!r} cannot be read as numbers ({type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:120]}); it may hold missing (null) values") from None
+    if arr.dtype.kind not in "fiub":
+        what = "complex numbers" if arr.dtype.kind == "c" else f"values of type {arr.dtype}"
+        raise InputError(f"{source}: branch {branch!r} holds {what}, not real numbers; map a numeric branch "
+                         "with --mapping")
+    return arr
+
+
+def _flat_and_local(col, branch: str, source: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(content, counts, None) of a jagged column; (values, None, None) if flat."""
     import awkward as ak
 
-    if isinstance(col, np.ndarray) or col.ndim == 1:
-        return np.asarray(col)
-    return ak.to_numpy(ak.flatten(col, axis=1))
+    try:
+        if isinstance(col, np.ndarray) or col.ndim == 1:
+            if not isinstance(col, np.ndarray) and ak.is_none(col, axis=0).to_numpy().any():
+                raise ValueError("missing (null) values")
+            return _numeric(col, branch, source), None, None
+        if col.ndim > 2:
+            raise InputError(f"{source}: branch {branch!r} is nested {col.ndim} levels deep; adkit reads one value "
+                             "or one list of values per event")
+        counts = ak.to_numpy(ak.num(col, axis=1))
+        content = ak.to_numpy(ak.flatten(col, axis=1))
+    except InputError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise InputError(f"{source}: branch {branch!r} cannot be read as numbers ({type(e).__name__}: "
+                         f"{' '.join(str(e).split())[:120]})") from None
+    return _numeric(content, branch, source), counts, None
 
 
-def _flat_and_local(col) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(content, event index, index within the event) of a jagged column; (values, None, None) if flat."""
-    import awkward as ak
+def pad_objects(get, n: int, mapping: Mapping, schema: ObjectSchema, source: str = "input") -> np.ndarray:
+    """Fill the padded object array from columns; ``get(branch)`` returns an awkward/numpy column.
 
-    if isinstance(col, np.ndarray) or col.ndim == 1:
-        return np.asarray(col), None, None
-    counts = ak.to_numpy(ak.num(col, axis=1))
-    content = ak.to_numpy(ak.flatten(col, axis=1))
-    rows = np.repeat(np.arange(len(counts)), counts)
-    local = np.arange(len(content)) - np.repeat(np.cumsum(counts) - counts, counts)
-    return content, rows, local
-
-
-def pad_objects(get, n: int, mapping: Mapping, schema: ObjectSchema) -> np.ndarray:
-    """Fill the padded object array from columns; ``get(branch)`` returns an awkward/numpy column."""
+    The pT, eta and phi branches of an object must agree event by event (the same counts); a
+    per-event object such as MET may be a plain branch or a list of at most one value per event.
+    """
     out = np.zeros((n, schema.n_rows, len(FIELDS)), dtype=np.float32)
     for obj, k in schema.multiplicities.items():
         om: ObjectMap | None = mapping.objects.get(obj)
         if om is None or k == 0:
             continue
         row0 = schema.rows(obj).start
-        pt, rows, local = _flat_and_local(get(om.pt))
-        if rows is None:  # one value per event (NanoAOD MET_pt)
-            keep = np.ones(len(pt), bool)
+        pt, counts, _ = _flat_and_local(get(om.pt), om.pt, source)
+        cols = [pt]
+        for b in (om.eta, om.phi):
+            if not b:
+                cols.append(None)
+                continue
+            c, c_counts, _ = _flat_and_local(get(b), b, source)
+            if (c_counts is None) != (counts is None) or len(c) != len(pt) or (
+                    counts is not None and not np.array_equal(c_counts, counts)):
+                raise InputError(f"{source}: branches {om.pt!r} and {b!r} disagree on the number of {obj} entries "
+                                 "per event; map branches of the same collection")
+            cols.append(c)
+        if counts is None:  # one value per event (NanoAOD MET_pt)
             rows, local = np.arange(n), np.zeros(n, dtype=np.int64)
         else:
-            keep = local < k if (om.min_pt == 0 and om.max_abs_eta is None) else None
-        cols = [pt] + [(_flat(get(b)) if b else None) for b in (om.eta, om.phi)]
+            if obj == "met" and counts.max(initial=0) > 1:
+                raise InputError(f"{source}: the MET branch {om.pt!r} has {int(counts.max())} values in some events; "
+                                 "MET is one value per event: map a per-event branch (e.g. MET_pt)")
+            rows = np.repeat(np.arange(len(counts)), counts)
+            local = np.arange(len(pt)) - np.repeat(np.cumsum(counts) - counts, counts)
+        keep = local < k if (om.min_pt == 0 and om.max_abs_eta is None) else None
         if keep is None:  # object selection: drop objects first, then re-number within each event
             keep = pt > om.min_pt
             if om.max_abs_eta is not None and cols[1] is not None:
@@ -83,15 +115,23 @@ def _columns_needed(mapping: Mapping) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _chunk(arrays, entry_start: int, mapping: Mapping, schema: ObjectSchema) -> RawChunk:
+def _per_event(arrays, branch: str, source: str) -> np.ndarray:
+    values, counts, _ = _flat_and_local(arrays[branch], branch, source)
+    if counts is not None:
+        raise InputError(f"{source}: branch {branch!r} is jagged (a list per event); the weight and cut branches "
+                         "must hold one number per event")
+    return values
+
+
+def _chunk(arrays, entry_start: int, mapping: Mapping, schema: ObjectSchema, source: str) -> RawChunk:
     n = len(arrays)
     get = arrays.__getitem__
-    objects = pad_objects(get, n, mapping, schema)
-    weight = np.asarray(get(mapping.weight), dtype=np.float32) if mapping.weight else None
+    objects = pad_objects(get, n, mapping, schema, source)
+    weight = _per_event(arrays, mapping.weight, source).astype(np.float32) if mapping.weight else None
     entries = None
     if mapping.cut:
-        cols = {b.replace(".", "_"): np.asarray(get(b)) for b in mapping.cut_branches()}
-        mask = evaluate_cut(mapping.cut, cols)
+        cols = {b.replace(".", "_"): _per_event(arrays, b, source) for b in mapping.cut_branches()}
+        mask = evaluate_cut(mapping.cut, cols, f"{source}: mapping")
         objects = objects[mask]
         weight = None if weight is None else weight[mask]
         entries = entry_start + np.flatnonzero(mask).astype(np.int64)
@@ -163,7 +203,7 @@ class RootReader:
                 raise InputError(f"{self.path}: cannot read tree {self.tree_name!r} near entry {start} "
                                  f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                                  f"the file may be truncated") from None
-            yield _chunk(arrays, start, self.mapping, self.schema)
+            yield _chunk(arrays, start, self.mapping, self.schema, self.path)
             start += len(arrays)
 
     def describe(self) -> dict:
@@ -206,7 +246,8 @@ class ParquetReader:
         for rb in self._pf.iter_batches(batch_size=int(step), columns=needed):
             lo, hi = max(entry_start - start, 0), min(stop - start, len(rb))
             if lo < hi:
-                yield _chunk(ak.from_arrow(rb.slice(lo, hi - lo)), start + lo, self.mapping, self.schema)
+                yield _chunk(ak.from_arrow(rb.slice(lo, hi - lo)), start + lo, self.mapping, self.schema,
+                             self.path)
             start += len(rb)
             if start >= stop:
                 return

@@ -47,6 +47,10 @@ class HDF5Reader:
             raise InputError(f"{self.path}: no dataset {name!r} (datasets: {closest(name, self.datasets)})")
         self.name = name
         self.ds = self._h5[name]
+        if self.ds.dtype.kind not in "fiub":
+            what = "complex numbers" if self.ds.dtype.kind == "c" else f"values of type {self.ds.dtype}"
+            raise InputError(f"{self.path}: dataset {name!r} holds {what}, not real numbers; store float or integer "
+                             "values (or choose another dataset with --dataset)")
         shape = self.ds.shape
         if name == "Particles" or len(shape) == 3:
             if len(shape) != 3 or shape[1] != ADC_ROWS or shape[2] not in (3, 4):

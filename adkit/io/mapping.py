@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adkit.errors import ConfigError
+from adkit.errors import ConfigError, InputError
 from adkit.features.schema import DEFAULT_MULTIPLICITIES, ObjectSchema
 
 
@@ -93,10 +93,13 @@ class Mapping:
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "mapping") -> Mapping:
+        from adkit.validation import MAPPING, check_document
+
         known = {"preset", "tree", "cut", "weight", "dataset", "multiplicities", "objects"}
-        unknown = set(d) - known
+        unknown = set(d) - known if isinstance(d, dict) else set()
         if unknown:
             raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)}; valid: {sorted(known)}")
+        check_document(d, MAPPING, source)
         if d.get("preset") is not None and d["preset"] not in PRESETS:
             raise ConfigError(f"{source}: unknown preset {d['preset']!r}; valid: {', '.join(PRESETS)}")
         objects = {}
@@ -119,11 +122,11 @@ class Mapping:
     def load(cls, path: str | Path) -> Mapping:
         import yaml
 
+        from adkit.io.files import read_text
+
         p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"{p}: mapping file not found")
         try:
-            d = yaml.safe_load(p.read_text()) or {}
+            d = yaml.safe_load(read_text(p, "mapping")) or {}
         except yaml.YAMLError as e:
             raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
         if not isinstance(d, dict):
@@ -131,25 +134,65 @@ class Mapping:
         return cls.from_dict(d, str(p))
 
 
+_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Mod, ast.BitAnd, ast.BitOr, ast.BitXor,
+        ast.USub, ast.UAdd, ast.Invert, ast.Not,
+        ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Call)
+
+
 def _names_in(expr: str, source: str = "cut") -> list[str]:
-    """Branch names used by an event cut such as ``MET_pt > 20 & (nJet >= 2)``."""
+    """Branch names used by an event cut such as ``MET_pt > 20 & (nJet >= 2)``.
+
+    The cut is checked against a whitelist: branch names, numbers of bounded size, + - * / %,
+    comparisons, & | ^ ~ and abs(). No exponentiation, no attributes, no other calls, so
+    evaluating it over arrays costs a few vector operations per node and cannot run away.
+    """
+    from adkit.validation import LIMITS
+
+    hint = "may use branch names, numbers, + - * / %, comparisons, & | ~ and abs() only"
+    if not isinstance(expr, str) or len(expr) > LIMITS["cut_chars"]:
+        raise ConfigError(f"{source}: the cut must be a text of at most {LIMITS['cut_chars']} characters")
     try:
         tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ConfigError(f"{source}: cannot parse cut {expr!r}") from None
-    allowed = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Load,
-               ast.Constant, ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.Call)
-    for node in ast.walk(tree):
-        if not isinstance(node, allowed):
-            raise ConfigError(f"{source}: cut {expr!r} may use branch names, numbers, comparisons, "
-                              f"& | ~ and abs() only")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "abs"):
-            raise ConfigError(f"{source}: cut {expr!r} may call abs() only")
-    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id != "abs"})
+    nodes = list(ast.walk(tree))
+    if len(nodes) > LIMITS["cut_nodes"]:
+        raise ConfigError(f"{source}: cut {expr!r} is too long ({len(nodes)} terms, at most {LIMITS['cut_nodes']})")
+    for node in nodes:
+        if isinstance(node, ast.BoolOp):
+            raise ConfigError(f"{source}: cut {expr!r}: use & and | (with parentheses) instead of 'and'/'or'")
+        if not isinstance(node, _NODES + _OPS):
+            raise ConfigError(f"{source}: cut {expr!r} {hint}")
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id == "abs"
+                                               and len(node.args) == 1 and not node.keywords):
+            raise ConfigError(f"{source}: cut {expr!r} may call abs(x) only")
+        if isinstance(node, ast.Constant):
+            ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool) or node.value in (True, False)
+            if not ok or (not isinstance(node.value, bool) and not abs(node.value) <= LIMITS["cut_constant"]):
+                raise ConfigError(f"{source}: cut {expr!r}: constants must be numbers within "
+                                  f"±{LIMITS['cut_constant']:g}")
+    return sorted({n.id for n in nodes if isinstance(n, ast.Name) and n.id != "abs"})
 
 
-def evaluate_cut(expr: str, columns: dict[str, np.ndarray]) -> np.ndarray:
-    """Boolean event mask of a validated cut over flat per-event columns."""
+def evaluate_cut(expr: str, columns: dict[str, np.ndarray], source: str = "cut") -> np.ndarray:
+    """Boolean event mask of a cut (checked by :func:`_names_in` first) over flat per-event columns."""
+    names = _names_in(expr, source)
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise ConfigError(f"{source}: cut {expr!r} names {missing[0]!r}, which is not a branch it can read")
+    for n in names:
+        if columns[n].ndim != 1 or columns[n].dtype.kind not in "fiub":
+            raise InputError(f"{source}: cut branch {n!r} is not one number per event (a jagged or text branch); "
+                             "cut on per-event branches only")
     code = compile(ast.parse(expr, mode="eval"), "<cut>", "eval")
-    mask = eval(code, {"__builtins__": {}, "abs": np.abs}, columns)  # noqa: S307 (names checked by _names_in)
-    return np.asarray(mask, dtype=bool)
+    with np.errstate(all="ignore"):
+        try:
+            mask = eval(code, {"__builtins__": {}, "abs": np.abs}, columns)  # noqa: S307 (whitelisted above)
+        except (TypeError, ValueError, ZeroDivisionError) as e:
+            raise ConfigError(f"{source}: cut {expr!r} cannot be evaluated ({type(e).__name__}: {e})") from None
+    mask = np.asarray(mask)
+    n = len(next(iter(columns.values()))) if columns else 0
+    if mask.shape != (n,) or mask.dtype.kind not in "bi":
+        raise ConfigError(f"{source}: cut {expr!r} does not give one true/false value per event")
+    return mask.astype(bool)

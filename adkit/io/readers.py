@@ -42,6 +42,9 @@ def sniff(path: str | Path) -> str:
         raise InputError(f"{p}: no such file")
     if p.is_dir():
         raise InputError(f"{p}: is a directory; give the data files inside it (e.g. {p}/*.root)")
+    from adkit.io.files import note_input
+
+    note_input(p, "data")
     try:
         with open(p, "rb") as fh:
             head = fh.read(8)

@@ -1,49 +1,17 @@
 """Atomic outputs and the per-event score table (HDF5, Parquet, ROOT friend tree)."""
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from adkit.errors import ConfigError, OutputError
+from adkit.errors import ConfigError
+from adkit.io.files import atomic_output, check_output
+
+__all__ = ["SCORE_FORMATS", "ScoreWriter", "atomic_output", "check_output", "read_scores", "score_format",
+           "write_friend_tree"]
 
 SCORE_FORMATS = (".h5", ".hdf5", ".parquet")
-
-
-def check_output(path: str | Path, overwrite: bool = False) -> Path:
-    """Fail early (before any work) if ``path`` exists without ``overwrite`` or cannot be written."""
-    p = Path(path)
-    if p.is_dir():
-        raise OutputError(f"{p}: is a directory; give a file name for the output")
-    if p.exists() and not overwrite:
-        raise OutputError(f"{p}: already exists; pass --overwrite to replace it")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{p}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{p}: directory {parent} is not writable")
-    return p
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds.
-
-    An interrupted or failed write leaves no file under the final name (the temporary one is
-    removed; a killed process leaves only a hidden ``.NAME.partial-PID``).
-    """
-    p = check_output(path, overwrite)
-    tmp = p.with_name(f".{p.name}.partial-{os.getpid()}")
-    try:
-        yield tmp
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def score_format(path: str | Path) -> str:

@@ -93,9 +93,15 @@ def _save(fig, path: Path, overwrite: bool) -> str:
     return path.name
 
 
+REPORT_FILES = ["metrics.json", "report.md", "roc.png", "scores.png"]
+
+
 def write_report(result: dict, outdir: str | Path, title: str = "adkit evaluation", overwrite: bool = False) -> list[Path]:
-    """Write ``metrics.json``, ``roc.png``, ``scores.png`` and ``report.md`` into ``outdir``."""
-    out = Path(outdir)
+    """Write ``metrics.json``, ``roc.png``, ``scores.png`` and ``report.md`` into ``outdir``
+    (each checked before the first is written)."""
+    from adkit.io.files import check_outputs
+
+    out = check_outputs(outdir, REPORT_FILES, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     images = plots(result, out, overwrite)
     metrics = {k: v for k, v in result.items() if k != "scores"}
