@@ -266,8 +266,9 @@ class Model:
                 encoder = cls.from_manifest(manifest["encoder"], {k[8:]: v for k, v in tensors.items()
                                                                   if k.startswith("encoder.")}, f"{path} (encoder)")
         except (KeyError, TypeError, ValueError, IndexError, RuntimeError, AttributeError, AdkitError) as e:
-            if isinstance(e, ModelFileError):
-                raise
+            if isinstance(e, AdkitError):
+                text = str(e)
+                raise (e if text.startswith(str(path)) else ModelFileError(f"{path}: {text}")) from None
             text = " ".join(str(e).split())[:300]
             raise ModelFileError(f"{path}: model file is incomplete or inconsistent ({type(e).__name__}: {text})") \
                 from None

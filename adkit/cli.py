@@ -682,38 +682,47 @@ def features():
 @click.argument("model_path", default=DEFAULT_MODEL, type=InputPath())
 @click.option("--json", "as_json", is_flag=True, help="Print the whole manifest as JSON.")
 def show(model_path, as_json):
-    """Summary of a model file's manifest."""
-    from adkit.artifact import read_bundle
+    """Summary of a model file's manifest (validated exactly as `score` validates it)."""
+    from adkit.artifact import Model
 
-    manifest, tensors = read_bundle(model_path)
+    model = Model.load(model_path)  # the same checks as every command that uses the model
+    manifest = model.manifest()
     if as_json:
-        click.echo(json.dumps(manifest, indent=2))
+        click.echo(json.dumps(manifest, indent=2, default=str))
         return
-    prov = manifest.get("provenance", {})
-    det = manifest["detector"]
-    params = det["config"].get("params", {})
-    lines = [
-        f"model file   {model_path} (format {manifest['format_version']}, adkit {manifest['adkit_version']}, "
-        f"created {manifest.get('created', '?')})",
-        f"detector     {det['name']}: " + ", ".join(f"{k}={v}" for k, v in params.items()),
-        f"input        {manifest['input']['kind']}, {len(manifest['input']['columns'])} features"
-        + (f" ({', '.join(manifest['input']['columns'][:4])}, ...)" if manifest['input']['columns'] else ""),
-        f"tensors      {len(tensors)} arrays, {sum(v.size for v in tensors.values())} values",
-        f"trained on   {prov.get('events', '?')} events, seed {prov.get('seed', '?')}",
-    ]
-    for rec in prov.get("inputs", []):
-        lines.append(f"  input      {rec['path']} ({rec['size']} bytes, sha256 {rec['sha256'][:16]}…)")
-    if prov.get("embedded"):
-        e = prov["embedded"]
-        lines.append(f"  embedded   {e['generator']}: {e['events']} events, seed {e['seed']}, {e['mix']}")
-    thr = manifest.get("thresholds", [])
-    lines.append("thresholds   " + (", ".join(f"{t['name']}: score > {t['value']:.6g} (FPR {t['fpr']:.2g})"
-                                             for t in thr) or "none"))
-    ev = manifest.get("metrics", {}).get("evaluation")
-    if ev:
-        lines.append("evaluation   " + ", ".join(f"{k} AUC {v['auc']:.3f}" for k, v in ev["signals"].items()))
-    click.echo("\n".join(lines))
+    click.echo("\n".join(_show_lines(model_path, model, manifest)))
 
+
+def _show_lines(model_path, model, manifest: dict) -> list[str]:
+    import numpy as np
+
+    prov = manifest.get("provenance") or {}
+    params = manifest["detector"]["config"].get("params", {})
+    cols = model.spec.columns
+    n_values = sum(int(np.prod(v.shape)) for v in model.tensors().values())
+    lines = [
+        f"model file   {model_path} (format {manifest['format_version']}, adkit {manifest['adkit_version']})",
+        f"detector     {model.detector.name}: " + ", ".join(f"{k}={v}" for k, v in params.items()),
+        f"input        {model.spec.kind}, {len(cols)} features" + (f" ({', '.join(cols[:4])}, ...)" if cols else ""),
+        f"tensors      {len(model.tensors())} arrays, {n_values} values",
+        f"trained on   {prov.get('events', prov.get('windows', '?'))} {'windows' if 'windows' in prov else 'events'}, "
+        f"seed {prov.get('seed', '?')}",
+    ]
+    if model.encoder is not None:
+        lines.append(f"encoder      {model.encoder.detector.name} ({model.encoder.n_features} inputs)")
+    for rec in prov.get("inputs") or []:
+        if isinstance(rec, dict) and {"path", "size", "sha256"} <= set(rec):
+            lines.append(f"  input      {rec['path']} ({rec['size']} bytes, sha256 {str(rec['sha256'])[:16]}…)")
+    emb = prov.get("embedded")
+    if isinstance(emb, dict):
+        lines.append("  embedded   " + ", ".join(f"{k} {v}" for k, v in emb.items()))
+    lines.append("thresholds   " + (", ".join(f"{t.name}: score > {t.value:.6g} (FPR {t.fpr:.2g})"
+                                             for t in model.thresholds) or "none"))
+    ev = (manifest.get("metrics") or {}).get("evaluation")
+    if isinstance(ev, dict) and isinstance(ev.get("signals"), dict):
+        lines.append("evaluation   " + ", ".join(f"{k} AUC {v['auc']:.3f}" for k, v in ev["signals"].items()
+                                                 if isinstance(v, dict) and isinstance(v.get("auc"), (int, float))))
+    return lines
 
 
 @main.command()
@@ -750,7 +759,18 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     from adkit.distill import distill as distill_api
     from adkit.io.writers import check_output
 
+    from adkit.validation import check_rates
+
     cfg = _load_config(config, DISTILL_KEYS)
+    rate_list = check_rates(_csv_floats(rates, "--rates") or _csv_floats(str(cfg.get("rates", "")), "rates"),
+                            "--rates")
+    from adkit.validation import check_params
+
+    try:
+        hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [32, 16]))]
+    except (ValueError, TypeError):
+        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. 32,16") from None
+    check_params({"hidden": hidden_sizes}, "--hidden")
     if teacher == DEFAULT_MODEL:
         _say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
     teacher_model = Model.load(teacher)
@@ -773,7 +793,6 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     data = list(data) or list(cfg.get("data") or [])
     if not data:
         _say("no --data: distilling on the embedded background (seed 2, independent of the teacher's)")
-    hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [32, 16]))]
     student, info = distill_api(teacher_model, data, hidden=hidden_sizes, precision=precision or cfg.get("precision"),
                                 layer_precision=cfg.get("layer_precision"),
                                 sparsity=sparsity if sparsity is not None else cfg.get("sparsity", 0.0),
@@ -786,10 +805,6 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     _say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
          f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
          f"{info['train_correlation']:.3f}")
-    from adkit.validation import check_rates
-
-    rate_list = check_rates(_csv_floats(rates, "--rates") or _csv_floats(str(cfg.get("rates", "")), "rates"),
-                            "--rates")
     if target == "fpga":
         _distill_fpga(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
                       part or cfg.get("part"), clock or cfg.get("clock"), synth)

@@ -246,16 +246,19 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     if not table and not features:
         features = NPLM_FEATURES
     spec = default_spec(features, None, mapping, table, first.columns)
+    from adkit.detectors import registry
+    from adkit.io.files import check_outputs
+
+    registry.get("nplm" if model == "kernel" else "nplm-nn").from_params(dict(params or {}))  # fail before work
     out = Path(outdir) if outdir else None
     if out is not None:
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"{out}: exists and is not a directory; give -o a directory for the NPLM outputs")
-        out.mkdir(parents=True, exist_ok=True)
-        check_output(out / "nplm.json", overwrite)
+        check_outputs(out, ["nplm.json"], overwrite)
     ref, _, _ = load_arrays(reference, spec, mapping, step, nan_policy)
     dat, _, _ = load_arrays(data, spec, mapping, step, nan_policy)
     if len(ref) == 0 or len(dat) == 0:
         raise InputError(f"no events in the {'reference' if len(ref) == 0 else 'data'} files")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(ref)
     R, D = scaler.transform(ref).astype(np.float64), scaler.transform(dat).astype(np.float64)
     result, det, null = nplm_test(R, D, n_expected=n_expected, model=model, params=params, n_toys=n_toys, seed=seed,

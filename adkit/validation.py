@@ -215,7 +215,10 @@ def check_document(doc: Any, schema: dict, source: str, error: type = ConfigErro
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc))
     if err is not None:
         where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        msg = err.message if len(err.message) < 200 else err.message[:200] + "…"
+        limits = {"maxLength": "is longer than {} characters", "maxItems": "has more than {} items",
+                  "maxProperties": "has more than {} entries"}
+        msg = (limits[err.validator].format(err.validator_value) if err.validator in limits
+               else err.message if len(err.message) < 200 else err.message[:200] + "…")
         raise error(f"{source}: {where}: {msg}")
 
 

@@ -166,7 +166,7 @@ class FeatureSet:
         """float32[n, rows, 3] -> float32[n, F]."""
         n = len(objects)
         if self.names is None:
-            return objects.reshape(n, -1)
+            return objects.reshape(n, int(np.prod(objects.shape[1:])))
         raw_index = {name: i for i, name in enumerate(self.schema.raw_names())}
         flat = objects.reshape(n, -1)
         out = np.empty((n, len(self.names)), dtype=np.float32)

@@ -141,9 +141,14 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         table, file_rate = demo(name, seed=demo_seed), None
         p = Path(str(path))
     else:
+        from adkit.io.files import note_input
+
         p = Path(path)
         if not p.exists():
             raise InputError(f"{p}: no such file")
+        if p.is_dir():
+            raise InputError(f"{p}: is a directory; give the series file inside it")
+        note_input(p, "series")
         table, file_rate = _table(p, dataset)
     names = list(table)
     tcol = time_column or next((n for n in names if n.lower() in TIME_NAMES), None)
@@ -162,11 +167,14 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
     n = len(table[chans[0]])
     if n == 0:
         raise InputError(f"{p}: the series is empty")
-    try:
-        values = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in chans])
-        ctx = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in context]) if context else None
-    except (TypeError, ValueError):
-        raise InputError(f"{p}: channel columns must be numeric ({', '.join(chans[:5])})") from None
+    for c in [*chans, *context]:
+        kind = np.asarray(table[c]).dtype.kind
+        if kind not in "fiub":
+            what = "complex numbers" if kind == "c" else "text or mixed values"
+            raise InputError(f"{p}: column {c!r} holds {what}; channel and context columns must be real numbers "
+                             "(choose the value columns with --channels)")
+    values = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in chans])
+    ctx = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in context]) if context else None
     if tcol is not None:
         time = np.asarray(table[tcol])
         if time.dtype.kind == "M":
@@ -193,8 +201,26 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
     if len(dt):
         step = float(np.median(dt))
         gaps = [(int(i) + 1, float(dt[i])) for i in np.flatnonzero(dt > 1.5 * step)]
-    labels = np.asarray(table[lcol]).astype(np.int8) if lcol else None
+    labels = None
+    if lcol:  # files label 0/1; the embedded demos number their anomaly kinds 1, 2, ...
+        raw = np.asarray(table[lcol])
+        labels = raw.astype(np.int8) if demo_name(path) else _labels(p, lcol, raw)
     return Series(str(path), time, values, chans, labels, ctx, context, gaps)
+
+
+def _labels(path: Path, column: str, raw: np.ndarray) -> np.ndarray:
+    """A label column as int8 0/1; anything else (2, -1, 0.5, text, missing) is a one-line error."""
+    if raw.dtype.kind == "b":
+        return raw.astype(np.int8)
+    ok = raw.dtype.kind in "fiu"
+    if ok:
+        with np.errstate(invalid="ignore"):
+            ok_rows = (raw == 0) | (raw == 1)
+        ok = bool(ok_rows.all())
+    if not ok:
+        bad = next((v for v in raw if not (isinstance(v, (int, float, np.number)) and v in (0, 1))), raw[0])
+        raise InputError(f"{path}: label column {column!r} must hold 0 (normal) or 1 (anomalous) only; found {bad!r}")
+    return raw.astype(np.int8)
 
 
 def window_starts(series: Series, window: int, stride: int) -> np.ndarray:

@@ -165,14 +165,19 @@ def read_intervals(path: str | Path) -> np.ndarray:
     """(k, 2) array of [start, stop] times (seconds) from a CSV with ``start`` and ``stop`` columns."""
     import pyarrow.csv as pcsv
 
+    from adkit.io.files import note_input
+
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
+    note_input(p, "intervals")
     try:
         t = pcsv.read_csv(p)
         iv = np.column_stack([t["start"].to_numpy(), t["stop"].to_numpy()]).astype(np.float64)
     except (KeyError, OSError, ValueError) as e:
         raise InputError(f"{p}: expected a CSV with numeric 'start' and 'stop' columns ({type(e).__name__})") from None
+    if not np.isfinite(iv).all():
+        raise InputError(f"{p}: 'start'/'stop' hold missing or non-finite values")
     if len(iv) and np.any(iv[:, 1] < iv[:, 0]):
         raise InputError(f"{p}: an interval ends before it starts (row {int(np.flatnonzero(iv[:, 1] < iv[:, 0])[0])})")
     return iv

@@ -1,0 +1,551 @@
+"""Hostile inputs, unsafe outputs and bad values, driven by one table of cases.
+
+Every case runs one command in a fresh directory holding copies of a model and data files,
+and asserts the promise: exit code 2, exactly one line on stderr (``adkit: error: ...``) with
+the expected words, no traceback, and every file in the directory untouched (same names,
+same checksums: no output, no partial file, inputs and pre-existing outputs unchanged).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+# --- the world each case runs in ---------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    d: Path
+    model: Path
+    h5: Path
+    root: Path | None
+    series_model: Path
+
+    def p(self, name: str) -> str:
+        return str(self.d / name)
+
+
+def _snapshot(d: Path) -> dict[str, str]:
+    out = {}
+    for f in sorted(d.rglob("*")):
+        if f.is_symlink():
+            out[str(f.relative_to(d))] = "link->" + os.readlink(f)
+        elif f.is_file():
+            out[str(f.relative_to(d))] = hashlib.sha256(f.read_bytes()).hexdigest()
+        elif f.is_dir():
+            out[str(f.relative_to(d))] = "dir"
+    return out
+
+
+@pytest.fixture(scope="module")
+def series_model(tmp_path_factory) -> Path:
+    """An LSTM AE on a one-channel CSV series (columns timestamp, value, is_anomaly)."""
+    from adkit.series.pipeline import train_series
+
+    d = tmp_path_factory.mktemp("series")
+    (d / "train.csv").write_text(_series_csv([0] * 600))
+    train_series("lstm-ae", [str(d / "train.csv")], window=16, params={"epochs": 1}).save(d / "series.adkit")
+    return d / "series.adkit"
+
+
+@pytest.fixture
+def world(tmp_path, small_model, adc_file, series_model) -> World:
+    shutil.copy(small_model, tmp_path / "model.adkit")
+    shutil.copy(adc_file, tmp_path / "data.h5")
+    shutil.copy(series_model, tmp_path / "series.adkit")
+    from conftest import SHARED_DATA
+
+    root = None
+    if (SHARED_DATA / "real" / "nano_dy.root").exists():
+        root = tmp_path / "nano.root"
+        shutil.copy(SHARED_DATA / "real" / "nano_dy.root", root)
+    return World(tmp_path, tmp_path / "model.adkit", tmp_path / "data.h5", root, tmp_path / "series.adkit")
+
+
+# --- hostile model files -------------------------------------------------------------------------------
+
+def _bundle(w: World) -> tuple[dict, dict[str, np.ndarray]]:
+    from adkit.artifact import read_bundle
+
+    return read_bundle(w.model)
+
+
+def _write_model(path: Path, manifest, tensors=None, *, raw_manifest: bytes | None = None,
+                 compress=zipfile.ZIP_DEFLATED, extra: dict | None = None, encrypt_flag=False,
+                 tensor_blob: bytes | None = None) -> None:
+    from safetensors.numpy import save
+
+    with zipfile.ZipFile(path, "w", compression=compress) as z:
+        info = zipfile.ZipInfo("manifest.json")
+        info.compress_type = compress
+        z.writestr(info, raw_manifest if raw_manifest is not None else json.dumps(manifest))
+        if tensor_blob is not None:
+            z.writestr("tensors.safetensors", tensor_blob)
+        elif tensors is not None:
+            z.writestr("tensors.safetensors", save({k: np.ascontiguousarray(v) for k, v in tensors.items()}))
+        for k, v in (extra or {}).items():
+            z.writestr(k, v)
+    if encrypt_flag:  # zipfile will not write the flag itself: set it in the local and central headers
+        b = bytearray(path.read_bytes())
+        for sig, off in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            i = b.find(sig)
+            b[i + off] |= 0x1
+        path.write_bytes(bytes(b))
+
+
+def bad_model(edit: Callable[[dict, dict], None] | None = None, **kw) -> Callable[[World], Path]:
+    """A setup writing ``bad.adkit``: the small model with its manifest/tensors edited."""
+    def setup(w: World) -> Path:
+        manifest, tensors = _bundle(w)
+        if edit is not None:
+            edit(manifest, tensors)
+        _write_model(w.d / "bad.adkit", manifest, tensors, **kw)
+        return w.d / "bad.adkit"
+    return setup
+
+
+def _set(path: str, value):
+    def edit(m, t):
+        node = m
+        keys = path.split(".")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return edit
+
+
+def _tensor(name_part: str, fn):
+    def edit(m, t):
+        k = next(k for k in t if name_part in k)
+        t[k] = fn(t[k])
+    return edit
+
+
+def _nested(depth: int) -> bytes:
+    return ('{"format": "adkit-model", "format_version": 1, "x": ' + "[" * depth + "]" * depth + "}").encode()
+
+
+def _special(kind: str) -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        p = w.d / f"special.{kind}"
+        if kind == "fifo":
+            os.mkfifo(p)
+        else:
+            os.symlink("/dev/zero", p)
+        return p
+    return setup
+
+
+def _text(name: str, content: bytes) -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        (w.d / name).write_bytes(content)
+        return w.d / name
+    return setup
+
+
+# --- hostile data files ---------------------------------------------------------------------------------
+
+def _h5(name: str, data, dataset="Particles") -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        import h5py
+
+        with h5py.File(w.d / name, "w") as h5:
+            h5.create_dataset(dataset, data=data)
+        return w.d / name
+    return setup
+
+
+def _parquet(name: str, columns: dict) -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table(columns), w.d / name)
+        return w.d / name
+    return setup
+
+
+def _nano_parquet(**override):
+    base = {"MET_pt": [10.0, 20.0, 30.0], "MET_phi": [0.1, 0.2, 0.3],
+            "Jet_pt": [[50.0, 30.0], [40.0], []], "Jet_eta": [[0.1, 0.2], [0.3], []], "Jet_phi": [[0.1, 0.2], [0.3], []],
+            "Electron_pt": [[], [], []], "Electron_eta": [[], [], []], "Electron_phi": [[], [], []],
+            "Muon_pt": [[], [], []], "Muon_eta": [[], [], []], "Muon_phi": [[], [], []]}
+    return {**base, **override}
+
+
+def _csv(name: str, text: str) -> Callable[[World], Path]:
+    return _text(name, text.encode())
+
+
+def _series_csv(label_values: list, value_col=None) -> str:
+    n = len(label_values)
+    vals = value_col or [f"{np.sin(i / 5):.4f}" for i in range(n)]
+    return "timestamp,value,is_anomaly\n" + "".join(f"{i},{v},{lab}\n" for i, (v, lab) in
+                                                    enumerate(zip(vals, label_values)))
+
+
+def _mapping(name: str, text: str) -> Callable[[World], Path]:
+    return _text(name, text.encode() if isinstance(text, str) else text)
+
+
+# --- the table ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    id: str
+    args: Callable[[World, Path | None], list[str]]
+    words: tuple[str, ...]
+    setup: Callable[[World], Path] | None = None
+    needs_root: bool = False
+    marks: tuple = field(default_factory=tuple)
+
+
+def score_with(model_of=lambda w, s: s):
+    return lambda w, s: ["score", str(w.h5), "--model", str(model_of(w, s)), "-o", w.p("out.h5")]
+
+
+def score_file(extra=()):
+    return lambda w, s: ["score", str(s), "--model", str(w.model), "-o", w.p("out.h5"), *extra]
+
+
+def score_opts(*extra):
+    return lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", w.p("out.h5"), *extra]
+
+
+def score_root_mapping():
+    return lambda w, s: ["score", str(w.root), "--model", str(w.model), "-o", w.p("out.h5"), "--mapping", str(s)]
+
+
+def evaluate_opts(*extra):
+    return lambda w, s: ["evaluate", "--model", str(w.model), "--background", str(w.h5), "--signal",
+                         f"x={w.h5}", "-o", w.p("report"), *extra]
+
+
+def train_opts(*extra, model="ae"):
+    return lambda w, s: ["train", "--model", model, "--data", str(w.h5), "-o", w.p("new.adkit"), *extra]
+
+
+def series_eval(w, s):
+    return ["evaluate", "--model", str(w.series_model), "--series", str(s), "-o", w.p("report")]
+
+
+MODEL_CASES = [
+    Case("model-missing", score_with(lambda w, s: w.d / "nope.adkit"), ("nope.adkit", "not found")),
+    Case("model-directory", score_with(lambda w, s: w.d), ("is a directory",)),
+    Case("model-fifo", score_with(), ("FIFO",), _special("fifo")),
+    Case("model-dev-zero", score_with(), ("character device",), _special("zero")),
+    Case("model-text", score_with(), ("not an adkit model file",), _text("t.adkit", b"hello")),
+    Case("model-empty", score_with(), ("not an adkit model file",), _text("e.adkit", b"")),
+    Case("model-truncated", score_with(), ("bad.adkit",),
+         lambda w: _text("bad.adkit", w.model.read_bytes()[: w.model.stat().st_size // 2])(w)),
+    Case("model-no-manifest", score_with(), ("no manifest.json",),
+         lambda w: (_write_model(w.d / "bad.adkit", None, raw_manifest=b"{}", extra={}) or
+                    _zip_rename(w.d / "bad.adkit"))),
+    Case("model-manifest-not-json", score_with(), ("corrupted",), bad_model(raw_manifest=b"{not json")),
+    Case("model-manifest-list", score_with(), ("not a JSON object",), bad_model(raw_manifest=b"[1, 2]")),
+    Case("model-wrong-format", score_with(), ("not an adkit-model file",), bad_model(_set("format", "other"))),
+    Case("model-future-version", score_with(), ("format version 99",), bad_model(_set("format_version", 99))),
+    Case("model-nested-json", score_with(), ("nested",), bad_model(raw_manifest=_nested(100_000))),
+    Case("model-deep-json", score_with(), ("nested deeper",), bad_model(raw_manifest=_nested(200))),
+    Case("model-encrypted", score_with(), ("encrypted",), bad_model(encrypt_flag=True)),
+    Case("model-bzip2", score_with(), ("unsupported compression",), bad_model(compress=zipfile.ZIP_BZIP2)),
+    Case("model-many-members", score_with(), ("members",), bad_model(extra={f"x{i}": b"" for i in range(10)})),
+    Case("model-no-tensors", score_with(), ("no tensors.safetensors",),
+         lambda w: (_write_model(w.d / "bad.adkit", _bundle(w)[0]), w.d / "bad.adkit")[1]),
+    Case("model-tensors-corrupt", score_with(), ("tensor block is corrupted",),
+         lambda w: (_write_model(w.d / "bad.adkit", _bundle(w)[0], tensor_blob=b"\x10garbage"), w.d / "bad.adkit")[1]),
+    Case("model-tensor-nan", score_with(), ("NaN or inf",), bad_model(_tensor("detector.", lambda a: a * np.nan))),
+    Case("model-tensor-shape", score_with(), ("bad.adkit", "do not match"), bad_model(_tensor("detector.", lambda a: a.T.copy()
+                                                                                  if a.ndim == 2 else a[:1]))),
+    Case("model-scale-zero", score_with(), ("scale is zero",), bad_model(_tensor("preprocessing.scale",
+                                                                                 lambda a: a * 0))),
+    Case("model-huge-width", score_with(), ("hidden",), bad_model(_set("detector.config.params.hidden", [10**9]))),
+    Case("model-latent-zero", score_with(), ("latent_dim",), bad_model(_set("detector.config.params.latent_dim", 0))),
+    Case("model-lr-text", score_with(), ("lr",), bad_model(_set("detector.config.params.lr", "abc"))),
+    Case("model-unknown-detector", score_with(), ("unknown model",), bad_model(_set("detector.name", "nosuch"))),
+    Case("model-thresholds-type", score_with(), ("thresholds",), bad_model(_set("thresholds", "all"))),
+    Case("model-columns-type", score_with(), ("columns",), bad_model(_set("input.columns", 5))),
+    Case("model-input-kind", score_with(), ("kind",), bad_model(_set("input.kind", "pickle"))),
+    Case("model-cut-pow", score_with(), ("cut",), bad_model(_set("mapping", {"cut": "MET_pt ** 99999999"}))),
+    Case("model-mapping-multiplicity", score_with(), ("multiplicities",),
+         bad_model(_set("mapping", {"multiplicities": {"jet": 10**9}}))),
+    Case("model-scores-inf", score_with(), ("NaN/inf scores",),
+         bad_model(_tensor("detector.", lambda a: np.full_like(a, 3e38)))),
+    Case("show-damaged-model", lambda w, s: ["show", str(s)], ("NaN or inf",),
+         bad_model(_tensor("detector.", lambda a: a * np.nan))),
+    Case("show-huge-width", lambda w, s: ["show", str(s)], ("hidden",),
+         bad_model(_set("detector.config.params.hidden", [10**9]))),
+]
+
+
+def _zip_rename(path: Path) -> Path:
+    """A zip holding only a member that is not the manifest."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("other.json", "{}")
+    return path
+
+
+rng = np.random.default_rng(0)
+_particles = np.zeros((20, 19, 4), np.float32)
+_particles[:, 0, :] = [30.0, 0.0, 0.1, 1]
+
+INPUT_CASES = [
+    Case("data-missing", score_file(), ("no such file",), lambda w: w.d / "nope.h5"),
+    Case("data-directory", score_file(), ("is a directory",), lambda w: w.d),
+    Case("data-fifo", score_file(), ("FIFO",), _special("fifo")),
+    Case("data-dev-zero", score_file(), ("character device",), _special("zero")),
+    Case("data-empty", score_file(), ("file is empty",), _text("e.h5", b"")),
+    Case("data-text", score_file(), ("not a ROOT, HDF5 or Parquet",), _text("t.root", b"run,event\n1,2\n")),
+    Case("data-truncated-h5", score_file(), ("cut.h5",),
+         lambda w: _text("cut.h5", w.h5.read_bytes()[: w.h5.stat().st_size // 2])(w)),
+    Case("data-complex-h5", score_file(), ("complex numbers",), _h5("c.h5", _particles.astype(np.complex64))),
+    Case("data-string-h5", score_file(), ("not real numbers",),
+         _h5("s.h5", np.array([[b"a", b"b"]] * 5), dataset="table")),
+    Case("data-wrong-shape-h5", score_file(), ("shape",), _h5("w.h5", np.zeros((5, 7, 4), np.float32))),
+    Case("data-parquet-nulls", score_file(), ("n.parquet", "NaN"),
+         _parquet("n.parquet", _nano_parquet(Jet_pt=[[50.0, None], [40.0], []]))),
+    Case("data-parquet-met-null", score_file(), ("MET_pt",),
+         _parquet("m.parquet", _nano_parquet(MET_pt=[10.0, None, 30.0]))),
+    Case("data-parquet-strings", score_file(), ("MET_pt",),
+         _parquet("s.parquet", _nano_parquet(MET_pt=["a", "b", "c"]))),
+    Case("data-parquet-jagged-counts", score_file(), ("disagree",),
+         _parquet("j.parquet", _nano_parquet(Jet_eta=[[0.1], [0.3, 0.2], []]))),
+    Case("data-parquet-jagged-met", score_file(), ("MET",),
+         _parquet("jm.parquet", _nano_parquet(MET_pt=[[10.0, 5.0], [20.0], [30.0]]))),
+    Case("data-nan-reject", score_file(), ("NaN/inf", "--nan-policy"),
+         _h5("nan.h5", np.where(np.arange(20)[:, None, None] == 3, np.nan, _particles).astype(np.float32))),
+    Case("mapping-cut-none-kept", score_root_mapping(), ("keeps none",), _mapping("m.yaml", "cut: 'MET_pt < 0'\n"),
+         needs_root=True),
+    Case("mapping-cut-pow", score_root_mapping(), ("may use",), _mapping("m.yaml", "cut: 'MET_pt ** 9999999'\n"),
+         needs_root=True),
+    Case("mapping-cut-call", score_root_mapping(), ("abs(x) only",),
+         _mapping("m.yaml", "cut: \"__import__('os').system('true')\"\n"), needs_root=True),
+    Case("mapping-cut-attribute", score_root_mapping(), ("may use",), _mapping("m.yaml", "cut: 'MET_pt.real > 1'\n"),
+         needs_root=True),
+    Case("mapping-cut-constant", score_root_mapping(), ("constants",), _mapping("m.yaml", "cut: 'MET_pt > 1e300'\n"),
+         needs_root=True),
+    Case("mapping-cut-string", score_root_mapping(), ("constants",), _mapping("m.yaml", "cut: \"MET_pt > 'a'\"\n"),
+         needs_root=True),
+    Case("mapping-cut-and", score_root_mapping(), ("instead of 'and'",),
+         _mapping("m.yaml", "cut: 'MET_pt > 1 and MET_pt < 9'\n"), needs_root=True),
+    Case("mapping-cut-jagged", score_root_mapping(), ("jagged",), _mapping("m.yaml", "cut: 'Jet_pt > 1'\n"),
+         needs_root=True),
+    Case("mapping-cut-unknown", score_root_mapping(), ("nope",), _mapping("m.yaml", "cut: 'nope > 1'\n"),
+         needs_root=True),
+    Case("mapping-cut-long", score_root_mapping(), ("longer than 1000",),
+         _mapping("m.yaml", "cut: '" + " + ".join(["MET_pt"] * 300) + " > 1'\n"), needs_root=True),
+    Case("mapping-multiplicity-text", score_root_mapping(), ("multiplicities",),
+         _mapping("m.yaml", "multiplicities: {jet: abc}\n"), needs_root=True),
+    Case("mapping-not-utf8", score_root_mapping(), ("not UTF-8",), _mapping("m.yaml", b"tree: \xff\xfe\n"),
+         needs_root=True),
+    Case("mapping-not-dict", score_root_mapping(), ("dictionary",), _mapping("m.yaml", "- a\n- b\n"), needs_root=True),
+    Case("mapping-unknown-key", score_root_mapping(), ("unknown key",), _mapping("m.yaml", "trees: Events\n"),
+         needs_root=True),
+    Case("mapping-pt-number", score_root_mapping(), ("objects",), _mapping("m.yaml", "objects: {jet: {pt: 5}}\n"),
+         needs_root=True),
+    Case("mapping-met-jagged", score_root_mapping(), ("MET",),
+         _mapping("m.yaml", "objects: {met: {pt: Jet_pt, phi: Jet_phi}}\n"), needs_root=True),
+    Case("mapping-counts-disagree", score_root_mapping(), ("disagree",),
+         _mapping("m.yaml", "objects: {jet: {pt: Jet_pt, eta: Electron_eta, phi: Jet_phi}}\n"), needs_root=True),
+    Case("mapping-fifo", score_root_mapping(), ("FIFO",), _special("fifo"), needs_root=True),
+    Case("series-label-not-binary", series_eval, ("0 (normal) or 1",), _csv("l.csv", _series_csv([0, 2] * 40))),
+    Case("series-label-text", series_eval, ("0 (normal) or 1",), _csv("l.csv", _series_csv(["no", "yes"] * 40))),
+    Case("series-value-text", series_eval, ("text or mixed",),
+         _csv("v.csv", _series_csv([0] * 80, ["a"] * 80))),
+    Case("series-fifo", series_eval, ("FIFO",), _special("fifo")),
+]
+
+OPTION_CASES = [
+    Case("rates-negative", evaluate_opts("--rates", "-1"), ("--rates", "-1")),
+    Case("rates-zero", evaluate_opts("--rates", "0"), ("--rates",)),
+    Case("rates-nan", evaluate_opts("--rates", "nan"), ("--rates",)),
+    Case("rates-above-input", evaluate_opts("--rates", "50000"), ("input rate",)),
+    Case("rates-text", evaluate_opts("--rates", "fast"), ("--rates", "numbers")),
+    Case("store-thresholds-negative", evaluate_opts("--store-thresholds", "-5"), ("--store-thresholds",)),
+    Case("bunch-rate-nan", evaluate_opts("--bunch-rate", "nan"), ("--bunch-rate", "finite")),
+    Case("bunch-rate-zero", evaluate_opts("--bunch-rate", "0"), ("--bunch-rate",)),
+    Case("param-latent-zero", train_opts("--param", "latent_dim=0"), ("latent_dim=0",)),
+    Case("param-lr-text", train_opts("--param", "lr=abc"), ("lr='abc'", "number")),
+    Case("param-hidden-zero", train_opts("--param", "hidden=[0]"), ("hidden",)),
+    Case("param-hidden-huge", train_opts("--param", "hidden=[1000000000]"), ("hidden",)),
+    Case("param-epochs-fraction", train_opts("--param", "epochs=1.5"), ("epochs",)),
+    Case("param-unknown", train_opts("--param", "nosuch=1"), ("no parameter 'nosuch'",)),
+    Case("param-no-equals", train_opts("--param", "latent_dim"), ("NAME=VALUE",)),
+    Case("param-ocsvm-nu", train_opts("--param", "nu=2", model="ocsvm"), ("nu=2",)),
+    Case("features-comma", train_opts("--features", ","), ("no feature names",)),
+    Case("features-twice", train_opts("--features", "met,met"), ("twice",)),
+    Case("features-unknown", train_opts("--features", "met,nosuch"), ("nosuch",)),
+    Case("seed-negative", train_opts("--seed", "-1"), ("--seed",)),
+    Case("seed-huge", train_opts("--seed", str(2**40)), ("--seed",)),
+    Case("epochs-zero", train_opts("--epochs", "0"), ("--epochs",)),
+    Case("model-name-unknown", train_opts(model="nosuch"), ("unknown model",)),
+    Case("config-not-utf8", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("not UTF-8",),
+         _text("c.yaml", b"epochs: \xff\n")),
+    Case("config-epochs-text", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("epochs",),
+         _text("c.yaml", b"epochs: abc\n")),
+    Case("config-unknown-key", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("unknown key",),
+         _text("c.yaml", b"epoch: 3\n")),
+    Case("config-not-dict", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("not a dictionary",),
+         _text("c.yaml", b"[1, 2]\n")),
+    Case("config-seed-negative", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("seed",),
+         _text("c.yaml", b"seed: -3\n")),
+    Case("config-missing", lambda w, s: ["train", "--config", w.p("nope.yaml"), "-o", w.p("n.adkit")],
+         ("not found",)),
+    Case("generate-events-huge", lambda w, s: ["generate", "-o", w.p("gen"), "--events", str(10**10)], ("--events",)),
+    Case("generate-format", lambda w, s: ["generate", "-o", w.p("gen"), "--format", "csv", "--events", "10"],
+         ("--format",)),
+    Case("scheduler-garbage", score_opts("--executor", "dask", "--scheduler", "not an address!"), ("--scheduler",)),
+    Case("scheduler-port", score_opts("--executor", "dask", "--scheduler", "tcp://localhost:99999"), ("port",)),
+    Case("workers-zero", score_opts("--workers", "0"), ("--workers",)),
+    Case("step-zero", score_opts("--step", "0"), ("--step",)),
+    Case("task-events-zero", score_opts("--task-events", "0"), ("--task-events",)),
+    Case("nan-policy-bogus", score_opts("--nan-policy", "bogus"), ("--nan-policy",)),
+    Case("unknown-option", score_opts("--bogus"), ("--bogus",)),
+    Case("unknown-command", lambda w, s: ["scroe"], ("scroe",)),
+    Case("missing-argument", lambda w, s: ["score"], ("FILES",)),
+    Case("signal-no-equals", evaluate_opts("--signal", "nofile"), ("NAME=FILE",)),
+    Case("distill-sparsity", lambda w, s: ["distill", "--teacher", str(w.model), "--sparsity", "1.5"],
+         ("--sparsity",)),
+    Case("distill-rates-negative", lambda w, s: ["distill", "--teacher", str(w.model), "-o", w.p("st.adkit"),
+                                                 "--rates", "-1", "--target", "cpu"], ("--rates",)),
+    Case("distill-hidden-text", lambda w, s: ["distill", "--teacher", str(w.model), "-o", w.p("st.adkit"),
+                                              "--hidden", "a,b", "--target", "cpu"], ("--hidden",)),
+    Case("distill-hidden-zero", lambda w, s: ["distill", "--teacher", str(w.model), "-o", w.p("st.adkit"),
+                                              "--hidden", "0", "--target", "cpu"], ("hidden",)),
+    Case("nplm-n-expected-nan", lambda w, s: ["nplm", "--reference", str(w.h5), "--data", str(w.h5), "-o",
+                                              w.p("np"), "--n-expected", "nan", "--features", "met"],
+         ("--n-expected",)),
+    Case("nplm-sigma-negative", lambda w, s: ["nplm", "--reference", str(w.h5), "--data", str(w.h5), "-o",
+                                              w.p("np"), "--param", "sigma=-1", "--features", "met", "--toys", "0"],
+         ("sigma=-1",)),
+    Case("nplm-centres-zero", lambda w, s: ["nplm", "--reference", str(w.h5), "--data", str(w.h5), "-o",
+                                            w.p("np"), "--param", "n_centres=0", "--features", "met", "--toys", "0"],
+         ("n_centres=0",)),
+    Case("series-false-alarms", lambda w, s: ["evaluate", "--model", str(w.series_model), "--series",
+                                              str(s), "-o", w.p("report"), "--false-alarms", "-1"],
+         ("--false-alarms",), _csv("ok.csv", _series_csv([0, 1] * 40))),
+]
+
+
+def _link(kind: str, target: str = "data.h5") -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        p = w.d / f"alias-{kind}.h5"
+        (os.symlink if kind == "sym" else os.link)(w.d / target, p)
+        return p
+    return setup
+
+
+def _user_dir(w: World) -> Path:
+    d = w.d / "mine"
+    d.mkdir()
+    (d / "thesis.tex").write_text("years of work")
+    return d
+
+
+def _fake_stamp(w: World) -> Path:
+    d = w.d / "hls"
+    d.mkdir()
+    (d / ".adkit-made.json").write_text(json.dumps({"format": "adkit-made", "files": []}))
+    (d / "notes.txt").write_text("mine")
+    return d
+
+
+def _existing(name: str, content: str = "precious") -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        (w.d / name).parent.mkdir(parents=True, exist_ok=True)
+        (w.d / name).write_text(content)
+        return w.d / name
+    return setup
+
+
+def distill_to(hls: Callable[[World, Path], str], *extra):
+    return lambda w, s: ["distill", "--teacher", str(w.model), "-o", w.p("student.adkit"), "--hls-dir", hls(w, s),
+                         "--overwrite", *extra]
+
+
+OUTPUT_CASES = [
+    Case("out-is-input", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", str(w.h5), "--overwrite"],
+         ("is the input",)),
+    Case("out-symlink-to-input", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", str(s),
+                                               "--overwrite"], ("is the input",), _link("sym")),
+    Case("out-hardlink-to-input", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", str(s),
+                                                "--overwrite"], ("is the input",), _link("hard")),
+    Case("out-relative-input", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o",
+                                             str(w.d / "sub" / ".." / "data.h5"), "--overwrite"], ("is the input",),
+         lambda w: (w.d / "sub").mkdir() or w.d / "sub"),
+    Case("out-is-model", lambda w, s: ["score", str(w.h5), "--model", str(s), "-o", str(s), "--overwrite"],
+         ("is the input",), lambda w: Path(shutil.copy(w.model, w.d / "model.h5"))),
+    Case("train-out-is-data", lambda w, s: ["train", "--data", str(w.h5), "-o", str(w.h5), "--overwrite",
+                                            "--model", "ae"], ("is the input",)),
+    Case("train-out-is-encoder", lambda w, s: ["train", "--model", "ocsvm", "--data", str(w.h5), "--encoder",
+                                               str(w.model), "-o", str(w.model), "--overwrite"], ("is the input",)),
+    Case("train-out-is-config", lambda w, s: ["train", "--config", str(s), "-o", str(s), "--overwrite"],
+         ("is the input",), _text("c.yaml", b"model: ae\n")),
+    Case("encode-out-is-input", lambda w, s: ["encode", str(w.h5), "--model", str(w.model), "-o", str(w.h5),
+                                              "--overwrite"], ("is the input",)),
+    Case("export-out-is-model", lambda w, s: ["export", "--model", str(w.model), "-o", str(w.model), "--overwrite"],
+         ("is the input",)),
+    Case("distill-out-is-teacher", lambda w, s: ["distill", "--teacher", str(w.model), "-o", str(w.model),
+                                                 "--overwrite", "--target", "cpu"], ("is the input",)),
+    Case("nplm-save-model-is-reference", lambda w, s: ["nplm", "--reference", str(w.h5), "--data", str(w.h5), "-o",
+                                                       w.p("np"), "--save-model", str(w.h5), "--overwrite"],
+         ("is the input",)),
+    Case("out-exists", score_opts(), ("already exists", "--overwrite"), _existing("out.h5")),
+    Case("out-dev-null", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", str(s), "--overwrite"],
+         ("character device",), lambda w: (os.symlink("/dev/null", w.d / "null.h5"), w.d / "null.h5")[1]),
+    Case("out-missing-dir", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", w.p("no/dir/o.h5")],
+         ("does not exist",)),
+    Case("out-unknown-suffix", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", w.p("o.csv")],
+         ("unknown score file type",)),
+    Case("hls-dir-user-files", distill_to(lambda w, s: str(s)), ("adkit did not make it",), _user_dir),
+    Case("hls-dir-dot", distill_to(lambda w, s: "."), ("working directory",)),
+    Case("hls-dir-parent-dotdot", distill_to(lambda w, s: str(w.d / "sub" / "..")), ("working directory",),
+         lambda w: (w.d / "sub").mkdir() or w.d),
+    Case("hls-dir-holds-teacher", lambda w, s: ["distill", "--teacher", str(s), "-o", w.p("student.adkit"),
+                                                "--hls-dir", w.p("t"), "--overwrite"], ("holds the input",),
+         lambda w: ((w.d / "t").mkdir(), Path(shutil.copy(w.model, w.d / "t" / "teacher.adkit")))[1]),
+    Case("hls-dir-stamp-foreign-file", distill_to(lambda w, s: str(s)), ("did not write",), _fake_stamp),
+    Case("hls-dir-is-file", distill_to(lambda w, s: str(s)), ("is a file",), _existing("hlsfile")),
+    Case("evaluate-report-exists", evaluate_opts(), ("report.md", "already exists"), _existing("report/report.md")),
+    Case("evaluate-report-is-file", evaluate_opts(), ("is a file",), _existing("report")),
+    Case("scores-dir-foreign-manifest", lambda w, s: ["score", str(w.h5), str(w.model.with_name("data2.h5")),
+                                                      "--model", str(w.model), "-o", w.p("scores"), "--overwrite"],
+         ("not an adkit score manifest",),
+         lambda w: (shutil.copy(w.h5, w.d / "data2.h5"), _existing("scores/manifest.json")(w))[1]),
+    Case("series-same-file-twice", lambda w, s: ["score", str(s), str(s), "--model", str(w.series_model),
+                                                 "-o", w.p("sc")], ("same file",), _csv("a.csv", _series_csv([0] * 80))),
+]
+
+ALL = MODEL_CASES + INPUT_CASES + OPTION_CASES + OUTPUT_CASES
+
+
+@pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
+def test_hostile_case(case: Case, world: World):
+    if case.needs_root and world.root is None:
+        pytest.skip("needs ../shared/data/real/nano_dy.root")
+    s = case.setup(world) if case.setup else None
+    before = _snapshot(world.d)
+    r = run_cli(*map(str, case.args(world, s)), cwd=world.d)
+    lines = r.stderr.strip().splitlines()
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    assert len(lines) == 1 and lines[0].startswith("adkit: error: "), lines
+    assert "Traceback" not in r.output
+    for word in case.words:
+        assert word in lines[0], (word, lines[0])
+    assert _snapshot(world.d) == before, "files changed"
+
+
+def test_table_size():
+    """The closing note counts these; keep the table broad."""
+    assert len(ALL) >= 120, len(ALL)
