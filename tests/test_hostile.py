@@ -126,8 +126,10 @@ def _set(path: str, value):
 
 
 def _tensor(name_part: str, fn):
+    """Edit the first (by name) floating-point matrix or vector whose name contains ``name_part``."""
     def edit(m, t):
-        k = next(k for k in t if name_part in k)
+        keys = sorted(k for k in t if name_part in k and t[k].dtype.kind == "f" and t[k].ndim >= 1)
+        k = next((k for k in keys if t[k].ndim == 2), keys[0])
         t[k] = fn(t[k])
     return edit
 
