@@ -113,7 +113,8 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
     total = sum(r.num_entries() for r in readers)
     attrs = {"adkit_model": str(model.provenance.get("model_path", "")), "detector": model.detector.name,
              "thresholds": ",".join(f"{t.name}={t.value:.6g}" for t in model.thresholds)}
-    with atomic_output(output, overwrite) as tmp, _bar(progress, total) as (pb, task):
+    row_bytes = 24 + 8 * len(getattr(model.detector, "components", ())) + len(model.thresholds)
+    with atomic_output(output, overwrite, expected_bytes=total * row_bytes) as tmp, _bar(progress, total) as (pb, task):
         writer = ScoreWriter(tmp, fmt, [r.path for r in readers], attrs)
         try:
             for i, reader in enumerate(readers):

@@ -268,13 +268,15 @@ def _remove(p: Path) -> None:
 
 def publish(tmp: Path, target: Path, overwrite: bool, updates: Snapshot | None = None) -> None:
     """Move a finished temporary file into place, checking inputs and the target at that moment."""
-    check_inputs_unchanged()
     if updates is not None:
         if updates.changed():
             raise OutputError(f"{updates.path}: changed since adkit read it (another run wrote it?); not updated, "
                               "so that the newer file is kept; run the command again")
+        check_inputs_unchanged()
         os.replace(tmp, target)
-    elif overwrite:
+        return
+    check_inputs_unchanged()
+    if overwrite:
         if target.is_dir():
             raise OutputError(f"{target}: is a directory; give a file name for the output")
         os.replace(tmp, target)

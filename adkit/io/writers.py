@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import ConfigError
-from adkit.io.files import atomic_output, check_output
+from adkit.io.files import atomic_output, check_output, require_space
 
 __all__ = ["SCORE_FORMATS", "ScoreWriter", "atomic_output", "check_output", "read_scores", "score_format",
            "write_friend_tree"]
@@ -43,6 +43,10 @@ class ScoreWriter:
 
     def write(self, source_index: int, columns: dict[str, np.ndarray]) -> None:
         n = len(columns["entry"])
+        # HDF5 has no clean path for a disk that fills up mid-write (it can crash the process): make sure
+        # each chunk fits, with room to spare, before the library touches the disk
+        final = self.tmp.with_name(self.tmp.name[1:].rsplit(".partial-", 1)[0])
+        require_space(self.tmp.parent, 2 * sum(np.asarray(v).nbytes for v in columns.values()) + 4 * n, final)
         if self.fmt == "hdf5":
             cols = {"source": np.full(n, source_index, dtype=np.int32), **columns}
             for k, v in cols.items():
