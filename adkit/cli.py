@@ -28,7 +28,8 @@ class AdkitGroup(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
-            hint = f" (see '{e.ctx.command_path} --help')" if e.ctx is not None else ""
+            path = " ".join(["adkit", *e.ctx.command_path.split()[1:]]) if e.ctx is not None else "adkit"
+            hint = f" (see '{path} --help')"
             click.echo(f"adkit: error: {' '.join(e.format_message().split())}{hint}", err=True)
             rv = e.exit_code
         except click.ClickException as e:
@@ -235,11 +236,10 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 def train(model_name, data, config, epochs, seed, features, conditions, params, kernel, preprocessing, output,
           overwrite, resume, encoder, window, stride, channels, time_column, rate, mapping, nan_policy, step):
     """Train a detector and write the model file."""
-    from adkit.io.writers import check_output
-    from adkit.pipeline import train as train_api
-
     from adkit.detectors import registry
     from adkit.features import FeatureSet
+    from adkit.io.writers import check_output
+    from adkit.pipeline import train as train_api
 
     cfg = _load_config(config)
     if not (model_name or cfg.get("model")):
@@ -432,10 +432,9 @@ def score(files, model_path, output, friend, overwrite, executor, workers, sched
 
 def _score_series(model, files, output, overwrite) -> None:
     """A score per window and per input row for each series file."""
-    from adkit.series.pipeline import score_series, write_series_scores
-
     from adkit.io.files import check_output
     from adkit.scaleout import output_names
+    from adkit.series.pipeline import score_series, write_series_scores
 
     if len(files) > 1:
         outdir = Path(output or "scores")
@@ -758,7 +757,6 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     from adkit.artifact import Model
     from adkit.distill import distill as distill_api
     from adkit.io.writers import check_output
-
     from adkit.validation import check_rates
 
     cfg = _load_config(config, DISTILL_KEYS)
@@ -825,14 +823,13 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
 
 def _distill_fpga(teacher, student, hls_path: Path, overwrite: bool, rates, background, signals, backend, part, clock,
                   synth) -> None:
-    import os
     import shutil
 
     from adkit.firmware.report import markdown, verify, write_report
-    from adkit.io.files import remove_stale_partials, replace_dir, write_error
+    from adkit.io.files import partial_path, remove_stale_partials, replace_dir, write_error
 
     remove_stale_partials(hls_path)
-    tmp = hls_path.with_name(f".{hls_path.name}.partial-{os.getpid()}")
+    tmp = partial_path(hls_path)
     try:
         report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
                         backend=backend, part=part, clock_ns=clock, synth=synth)

@@ -6,7 +6,6 @@ against adkit's own scores before it is kept; a mismatch is an error, never a si
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +48,7 @@ def export_torchscript(model: Model, path: str | Path, X: np.ndarray | None = No
     """Trace ``model`` to TorchScript at ``path`` after checking it reproduces ``model.score``."""
     import torch
 
-    from adkit.io.writers import check_output
+    from adkit.io.writers import atomic_output, check_output
 
     path = Path(path)
     check_output(path, overwrite)
@@ -67,8 +66,7 @@ def export_torchscript(model: Model, path: str | Path, X: np.ndarray | None = No
     args = (xt,) if C is None else (xt, torch.from_numpy(np.ascontiguousarray(C[:256], dtype=np.float32)))
     with torch.no_grad():
         traced = torch.jit.trace(wrapper, args, check_trace=False)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
+    with atomic_output(path, overwrite) as tmp:
         torch.jit.save(traced, str(tmp))
         loaded = torch.jit.load(str(tmp))
         with torch.no_grad():
@@ -80,8 +78,4 @@ def export_torchscript(model: Model, path: str | Path, X: np.ndarray | None = No
         if not diff <= tol:
             raise OutputError(f"{path}: the TorchScript export differs from adkit's scores by {diff:.3g} "
                               f"(tolerance {tol:.3g}); not written")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return {"path": str(path), "events": int(len(X)), "max_abs_difference": diff}

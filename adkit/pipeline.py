@@ -238,7 +238,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     """
     import json
 
-    from adkit.io.writers import atomic_output, check_output
+    from adkit.io.writers import atomic_output
     from adkit.stats.nplm import nplm_test
 
     first = open_reader(reference[0], mapping)

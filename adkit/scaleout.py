@@ -20,7 +20,6 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -82,9 +81,8 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
     The part is an ordinary HDF5 score file; an input scored in one task gets it renamed into place.
     """
     from adkit.io import Mapping, open_reader, reader_batches
-    from adkit.scoring import model_mapping, score_batch
-
     from adkit.io.files import input_scope, note_input
+    from adkit.scoring import model_mapping, score_batch
 
     model = _model(model_path, model_digest)
     m = Mapping.from_dict(mapping) if mapping else model_mapping(model)
@@ -292,10 +290,16 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
             if remaining[path] == 0:
                 finish(path)
     manifest.write(paths, extra)
+    from adkit.io.files import remove_stale_partials
+
     for part_dir in {o.parent / PARTS for o in outputs}:
-        # only the hidden leftovers of killed writers remain once every part was merged
-        if part_dir.is_dir() and all(p.name.startswith(".") for p in part_dir.iterdir()):
-            shutil.rmtree(part_dir, ignore_errors=True)
+        # once every part was merged only leftovers of killed writers may remain: remove those, then the
+        # directory if it is empty (anything else in it is left alone)
+        if part_dir.is_dir():
+            for p in part_dir.glob(".*.partial-*"):
+                remove_stale_partials(part_dir / p.name[1:].rsplit(".partial-", 1)[0])
+            with contextlib.suppress(OSError):
+                part_dir.rmdir()
     return {"files": [{"input": p, **summary[p]} for p in paths], "tasks": len(tasks),
             "seconds": time.perf_counter() - t0, "manifest": str(manifest_path),
             "events": int(sum(s.get("events") or 0 for s in summary.values() if s["status"] != "failed")),

@@ -8,7 +8,6 @@ same checksums: no output, no partial file, inputs and pre-existing outputs unch
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -551,3 +550,19 @@ def test_hostile_case(case: Case, world: World):
 def test_table_size():
     """The closing note counts these; keep the table broad."""
     assert len(ALL) >= 120, len(ALL)
+
+
+def test_docs_page_shows_what_the_example_prints(tmp_path, monkeypatch, capsys):
+    """docs/safety.md's console block is the output of examples/safe_outputs.py."""
+    import runpy
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["safe_outputs.py", "--small"])
+    runpy.run_path(str(root / "examples" / "safe_outputs.py"), run_name="__main__")
+    printed = capsys.readouterr().out
+    page = (root / "docs" / "safety.md").read_text()
+    block = page.split("```console\n", 1)[1].split("```", 1)[0]
+    assert printed == block
+    assert f"a table of {len(ALL)} cases" in page

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adkit.errors import AdkitError, ConfigError, InputError, ModelFileError, OutputError
-from adkit.io.files import (atomic_output, check_replace_dir, input_scope, note_input, remove_stale_partials,
-                            replace_dir)
+from adkit.io.files import atomic_output, check_replace_dir, input_scope, note_input, remove_stale_partials, replace_dir
 
 
 def _sha(p: Path) -> str:
@@ -211,16 +209,19 @@ def test_file_modified_while_read_is_refused(tmp_path, adc_file, small_model, mo
 
 
 def test_leftover_partials_of_killed_runs_are_removed(tmp_path, adc_file, small_model):
+    import socket
+
+    host = socket.gethostname()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)
-    leftover = tmp_path / f".out.h5.partial-{pid}"
-    leftover.write_bytes(b"half")
-    alive = tmp_path / f".out.h5.partial-{os.getpid() + 0}"  # our own pid: never touched by ourselves
-    other_alive = tmp_path / f".out.h5.partial-{os.getppid()}"
-    other_alive.write_bytes(b"a live run's")
+    leftovers = [tmp_path / f".out.h5.partial-{host}-{pid}", tmp_path / f".out.h5.partial-{pid}"]  # killed runs
+    kept = [tmp_path / f".out.h5.partial-{host}-{os.getppid()}",  # a live run's
+            tmp_path / f".out.h5.partial-other-node-{pid}"]  # another machine's, on a shared file system
+    for p in leftovers + kept:
+        p.write_bytes(b"half")
     r = run_cli("score", str(adc_file), "--model", str(small_model), "-o", str(tmp_path / "out.h5"))
     assert r.exit_code == 0
-    assert not leftover.exists() and other_alive.exists() and not alive.exists()
+    assert not any(p.exists() for p in leftovers) and all(p.exists() for p in kept)
     assert remove_stale_partials(tmp_path / "out.h5") == []
 
 
@@ -317,14 +318,17 @@ def test_read_only_directory(small_tmpfs, small_model, adc_file):
 
 # --- 3. fuzzing: the manifest and the cut parser never crash ------------------------------------------
 
+def _containers(inner):
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+
+
 _json = st.recursive(st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True) |
-                     st.text(max_size=20), lambda inner: st.lists(inner, max_size=4) |
-                     st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=20)
+                     st.text(max_size=20), _containers, max_leaves=20)
 _PATHS = ["detector", "detector.name", "detector.config", "detector.config.params", "input", "input.kind",
           "input.columns", "thresholds", "mapping", "preprocessing", "encoder", "provenance", "format_version"]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(_PATHS), value=_json, params=st.dictionaries(
     st.sampled_from(["hidden", "latent_dim", "epochs", "lr", "batch_size", "seed", "bogus"]), _json, max_size=3))
 def test_fuzz_manifest(small_model, tmp_path_factory, path, value, params):
@@ -359,7 +363,7 @@ _TOKENS = st.sampled_from(["MET_pt", "nJet", "x", "1", "2.5", "1e400", "-3", "("
                            "'s'", "lambda", ":", ",", "__class__", " "])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.lists(_TOKENS, min_size=1, max_size=30).map(" ".join))
 def test_fuzz_cut(expr):
     from adkit.io.mapping import _names_in, evaluate_cut
@@ -379,7 +383,7 @@ def test_fuzz_cut(expr):
     assert time.perf_counter() - t0 < 1.0
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(doc=st.dictionaries(st.sampled_from(["preset", "tree", "cut", "weight", "dataset", "multiplicities",
                                             "objects", "bogus"]), _json, max_size=4))
 def test_fuzz_mapping(doc):

@@ -65,7 +65,7 @@ def gw(seconds: float = GW_SECONDS, rate: float = GW_RATE, seed: int = 1, n_tran
             sel = near(tc, 5 * width)
             blip = rng.uniform(3, 8) * np.exp(-0.5 * ((t[sel] - tc) / width) ** 2) * np.cos(2 * np.pi * 300 * (t[sel] - tc))
             (h1 if rng.uniform() < 0.5 else l1)[sel] += blip
-            labels[near(tc, 3 * width)] = 2
+            labels[near(tc, 3 * width)] = 1  # labels are 0/1, as adkit's readers require of files
     return {"time": t, "h1": h1, "l1": l1, "is_anomaly": labels}
 
 

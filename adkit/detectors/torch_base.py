@@ -127,7 +127,8 @@ class TorchDetector(Detector):
         if ckpt and resume and ckpt.exists():
             state = _load_checkpoint(ckpt, key, module, opts)
         elif ckpt and ckpt.exists() and not resume:
-            ckpt.unlink()
+            _check_own_checkpoint(ckpt)
+            ckpt.unlink()  # a stale checkpoint of an earlier training (adkit's own file)
 
         bar = _progress(progress)
         with bar as pb:
@@ -270,6 +271,22 @@ def _save_checkpoint(path: Path, key: str, module, opts: dict, state: dict) -> N
                 "best": state["best"], "wait": state["wait"], "history": state["history"],
                 "optimizers": optimizers}
     write_bundle(path, manifest, tensors, overwrite=True)
+
+
+def _check_own_checkpoint(path: Path) -> None:
+    """Refuse to delete a file at the checkpoint path that is not an adkit checkpoint."""
+    import zipfile
+
+    from adkit.errors import OutputError
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            ok = json.loads(z.read("manifest.json")).get("format") == "adkit-checkpoint"
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise OutputError(f"{path}: exists and is not an adkit checkpoint; adkit would write its checkpoint "
+                          "there: move that file or choose another -o")
 
 
 def _load_checkpoint(path: Path, key: str, module, opts: dict) -> dict:

@@ -19,6 +19,7 @@ import glob
 import json
 import os
 import shutil
+import socket
 import stat
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -101,7 +102,7 @@ def note_input(path: str | Path, what: str = "input", remember: bool = True) -> 
         return p  # the caller reports a missing file in its own words
     kind = _kind(st.st_mode)
     if kind:
-        raise InputError(f"{p}: is a {kind}, not a regular file; give a {what} file")
+        raise InputError(f"{p}: is a {kind}, not a regular file; give a regular {what} file")
     scope = _inputs.get()
     if remember and scope is not None and stat.S_ISREG(st.st_mode):
         real = os.path.realpath(p)
@@ -244,13 +245,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def partial_path(target: str | Path) -> Path:
+    """The temporary name of ``target`` while this process writes it: ``.NAME.partial-HOST-PID``."""
+    t = Path(target)
+    return t.with_name(f".{t.name}.partial-{socket.gethostname()}-{os.getpid()}")
+
+
 def remove_stale_partials(target: str | Path) -> list[Path]:
-    """Remove ``.NAME.partial-PID`` leftovers of ``target`` whose process is gone (killed runs)."""
+    """Remove the ``.NAME.partial-HOST-PID`` leftovers of ``target`` whose process is gone (killed runs).
+
+    Only this host's: on a shared file system another machine's live writer is never touched.
+    """
     t = Path(target)
     removed = []
     for q in t.parent.glob(f".{glob.escape(t.name)}.partial-*"):
-        pid = q.name.rsplit("-", 1)[-1]
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        tag = q.name.rsplit(".partial-", 1)[-1]
+        host, _, pid = tag.rpartition("-")
+        if host not in ("", socket.gethostname()) or not pid.isdigit() or int(pid) == os.getpid() \
+                or _alive(int(pid)):
             continue
         with contextlib.suppress(OSError):
             shutil.rmtree(q) if q.is_dir() and not q.is_symlink() else q.unlink()
@@ -302,7 +314,7 @@ def atomic_output(path: str | Path, overwrite: bool = False, *, updates: Snapsho
     target = Path(os.path.realpath(p)) if updates is not None or (overwrite and p.is_symlink()) else p
     remove_stale_partials(target)
     require_space(target.parent if str(target.parent) else ".", expected_bytes, target)
-    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    tmp = partial_path(target)
     try:
         yield tmp
         publish(tmp, target, overwrite, updates)

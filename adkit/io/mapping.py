@@ -188,7 +188,7 @@ def evaluate_cut(expr: str, columns: dict[str, np.ndarray], source: str = "cut")
     code = compile(ast.parse(expr, mode="eval"), "<cut>", "eval")
     with np.errstate(all="ignore"):
         try:
-            mask = eval(code, {"__builtins__": {}, "abs": np.abs}, columns)  # noqa: S307 (whitelisted above)
+            mask = eval(code, {"__builtins__": {}, "abs": np.abs}, columns)
         except (TypeError, ValueError, ZeroDivisionError) as e:
             raise ConfigError(f"{source}: cut {expr!r} cannot be evaluated ({type(e).__name__}: {e})") from None
     mask = np.asarray(mask)

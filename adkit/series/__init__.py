@@ -1,7 +1,7 @@
 """Multichannel time series: readers, gap checks, windows, and the spec stored in models.
 
 A :class:`Series` is one file's samples: ``time`` (seconds, float64[T]), ``values``
-(float32[T, C]) with channel names, optional per-sample ``labels`` (0 normal, >0 anomalous)
+(float32[T, C]) with channel names, optional per-sample ``labels`` (0 normal, 1 anomalous)
 and optional ``context`` columns (e.g. luminosity, pile-up: the conditions of a CVAE).
 
 Formats: CSV and Parquet with a time column (``time``, ``timestamp``, ``t``, ``gps_time``,
@@ -201,10 +201,7 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
     if len(dt):
         step = float(np.median(dt))
         gaps = [(int(i) + 1, float(dt[i])) for i in np.flatnonzero(dt > 1.5 * step)]
-    labels = None
-    if lcol:  # files label 0/1; the embedded demos number their anomaly kinds 1, 2, ...
-        raw = np.asarray(table[lcol])
-        labels = raw.astype(np.int8) if demo_name(path) else _labels(p, lcol, raw)
+    labels = _labels(p, lcol, np.asarray(table[lcol])) if lcol else None
     return Series(str(path), time, values, chans, labels, ctx, context, gaps)
 
 
