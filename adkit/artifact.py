@@ -246,7 +246,26 @@ class Model:
         manifest, tensors = read_bundle(path)
         model = cls.from_manifest(manifest, tensors, path)
         model.source = snap
+        model.check_consistent(path)
         return model
+
+    def check_consistent(self, path: str | Path) -> None:
+        """Score two empty events: tensors that do not fit the configured network fail here, as one
+        line naming the file, instead of deep inside the first real chunk."""
+        X = np.zeros((2, self.n_features), dtype=np.float32)
+        names = self.spec.condition_names if getattr(self.detector, "uses_condition", False) else None
+        C = None if names is None else np.zeros((2, len(names)), dtype=np.float32)
+        try:
+            s = self.score(X, C)
+        except AdkitError as e:
+            raise ModelFileError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") from None
+        except Exception as e:  # noqa: BLE001 (any failure here means the file's tensors and config disagree)
+            text = " ".join(str(e).split())[:200]
+            raise ModelFileError(f"{path}: its tensors do not fit the detector's configuration "
+                                 f"({type(e).__name__}: {text}); the model file is damaged") from None
+        if np.shape(s) != (2,):
+            raise ModelFileError(f"{path}: the detector gives scores of shape {np.shape(s)} for 2 events; "
+                                 "the model file is damaged")
 
     @classmethod
     def from_manifest(cls, manifest: dict, tensors: dict[str, np.ndarray], path: str | Path) -> Model:

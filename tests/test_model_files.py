@@ -88,3 +88,33 @@ def test_show_and_score_every_model(models, name, tmp_path):
 
     s = read_scores(tmp_path / "s.h5")["score"]
     assert len(s) > 0 and np.isfinite(s).all()
+
+
+@pytest.mark.parametrize("name", [n for n in available() if n != "nplm-nn"] + ["latent-with-encoder"])
+def test_tensors_that_do_not_fit_the_config_are_one_line(models, name, tmp_path):
+    """Every tensor of every kind of model, truncated in turn: loading fails with ModelFileError or
+    the model still scores; never another exception."""
+    import zipfile
+
+    from safetensors.numpy import save
+
+    from adkit.artifact import Model, read_bundle
+    from adkit.errors import ModelFileError
+
+    path, _ = models[name]
+    manifest, tensors = read_bundle(path)
+    for key in sorted(tensors)[:12]:
+        bad = dict(tensors)
+        t = tensors[key]
+        bad[key] = t[:-1] if t.ndim and len(t) > 1 else np.zeros((3, 3), t.dtype)
+        p = tmp_path / "bad.adkit"
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr("manifest.json", json.dumps(manifest))
+            z.writestr("tensors.safetensors", save(bad))
+        try:
+            m = Model.load(p)
+        except ModelFileError as e:
+            assert "\n" not in str(e) and str(p) in str(e)
+            continue
+        m.score(np.zeros((3, m.n_features), np.float32),
+                np.zeros((3, len(m.spec.condition_names)), np.float32) if m.detector.uses_condition else None)
