@@ -229,7 +229,7 @@ def test_killed_workers_exit_with_their_parent(tmp_path, two_inputs, small_model
     """SIGKILL a `--workers 2` run: its worker processes exit too; the next run cleans up and completes."""
     files = [str(two_inputs / "a.h5"), str(two_inputs / "b.h5")]
     cmd = [sys.executable, "-m", "adkit.cli", "score", *files, "--model", str(small_model), "-o", str(tmp_path / "o"),
-           "--workers", "2", "--task-events", "250", "--step", "250"]
+           "--workers", "2", "--task-events", "100", "--step", "100"]
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
     children: set[int] = set()
     deadline = time.time() + 60
