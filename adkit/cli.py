@@ -201,7 +201,10 @@ def _parse_params(items: tuple[str, ...]) -> dict:
         if "=" not in item:
             raise ConfigError(f"--param {item!r}: expected NAME=VALUE")
         k, v = item.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
+        try:
+            out[k.strip()] = yaml.safe_load(v)
+        except yaml.YAMLError:
+            raise ConfigError(f"--param {item!r}: the value is not a number, a word or a [list]") from None
     return out
 
 

@@ -383,6 +383,8 @@ OPTION_CASES = [
     Case("param-epochs-fraction", train_opts("--param", "epochs=1.5"), ("epochs",)),
     Case("param-unknown", train_opts("--param", "nosuch=1"), ("no parameter 'nosuch'",)),
     Case("param-no-equals", train_opts("--param", "latent_dim"), ("NAME=VALUE",)),
+    Case("param-bad-yaml", train_opts("--param", "hidden=[0"), ("--param",)),
+    Case("param-deep-list", train_opts("--param", "hidden=" + "[" * 60 + "]" * 60), ("hidden",)),
     Case("param-ocsvm-nu", train_opts("--param", "nu=2", model="ocsvm"), ("nu=2",)),
     Case("features-comma", train_opts("--features", ","), ("no feature names",)),
     Case("features-twice", train_opts("--features", "met,met"), ("twice",)),
