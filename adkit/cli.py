@@ -28,7 +28,7 @@ class AdkitGroup(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as e:
-            path = " ".join(["adkit", *e.ctx.command_path.split()[1:]]) if e.ctx is not None else "adkit"
+            path = f"adkit {e.ctx.info_name}" if e.ctx is not None and e.ctx.parent is not None else "adkit"
             hint = f" (see '{path} --help')"
             click.echo(f"adkit: error: {' '.join(e.format_message().split())}{hint}", err=True)
             rv = e.exit_code
@@ -775,6 +775,9 @@ def distill(teacher, target, output, hls_dir, config, data, background, signals,
     if teacher == DEFAULT_MODEL:
         _say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
     teacher_model = Model.load(teacher)
+    if teacher_model.spec.kind == "series":
+        raise ConfigError(f"{teacher}: distilling a time-series model ({teacher_model.detector.name}) is not "
+                          "supported; distill a model of collider events or of a table")
     check_output(output, overwrite)
     hls_path = Path(hls_dir)
     export_path = Path(output).with_suffix(".pt")

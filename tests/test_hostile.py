@@ -418,6 +418,8 @@ OPTION_CASES = [
     Case("unknown-command", lambda w, s: ["scroe"], ("scroe",)),
     Case("missing-argument", lambda w, s: ["score"], ("FILES",)),
     Case("signal-no-equals", evaluate_opts("--signal", "nofile"), ("NAME=FILE",)),
+    Case("distill-series-teacher", lambda w, s: ["distill", "--teacher", str(w.series_model), "-o", w.p("st.adkit"),
+                                                 "--target", "cpu"], ("time-series",)),
     Case("distill-sparsity", lambda w, s: ["distill", "--teacher", str(w.model), "--sparsity", "1.5"],
          ("--sparsity",)),
     Case("distill-rates-negative", lambda w, s: ["distill", "--teacher", str(w.model), "-o", w.p("st.adkit"),

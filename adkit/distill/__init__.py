@@ -101,6 +101,9 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     from adkit.pipeline import load_arrays
     from adkit.scoring import model_mapping
 
+    if teacher.spec.kind == "series":
+        raise ConfigError(f"distilling a time-series model ({teacher.detector.name}) is not supported; distill a "
+                          "model of collider events or of a table")
     student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
                                layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
                                batch_size=batch_size, lr=lr, seed=seed)
