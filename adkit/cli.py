@@ -211,6 +211,8 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @main.command()
 @click.option("--model", "model_name", help="Detector name (see `adkit models`). Default: ae.")
 @click.option("--data", multiple=True, type=InputPath(), help="Training file (repeatable). Default: embedded background.")
+@click.option("--reference", multiple=True, type=InputPath(),
+              help="Two-sample detectors (nplm, nplm-nn): the reference sample that --data is learned against.")
 @click.option("--config", type=InputPath(dir_okay=False), help="YAML run config (model, epochs, seed, features, params).")
 @click.option("--epochs", type=click.IntRange(min=1), help="Training epochs.")
 @click.option("--seed", type=SEED, help="Random seed (default 0).")
@@ -236,8 +238,8 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @mapping_option
 @nan_option
 @step_option
-def train(model_name, data, config, epochs, seed, features, conditions, params, kernel, preprocessing, output,
-          overwrite, resume, encoder, window, stride, channels, time_column, rate, mapping, nan_policy, step):
+def train(model_name, data, reference, config, epochs, seed, features, conditions, params, kernel, preprocessing,
+          output, overwrite, resume, encoder, window, stride, channels, time_column, rate, mapping, nan_policy, step):
     """Train a detector and write the model file."""
     from adkit.detectors import registry
     from adkit.features import FeatureSet
@@ -268,6 +270,11 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
     elif conditions and not det_cls.uses_condition:
         raise ConfigError(f"detector {model_name!r} does not use conditions; drop --conditions "
                           f"(conditional detectors: {', '.join(n for n in registry.available() if _conditional(n))})")
+    if det_cls.two_sample and not (data and reference):
+        raise ConfigError(f"{model_name} is a two-sample model: give --data FILE (the sample to test) and "
+                          "--reference FILE (the reference sample), or run the full test with `adkit nplm`")
+    if reference and not det_cls.two_sample:
+        raise ConfigError(f"--reference is for two-sample detectors (nplm, nplm-nn), not {model_name!r}")
     output = output or DEFAULT_MODEL
     if output == DEFAULT_MODEL:
         _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
@@ -295,7 +302,7 @@ def train(model_name, data, config, epochs, seed, features, conditions, params, 
                       seed=seed if seed is not None else int(cfg.get("seed", 0)),
                       epochs=epochs or cfg.get("epochs"), step=step, nan_policy=nan_policy,
                       checkpoint=f"{output}.ckpt", resume=resume, progress=_progress_enabled(),
-                      preprocessing=preprocessing)
+                      preprocessing=preprocessing, reference=list(reference))
     model.save(output, overwrite)
     last = model.metrics.get("train", {})
     loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""

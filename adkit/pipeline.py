@@ -77,18 +77,25 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
           mapping: Mapping | None = None, seed: int = 0, epochs: int | None = None,
           n_default: int | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
           checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
-          stop_after_epochs: int | None = None, preprocessing: str = "auto", encoder: Model | None = None) -> Model:
+          stop_after_epochs: int | None = None, preprocessing: str = "auto", encoder: Model | None = None,
+          reference: Sequence[str | Path] | None = None) -> Model:
     """Train ``model_name`` on ``data`` files (or the embedded default background).
 
     ``preprocessing``: ``physics`` (object-aware log/pooled scaling, see
     :mod:`adkit.features.preprocess`), ``standard`` (per-column z-scores), or ``auto``
     (physics for collider events, standard for tables). With ``encoder`` (a trained AE
     model) the detector is trained in its latent space: events are read as the encoder reads
-    them, encoded, standardised, and the encoder is stored in the returned model.
+    them, encoded, standardised, and the encoder is stored in the returned model. A two-sample
+    detector (``nplm``, ``nplm-nn``) learns ``data`` against the ``reference`` files.
     """
     from adkit.detectors import registry
 
     det_cls = registry.get(model_name)
+    if det_cls.two_sample:
+        return _train_two_sample(det_cls, data, reference, params=params, features=features, mapping=mapping,
+                                 seed=seed, epochs=epochs, step=step, nan_policy=nan_policy, progress=progress)
+    if reference:
+        raise ConfigError(f"--reference is for two-sample detectors (nplm, nplm-nn), not {model_name!r}")
     if encoder is not None:
         if features or conditions or mapping:
             raise ConfigError("a latent-space model reads its inputs as its encoder does: drop --features, "
@@ -133,11 +140,8 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     if preprocessing == "auto":
         preprocessing = "standard" if spec.kind == "table" else "physics"
     scaler = Standardizer.for_columns(columns, preprocessing).fit(X, W)
-    fit_kwargs = {}
-    if hasattr(detector, "epochs"):
-        fit_kwargs = {"checkpoint": checkpoint, "resume": resume, "progress": progress,
-                      "stop_after_epochs": stop_after_epochs}
-    detector.fit(scaler.transform(X), C, **fit_kwargs)
+    detector.fit(scaler.transform(X), C, **_fit_options(detector, checkpoint=checkpoint, resume=resume,
+                                                          progress=progress, stop_after_epochs=stop_after_epochs))
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions()}
     history = getattr(detector, "history_", None) or []
     metrics = {"train": history[-1] if history else {}}
@@ -147,6 +151,43 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
                                  "provenance": encoder.provenance}
     return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, metrics,
                  encoder)
+
+
+def _fit_options(detector, **options) -> dict:
+    """The training options (checkpoint, resume, progress, ...) that this detector's ``fit`` takes."""
+    import inspect
+
+    accepted = inspect.signature(detector.fit).parameters
+    return {k: v for k, v in options.items() if k in accepted}
+
+
+def _train_two_sample(det_cls, data, reference, *, params, features, mapping, seed, epochs, step, nan_policy,
+                      progress) -> Model:
+    """NPLM's f(x) = log n(x|data)/n(x|reference), learned from ``data`` (y = 1) against ``reference`` (y = 0)."""
+    if not data or not reference:
+        raise ConfigError(f"{det_cls.name} is a two-sample model: give --data FILE (the sample to test) and "
+                          "--reference FILE (the reference sample), or run the full test with `adkit nplm`")
+    params = dict(params or {})
+    params["seed"] = seed
+    if epochs is not None:
+        if "epochs" not in det_cls.param_names():
+            raise ConfigError(f"detector {det_cls.name!r} has no epochs parameter")
+        params["epochs"] = int(epochs)
+    detector = det_cls.from_params(params)
+    first = open_reader(reference[0], mapping)
+    table = first.kind == "table"
+    spec = default_spec(features or (None if table else NPLM_FEATURES), None, mapping, table, first.columns)
+    R, _, _ = load_arrays(reference, spec, mapping, step, nan_policy)
+    D, _, _ = load_arrays(data, spec, mapping, step, nan_policy)
+    if len(R) == 0 or len(D) == 0:
+        raise InputError(f"no events in the {'reference' if len(R) == 0 else 'data'} files")
+    scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(R)
+    X = np.concatenate([scaler.transform(R), scaler.transform(D)])
+    y = np.concatenate([np.zeros(len(R)), np.ones(len(D))])
+    detector.fit(X, None, y, **_fit_options(detector, progress=progress))
+    provenance = {"inputs": [file_record(p) for p in [*reference, *data]], "reference": [str(p) for p in reference],
+                  "data": [str(p) for p in data], "seed": seed, "events": int(len(X)), "versions": versions()}
+    return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, {})
 
 
 def evaluate(model: Model, background: Sequence[str | Path] | None = None, signals: dict[str, Sequence[str]] | None = None,

@@ -139,7 +139,8 @@ def table(results: dict[str, dict], n_bkg: int) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", help="comma-separated adkit detectors (default: all registered)")
+    ap.add_argument("--models", help="comma-separated adkit detectors (default: all registered; none: only the "
+                                     "baselines and, with --latent, the latent-space table)")
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     ap.add_argument("--seed", type=int, default=0, help="seed of the background mix and split")
     ap.add_argument("--latent", action=argparse.BooleanOptionalAction, default=True,
@@ -168,7 +169,7 @@ def main() -> int:
             write_particles_h5(test_files[k], v)
         from adkit.detectors import get
 
-        names = args.models.split(",") if args.models else \
+        names = [] if args.models == "none" else args.models.split(",") if args.models else \
             [n for n in available() if not get(n).uses_target and not getattr(get(n), "latent", False)]
         for name in names:
             t = time.perf_counter()

@@ -31,7 +31,8 @@ def test_statevectors_match_qiskit_statevector():
     for i in range(3):
         ref = Statevector(qc.assign_parameters(x[i])).data
         np.testing.assert_allclose(psi[i], ref, atol=1e-12)
-    assert qc.num_qubits == 3 and qc.count_ops()["cx"] == 2 * 2 and qc.count_ops()["u"] == 3 * 2
+    # per repetition: two data gates per qubit (U(π/2, a, b) and U(a, b, 0)) and a CNOT ladder
+    assert qc.num_qubits == 3 and qc.count_ops()["cx"] == 2 * 2 and qc.count_ops()["u"] == 2 * 3 * 2
 
 
 def test_shots_agree_within_shot_noise():
@@ -51,6 +52,101 @@ def test_too_many_qubits_is_a_clear_error():
 
     with pytest.raises(ConfigError, match="latent space"):
         kernel_matrix(np.zeros((2, 57)))
+
+
+# --- independent references, written from the papers gate by gate (no adkit, no qiskit) -----------------
+
+def _u(theta: float, phi: float, lam: float) -> np.ndarray:
+    """The U(θ, φ, λ) gate as defined in OpenQASM (and used by the paper's qiskit code)."""
+    c, s = np.cos(theta / 2), np.sin(theta / 2)
+    return np.array([[c, -np.exp(1j * lam) * s], [np.exp(1j * phi) * s, np.exp(1j * (phi + lam)) * c]])
+
+
+def _on(q: int, gate: np.ndarray, n: int) -> np.ndarray:
+    """``gate`` on qubit q of n as a 2ⁿ matrix; qubit 0 is the least significant bit of the index."""
+    m = np.eye(1)
+    for k in range(n - 1, -1, -1):
+        m = np.kron(m, gate if k == q else np.eye(2))
+    return m
+
+
+def _cnot(c: int, t: int, n: int) -> np.ndarray:
+    m = np.zeros((2 ** n, 2 ** n))
+    for i in range(2 ** n):
+        m[i ^ (1 << t) if (i >> c) & 1 else i, i] = 1
+    return m
+
+
+def _dense_u_paper(x: np.ndarray, reps: int) -> np.ndarray:
+    """Belis, Woźniak et al. (arXiv:2301.10780), the dense U-encoding with re-uploading: per
+    repetition U(π/2, x_2k, x_2k+1) on every qubit k, CNOTs 0→1→…→n−1, then U(x_2k, x_2k+1, 0)."""
+    n = (len(x) + 1) // 2
+    xs = np.append(x, 0.0) if len(x) % 2 else x
+    psi = np.zeros(2 ** n, complex)
+    psi[0] = 1
+    for _ in range(reps):
+        for k in range(n):
+            psi = _on(k, _u(np.pi / 2, xs[2 * k], xs[2 * k + 1]), n) @ psi
+        for k in range(n - 1):
+            psi = _cnot(k, k + 1, n) @ psi
+        for k in range(n):
+            psi = _on(k, _u(xs[2 * k], xs[2 * k + 1], 0.0), n) @ psi
+    return psi
+
+
+def _zz_paper(x: np.ndarray, reps: int) -> np.ndarray:
+    """Havlíček et al. (Nature 567, 2019) ZZ map, linear entanglement: per repetition H on every
+    qubit, P(2 x_i), and for each neighbour pair exp(-i (π−x_i)(π−x_j) Z_i Z_j) as CX·P(2φ)·CX."""
+    n = len(x)
+    h = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
+    p = lambda a: np.diag([1, np.exp(1j * a)])  # noqa: E731
+    psi = np.zeros(2 ** n, complex)
+    psi[0] = 1
+    for _ in range(reps):
+        for i in range(n):
+            psi = _on(i, p(2 * x[i]), n) @ _on(i, h, n) @ psi
+        for i in range(n - 1):
+            phi = (np.pi - x[i]) * (np.pi - x[i + 1])
+            psi = _cnot(i, i + 1, n) @ _on(i + 1, p(2 * phi), n) @ _cnot(i, i + 1, n) @ psi
+    return psi
+
+
+@pytest.mark.parametrize("name,n_features,reps,ref", [("dense_u", 16, 3, _dense_u_paper), ("dense_u", 5, 2, _dense_u_paper),
+                                                        ("zz", 4, 2, _zz_paper)])
+def test_feature_maps_are_the_papers_circuits(name, n_features, reps, ref):
+    """adkit's fast path and qiskit running adkit's circuit both equal the paper's circuit to 1e-10."""
+    from qiskit.quantum_info import Statevector
+    from qiskit_machine_learning.kernels import FidelityStatevectorKernel
+
+    rng = np.random.default_rng(7)
+    X = rng.uniform(-np.pi, np.pi, (6, n_features))
+    want = np.array([ref(x, reps) for x in X])
+    qc = feature_map(name, n_features, reps)
+    fast = statevectors(qc, X)
+    via_qiskit = np.array([Statevector(qc.assign_parameters(x)).data for x in X])
+    for got in (fast, via_qiskit):  # global phases cancel in the kernel, but none appear here either
+        assert np.abs(got - want).max() < 1e-10
+    k_ref = np.abs(want.conj() @ want.T) ** 2
+    assert np.abs(kernel_matrix(X, None, name, reps) - k_ref).max() < 1e-10
+    assert np.abs(FidelityStatevectorKernel(feature_map=qc).evaluate(X) - k_ref).max() < 1e-10
+
+
+def test_interference_distance_is_the_papers_estimate():
+    """Belis, Woźniak et al.: amplitude-encode â and b̂ in the two branches of an ancilla, apply a
+    Hadamard; P(ancilla = 1) = (1 − ⟨â|b̂⟩)/2. Built here as explicit vectors and matrices."""
+    from adkit.quantum.distance import distances, overlap_probability
+
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        a, b = rng.normal(size=6), rng.normal(size=6)
+        ah, bh = np.zeros(8), np.zeros(8)
+        ah[:6], bh[:6] = a / np.linalg.norm(a), b / np.linalg.norm(b)
+        state = np.concatenate([ah, bh]) / np.sqrt(2)  # ancilla is the most significant qubit here
+        after = np.kron(np.array([[1, 1], [1, -1]]) / np.sqrt(2), np.eye(8)) @ state
+        p1 = float(np.sum(after[8:] ** 2))
+        assert overlap_probability(a[None], b[None])[0, 0] == pytest.approx(p1, abs=1e-12)
+        d2 = a @ a + b @ b - 2 * np.linalg.norm(a) * np.linalg.norm(b) * (1 - 2 * p1)
+        assert distances(a[None], b[None])[0, 0] == pytest.approx(np.sqrt(d2), abs=1e-9)
 
 
 def test_interference_distance_matches_the_circuit():

@@ -23,6 +23,8 @@ class Detector:
     uses_condition: ClassVar[bool] = False
     #: Supervised detectors (a distilled student) need a per-event target ``y`` in ``fit``.
     uses_target: ClassVar[bool] = False
+    #: Two-sample detectors (NPLM) learn from data (y = 1) against a reference sample (y = 0).
+    two_sample: ClassVar[bool] = False
 
     def get_params(self) -> dict[str, Any]:
         sig = inspect.signature(type(self).__init__)

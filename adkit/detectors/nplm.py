@@ -92,6 +92,7 @@ class KernelNPLM(Detector):
 
     name = "nplm"
     uses_target = True
+    two_sample = True
     #: A two-sample model: fitted on reference and data together (``y`` = 1 for data), not on
     #: background alone; the conformance suite skips its one-sample physics checks.
     two_sample = True

@@ -11,9 +11,10 @@ The kernel of a feature map |φ(x)⟩ = U(x)|0⟩ is k(x, y) = |⟨φ(x)|φ(y)�
   the compute-uncompute fidelity on a ``StatevectorSampler`` (or any sampler you pass: a noisy
   simulator or hardware).
 
-Feature maps (:func:`feature_map`): ``dense_u``, the dense angle encoding of Belis, Woźniak et
-al. (a Hadamard layer, then ``reps`` times: a U(θ = x₂ₖ, φ = x₂ₖ₊₁, λ = 0) gate per qubit k,
-two features per qubit, and a CNOT ladder 0→1→…→n−1); ``zz``, qiskit's ZZ feature map (one
+Feature maps (:func:`feature_map`): ``dense_u``, the dense U-encoding with data re-uploading of
+Belis, Woźniak et al. (arXiv:2301.10780), two features per qubit k: ``reps`` times a
+U(π/2, x₂ₖ, x₂ₖ₊₁) gate on every qubit, a CNOT ladder 0→1→…→n−1, and a U(x₂ₖ, x₂ₖ₊₁, 0) gate
+on every qubit (an odd last feature is paired with 0); ``zz``, qiskit's ZZ feature map (one
 qubit per feature). Inputs are angles: scale latent features to about [−π, π] first.
 """
 from __future__ import annotations
@@ -64,15 +65,15 @@ def _feature_map(name: str, n_features: int, reps: int):
 
         return zz_feature_map(n_features, reps=reps, entanglement="linear", parameter_prefix="x")
     x = ParameterVector("x", n_features)
+    pair = [(x[2 * q], x[2 * q + 1] if 2 * q + 1 < n_features else 0.0) for q in range(nq)]
     qc = QuantumCircuit(nq, name="dense_u")
-    qc.h(range(nq))
     for _ in range(reps):
-        for q in range(nq):
-            theta = x[2 * q]
-            phi = x[2 * q + 1] if 2 * q + 1 < n_features else 0.0
-            qc.u(theta, phi, 0.0, q)
+        for q, (a, b) in enumerate(pair):
+            qc.u(math.pi / 2, a, b, q)
         for q in range(nq - 1):
             qc.cx(q, q + 1)
+        for q, (a, b) in enumerate(pair):
+            qc.u(a, b, 0.0, q)
     return qc
 
 
