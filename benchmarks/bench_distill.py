@@ -39,7 +39,10 @@ def main() -> int:
     ap.add_argument("--teacher", choices=sorted(TEACHERS), default="ae")
     ap.add_argument("--augment", type=float, default=0.0, help="artificial events per background event")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="3,000 events, 2 epochs each: checks that it runs "
+                                                          "(a test runs this)")
     args = ap.parse_args()
+    teacher_params = {**TEACHERS[args.teacher], **({"epochs": 2, "hidden": [32, 16]} if args.quick else {})}
     if not PYTHIA.is_dir():
         print(f"needs the Pythia sample at {PYTHIA}", file=sys.stderr)
         return 2
@@ -52,6 +55,9 @@ def main() -> int:
     from adkit.pipeline import train
 
     train_p, test_p = adc_mix(0)
+    n_sig = None
+    if args.quick:
+        train_p, test_p, n_sig = train_p[:3000], test_p[:3000], 1000
     with tempfile.TemporaryDirectory() as tmp:
         files = {"train": Path(tmp) / "train.h5", "background": Path(tmp) / "test.h5"}
         write_particles_h5(files["train"], train_p)
@@ -59,12 +65,13 @@ def main() -> int:
         signals = {}
         for s in SIGNALS:
             signals[s] = [str(Path(tmp) / f"{s}.h5")]
-            write_particles_h5(signals[s][0], particles(s))
+            write_particles_h5(signals[s][0], particles(s)[:n_sig])
         t = time.perf_counter()
-        teacher = train(args.teacher, [files["train"]], params=TEACHERS[args.teacher], seed=args.seed)
+        teacher = train(args.teacher, [files["train"]], params=teacher_params, seed=args.seed)
         t_teacher = time.perf_counter() - t
         t = time.perf_counter()
-        student, info = distill(teacher, [files["train"]], epochs=60, batch_size=256, augment=args.augment,
+        student, info = distill(teacher, [files["train"]], epochs=2 if args.quick else 60, batch_size=256,
+                                augment=args.augment,
                                 seed=args.seed)
         t_student = time.perf_counter() - t
         t = time.perf_counter()
@@ -74,7 +81,7 @@ def main() -> int:
 
     cost = report["cost"]
     m = report["metrics"]
-    print(f"teacher {args.teacher} {TEACHERS[args.teacher]}, augment {args.augment}: trained in {t_teacher:.0f} s; student distilled in {t_student:.0f} s; "
+    print(f"teacher {args.teacher} {teacher_params}, augment {args.augment}: trained in {t_teacher:.0f} s; student distilled in {t_student:.0f} s; "
           f"HLS write + C-sim compile + scoring {sum(report['events'].values())} events in {t_fw:.0f} s")
     print(f"multiplications: teacher {cost['teacher_multiplications']}, student "
           f"{cost['student']['multiplications']} → ratio {cost['multiplication_ratio']:.4f} (target ≤ 0.05)")

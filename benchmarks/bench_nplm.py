@@ -41,7 +41,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--toys", type=int, default=3, help="kernel toys of each kind (null, signal)")
     ap.add_argument("--nn-epochs", type=int, default=3000)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")
     args = ap.parse_args()
+    if args.quick:
+        global N_REF, N0
+        N_REF, N0, args.toys, args.nn_epochs = 5_000, 500, 1, 50
     torch.set_num_threads(2)
 
     ref0, _ = toy(0, False)

@@ -18,6 +18,8 @@ import numpy as np
 
 
 def main() -> None:
+    import argparse
+
     import torch
 
     from adkit.datasets import background
@@ -27,9 +29,13 @@ def main() -> None:
 
     from qiskit_machine_learning.kernels import FidelityStatevectorKernel
 
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")
+    args = ap.parse_args()
+    n_gram, n_events = (100, 5_000) if args.quick else (2000, 100_000)
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
-    X = rng.uniform(0, np.pi, (2000, 16))
+    X = rng.uniform(0, np.pi, (n_gram, 16))
     qc = feature_map("dense_u", 16, 3)
     # both paths once on two points first, so that neither pays for imports or first-call set-up
     kernel_matrix(X[:2], feature_map="dense_u", reps=3)
@@ -47,32 +53,32 @@ def main() -> None:
         t = time.perf_counter()
         grams[psd] = kernel.evaluate(X)
         times[psd] = time.perf_counter() - t
-    print("Gram matrix, 8 qubits, dense_u, 3 reps, N = 2000 (4,000,000 entries)")
+    print(f"Gram matrix, 8 qubits, dense_u, 3 reps, N = {n_gram} ({n_gram ** 2:,} entries)")
     print(f"  adkit exact path (median of 3):                {t_fast:8.3f} s  (runs {', '.join(f'{r:.3f}' for r in runs)})")
     for psd in (True, False):
         diff = np.abs(grams[psd] - fast).max()
         print(f"  FidelityStatevectorKernel (enforce_psd={psd!s:5}): {times[psd]:8.3f} s -> adkit is "
               f"{times[psd] / t_fast:6.0f}x faster, max |difference| {diff:.1e}")
 
-    enc = train("ae", epochs=3, n_default=100_000, params={"latent_dim": 16})
-    q = train("qsvm", encoder=enc, n_default=100_000)
+    enc = train("ae", epochs=1 if args.quick else 3, n_default=n_events, params={"latent_dim": 16})
+    q = train("qsvm", encoder=enc, n_default=n_events, params={"n_train": 200} if args.quick else None)
     n_sv = len(q.detector.support_)
-    events = background(100_000, 5)[0][:, :, :3]
+    events = background(n_events, 5)[0][:, :, :3]
     Xr = q.spec.features.compute(events).astype(np.float32)
     q.score(Xr[:1000])
     t = time.perf_counter()
     q.score(Xr)
     t_score = time.perf_counter() - t
-    print(f"\nencoder (AE, latent 16) + qsvm ({n_sv} support events of 600 trained): scoring 100,000 raw events "
-          f"in {t_score:.2f} s = {100_000 / t_score:,.0f} events/s")
+    print(f"\nencoder (AE, latent 16) + qsvm ({n_sv} support events of {q.detector.n_train} trained): scoring "
+          f"{n_events:,} raw events in {t_score:.2f} s = {n_events / t_score:,.0f} events/s")
 
     Z = q.scaler.transform(enc.encode(Xr)).astype(np.float32)
-    det = create("mps", bond_dim=8, epochs=3, patience=100, validation_fraction=0.0)
+    det = create("mps", bond_dim=8, epochs=1 if args.quick else 3, patience=100, validation_fraction=0.0)
     t = time.perf_counter()
     det.fit(Z)
-    t_mps = (time.perf_counter() - t) / 3
-    print(f"mps (bond 8, legendre p=4, 16 sites) on 100,000 latent vectors: {t_mps:.2f} s per epoch "
-          f"(NLL {det.history_[0]['loss']:.3f} -> {det.history_[-1]['loss']:.3f} in 3 epochs)")
+    t_mps = (time.perf_counter() - t) / det.epochs
+    print(f"mps (bond 8, legendre p=4, 16 sites) on {n_events:,} latent vectors: {t_mps:.2f} s per epoch "
+          f"(NLL {det.history_[0]['loss']:.3f} -> {det.history_[-1]['loss']:.3f} in {det.epochs} epochs)")
 
 
 if __name__ == "__main__":

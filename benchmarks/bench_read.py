@@ -40,7 +40,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=500_000)
     ap.add_argument("--step", type=int, default=100_000)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")
     args = ap.parse_args()
+    if args.quick:
+        args.events, args.step = 5_000, 2_000
     from adkit.datasets import background, write_nanoaod_root
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,18 +18,21 @@ import tempfile
 import time
 from pathlib import Path
 
-N_FILES, N_EVENTS, TASK = 8, 250_000, 250_000
+N_FILES, N_EVENTS, TASK, SMALL_TASK = 8, 250_000, 250_000, 5_000
 
 
 def _peak_rss_mb(model: Path, path: Path, part: Path) -> float:
-    code = (f"import resource; from adkit.scaleout import score_range, sha256; "
+    code = (f"import os, resource; from adkit.scaleout import score_range, sha256; st = os.stat({str(path)!r}); "
             f"score_range({str(model)!r}, sha256({str(model)!r}), {str(path)!r}, None, 0, {TASK}, 100000, 'reject', "
-            f"{str(part)!r}); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+            f"{str(part)!r}, (st.st_size, st.st_mtime_ns, sha256({str(path)!r}))); "
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
+    import argparse
+
     import torch
 
     from adkit.datasets import background, write_particles_h5
@@ -37,6 +40,11 @@ def main() -> None:
     from adkit.pipeline import train
     from adkit.scaleout import score_many
 
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0] if __doc__ else None)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")
+    global N_FILES, N_EVENTS, TASK, SMALL_TASK
+    if ap.parse_args().quick:
+        N_FILES, N_EVENTS, TASK, SMALL_TASK = 2, 4_000, 4_000, 1_000
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -73,7 +81,7 @@ def main() -> None:
 
         # per-task overhead: the same first two files in tasks of 5,000 instead of 250,000 events
         timing = {}
-        for task in (TASK, 5_000):
+        for task in (TASK, SMALL_TASK):
             out = d / f"ovh{task}"
             out.mkdir()
             with Executor("dask", 2) as ex:
@@ -81,7 +89,7 @@ def main() -> None:
                 s = score_many(d / "m.adkit", files[:2], [out / f"{f.stem}.scores.h5" for f in files[:2]],
                                out / "manifest.json", executor=ex, task_events=task)
                 timing[task] = (time.perf_counter() - t, s["tasks"])
-        (t_big, n_big), (t_small, n_small) = timing[TASK], timing[5_000]
+        (t_big, n_big), (t_small, n_small) = timing[TASK], timing[SMALL_TASK]
         print(f"\nper-task overhead (dask, 2 workers): {n_big} tasks {t_big:.2f} s, {n_small} tasks {t_small:.2f} s "
               f"-> {(t_small - t_big) / (n_small - n_big) * 1e3:.1f} ms per extra task (x2 workers in parallel)")
 

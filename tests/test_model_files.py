@@ -118,3 +118,32 @@ def test_tensors_that_do_not_fit_the_config_are_one_line(models, name, tmp_path)
             continue
         m.score(np.zeros((3, m.n_features), np.float32),
                 np.zeros((3, len(m.spec.condition_names)), np.float32) if m.detector.uses_condition else None)
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_detector_trains_through_adkit_train(name, adc_file, tmp_path):
+    """`adkit train --model NAME` trains every registered detector (two-sample ones against
+    --reference, sequence models on a series); the student is trained by `adkit distill` and says so."""
+    out = str(tmp_path / "m.adkit")
+    params = [a for k, v in _params(name).items() if k != "epochs" for a in ("--param", f"{k}={v}")]
+    if name == "student":
+        r = run_cli("train", "--model", name, "--data", str(adc_file), "-o", out)
+        assert r.exit_code == 2 and "adkit distill" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        return
+    if name in SERIES:
+        series = tmp_path / "s.csv"
+        t = np.arange(3000)
+        series.write_text("time,a,b\n" + "".join(f"{i},{np.sin(i / 7):.4f},{np.cos(i / 5):.4f}\n" for i in t))
+        args = ["--data", str(series), "--window", "16", "--rate", "1"]
+    elif get(name).two_sample:
+        args = ["--data", str(adc_file), "--reference", str(adc_file)]
+    else:
+        args = ["--data", str(adc_file)]
+        if getattr(get(name), "latent", False):
+            args += ["--features", "met,ht,n_jets,n_leptons"]
+    epochs = ["--epochs", "1"] if "epochs" in get(name).param_names() else []
+    r = run_cli("train", "--model", name, *args, *params, *epochs, "-o", out)
+    assert r.exit_code == 0, r.output
+    from adkit.artifact import Model
+
+    assert Model.load(out).detector.name == name

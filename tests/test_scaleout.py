@@ -78,7 +78,8 @@ def test_killed_run_resumes_to_identical_outputs(inputs, tmp_path):
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert list(parts.glob("*.h5")), "the run finished before it could be killed"
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert list(parts.glob("*.h5")), "no finished part existed when the run was killed"
     assert not (out / "manifest.json").exists() or json.loads((out / "manifest.json").read_text())
     again = subprocess.run(cmd + ["-o", str(out)], capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
