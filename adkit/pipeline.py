@@ -158,6 +158,8 @@ def _fit_options(detector, **options) -> dict:
     import inspect
 
     accepted = inspect.signature(detector.fit).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return options
     return {k: v for k, v in options.items() if k in accepted}
 
 

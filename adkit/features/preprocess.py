@@ -106,14 +106,16 @@ class Standardizer:
             out = np.subtract(X, self.mean_, dtype=np.float32)
             out *= self._inv  # in place, by the inverse: one allocation, no division on the hot path
             return out
-        out = self._f(X, np.float32)
+        # whole-array passes only (no fancy indexing of columns; bit for bit what the column-wise
+        # version gave): log1p where the mask says so, (f - mean) · (1 / scale), padding zeros put back
+        out = np.maximum(X, 0)
+        if self.log is not None:
+            np.log1p(out, out=out, where=self.log)
+        np.copyto(out, X, where=True if self.log is None else ~self.log)
         out -= self.mean_
         out *= self._inv
         if self.padding is not None:
-            cols = np.flatnonzero(self.padding)
-            sub = out[:, cols]
-            sub[X[:, cols] == 0] = 0.0
-            out[:, cols] = sub
+            np.putmask(out, (X == 0) & self.padding, 0.0)
         return out
 
     @property
