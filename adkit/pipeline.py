@@ -105,14 +105,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
         encoder.encode(np.zeros((1, encoder.n_features), dtype=np.float32))  # an encoder, or a clear error
         features = encoder.spec.columns
         mapping = Mapping.from_dict(encoder.mapping) if encoder.mapping else None
-    params = dict(params or {})
-    if "seed" in det_cls.param_names():
-        params["seed"] = seed
-    if epochs is not None:
-        if "epochs" not in det_cls.param_names():
-            raise ConfigError(f"detector {model_name!r} has no epochs parameter")
-        params["epochs"] = int(epochs)
-    detector = det_cls.from_params(params)
+    detector = _build(det_cls, params, seed, epochs)
     if data:
         first = open_reader(data[0], mapping)
         conditions = default_conditions(model_name, conditions, first.kind == "table")
@@ -153,6 +146,18 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
                  encoder)
 
 
+def _build(det_cls, params: dict | None, seed: int, epochs: int | None):
+    """The detector with validated parameters, the run's seed and, if given, its epochs."""
+    params = dict(params or {})
+    if "seed" in det_cls.param_names():
+        params["seed"] = seed
+    if epochs is not None:
+        if "epochs" not in det_cls.param_names():
+            raise ConfigError(f"detector {det_cls.name!r} has no epochs parameter")
+        params["epochs"] = int(epochs)
+    return det_cls.from_params(params)
+
+
 def _fit_options(detector, **options) -> dict:
     """The training options (checkpoint, resume, progress, ...) that this detector's ``fit`` takes."""
     import inspect
@@ -169,13 +174,7 @@ def _train_two_sample(det_cls, data, reference, *, params, features, mapping, se
     if not data or not reference:
         raise ConfigError(f"{det_cls.name} is a two-sample model: give --data FILE (the sample to test) and "
                           "--reference FILE (the reference sample), or run the full test with `adkit nplm`")
-    params = dict(params or {})
-    params["seed"] = seed
-    if epochs is not None:
-        if "epochs" not in det_cls.param_names():
-            raise ConfigError(f"detector {det_cls.name!r} has no epochs parameter")
-        params["epochs"] = int(epochs)
-    detector = det_cls.from_params(params)
+    detector = _build(det_cls, params, seed, epochs)
     first = open_reader(reference[0], mapping)
     table = first.kind == "table"
     spec = default_spec(features or (None if table else NPLM_FEATURES), None, mapping, table, first.columns)
