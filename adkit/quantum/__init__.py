@@ -112,19 +112,6 @@ def _apply_1q(state, q: int, m: np.ndarray, nq: int):
     return out.view(state.shape)
 
 
-def _apply_cx(state, control: int, target: int, nq: int):
-    """CNOT in place: in the half where the control is 1, swap the target's two halves."""
-    v = state.view(*([2] * nq), -1)  # axis nq - 1 - q holds qubit q
-    ac, at = nq - 1 - control, nq - 1 - target
-    lo, hi = [slice(None)] * (nq + 1), [slice(None)] * (nq + 1)
-    lo[ac] = hi[ac] = 1
-    lo[at], hi[at] = 0, 1
-    tmp = v[tuple(lo)].clone()
-    v[tuple(lo)] = v[tuple(hi)]
-    v[tuple(hi)] = tmp
-    return state
-
-
 def _apply_phase_diag(state, qubits: list[int], phase: np.ndarray, nq: int, kind: str):
     """Diagonal gates: ``p``/``rz`` on one qubit, ``rzz`` on two, with per-sample angles."""
     import torch
@@ -187,6 +174,7 @@ def statevectors(qc, X: np.ndarray) -> np.ndarray:
     local = np.zeros((nq, len(X), 2), dtype=np.complex128)
     local[:, :, 0] = 1.0
     state = None
+    perm = None  # consecutive CNOTs (a ladder) are one permutation of the basis, applied as one row gather
     for inst in qc.data:
         name = inst.operation.name
         qubits = [qc.find_bit(q).index for q in inst.qubits]
@@ -198,12 +186,17 @@ def statevectors(qc, X: np.ndarray) -> np.ndarray:
             continue
         if state is None and name != "barrier":
             state = _product_state(local)
+        if name == "cx":
+            step = _cx_permutation(qubits[0], qubits[1], nq)
+            perm = step if perm is None else perm[step]
+            continue
+        if perm is not None and name != "barrier":
+            state = _gather_rows(state, perm)
+            perm = None
         if name == "h":
             state = _apply_1q(state, qubits[0], _H, nq)
         elif name == "u":
             state = _apply_1q(state, qubits[0], _u_matrices(*angles), nq)
-        elif name == "cx":
-            state = _apply_cx(state, qubits[0], qubits[1], nq)
         elif name in ("p", "rz", "rzz"):
             state = _apply_phase_diag(state, qubits, angles[0], nq, name)
         elif name in ("rx", "ry"):
@@ -214,7 +207,29 @@ def statevectors(qc, X: np.ndarray) -> np.ndarray:
             raise ConfigError(f"the fast simulator has no gate {name!r}; use method='qiskit'")
     if state is None:
         state = _product_state(local)
+    if perm is not None:
+        state = _gather_rows(state, perm)
     return np.ascontiguousarray(state.numpy().T)
+
+
+@functools.lru_cache(maxsize=256)
+def _cx_permutation_cached(control: int, target: int, nq: int) -> np.ndarray:
+    idx = np.arange(2 ** nq)
+    out = np.where((idx >> control) & 1, idx ^ (1 << target), idx)
+    out.flags.writeable = False
+    return out
+
+
+def _cx_permutation(control: int, target: int, nq: int) -> np.ndarray:
+    """CNOT as a permutation of basis indices: new[i] = old[perm[i]] (qubit q is bit q)."""
+    return _cx_permutation_cached(control, target, nq)
+
+
+def _gather_rows(state, perm: np.ndarray):
+    """new[i] = old[perm[i]] for the (2**n, batch) state: one pass of contiguous row copies."""
+    import torch
+
+    return state.index_select(0, torch.from_numpy(np.array(perm, dtype=np.int64)))
 
 
 def _product_state(local: np.ndarray):
