@@ -270,11 +270,9 @@ def train(model_name, data, reference, config, epochs, seed, features, condition
     elif conditions and not det_cls.uses_condition:
         raise ConfigError(f"detector {model_name!r} does not use conditions; drop --conditions "
                           f"(conditional detectors: {', '.join(n for n in registry.available() if _conditional(n))})")
-    if det_cls.two_sample and not (data and reference):
-        raise ConfigError(f"{model_name} is a two-sample model: give --data FILE (the sample to test) and "
-                          "--reference FILE (the reference sample), or run the full test with `adkit nplm`")
-    if reference and not det_cls.two_sample:
-        raise ConfigError(f"--reference is for two-sample detectors (nplm, nplm-nn), not {model_name!r}")
+    from adkit.pipeline import check_samples
+
+    check_samples(det_cls, data, reference)  # before any default is announced
     output = output or DEFAULT_MODEL
     if output == DEFAULT_MODEL:
         _say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
@@ -482,22 +480,6 @@ def _score_tasks(model_path, files, output, directory, fmt, overwrite, executor,
     else:
         out = Path(output or f"{Path(files[0]).name.rsplit('.', 1)[0]}.scores.h5")
         outputs, manifest = [out], out.with_name(f"{out.name}.manifest.json")
-    from adkit.io.files import check_output, input_for
-
-    for o in [*outputs, manifest]:
-        if input_for(o) is not None:
-            raise ConfigError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
-                              "choose another -o")
-    if manifest.exists():
-        check_output(manifest, overwrite=True)
-        try:
-            own = json.loads(manifest.read_text()).get("format") == "adkit-scores"
-        except (OSError, ValueError, AttributeError):
-            own = False
-        if not own:
-            raise ConfigError(f"{manifest}: exists and is not an adkit score manifest; not replaced; choose another -o")
-        if overwrite:
-            manifest.unlink()
     m = _mapping(mapping)
     bar = _TaskBar(_progress_enabled(), "score tasks")
     with _executor(executor, workers, scheduler) as ex, bar:
@@ -708,12 +690,13 @@ def _show_lines(model_path, model, manifest: dict) -> list[str]:
     prov = manifest.get("provenance") or {}
     params = manifest["detector"]["config"].get("params", {})
     cols = model.spec.columns
-    n_values = sum(int(np.prod(v.shape)) for v in model.tensors().values())
+    tensors = model.tensors()
+    n_values = sum(int(np.prod(v.shape)) for v in tensors.values())
     lines = [
         f"model file   {model_path} (format {manifest['format_version']}, adkit {manifest['adkit_version']})",
         f"detector     {model.detector.name}: " + ", ".join(f"{k}={v}" for k, v in params.items()),
         f"input        {model.spec.kind}, {len(cols)} features" + (f" ({', '.join(cols[:4])}, ...)" if cols else ""),
-        f"tensors      {len(model.tensors())} arrays, {n_values} values",
+        f"tensors      {len(tensors)} arrays, {n_values} values",
         f"trained on   {prov.get('events', prov.get('windows', '?'))} {'windows' if 'windows' in prov else 'events'}, "
         f"seed {prov.get('seed', '?')}",
     ]

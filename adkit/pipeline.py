@@ -91,11 +91,10 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     from adkit.detectors import registry
 
     det_cls = registry.get(model_name)
+    check_samples(det_cls, data, reference)
     if det_cls.two_sample:
         return _train_two_sample(det_cls, data, reference, params=params, features=features, mapping=mapping,
                                  seed=seed, epochs=epochs, step=step, nan_policy=nan_policy, progress=progress)
-    if reference:
-        raise ConfigError(f"--reference is for two-sample detectors (nplm, nplm-nn), not {model_name!r}")
     if encoder is not None:
         if features or conditions or mapping:
             raise ConfigError("a latent-space model reads its inputs as its encoder does: drop --features, "
@@ -146,6 +145,15 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
                  encoder)
 
 
+def check_samples(det_cls, data, reference) -> None:
+    """Two-sample detectors need --data and --reference; the others take no --reference."""
+    if det_cls.two_sample and not (data and reference):
+        raise ConfigError(f"{det_cls.name} is a two-sample model: give --data FILE (the sample to test) and "
+                          "--reference FILE (the reference sample), or run the full test with `adkit nplm`")
+    if reference and not det_cls.two_sample:
+        raise ConfigError(f"--reference is for two-sample detectors (nplm, nplm-nn), not {det_cls.name!r}")
+
+
 def _build(det_cls, params: dict | None, seed: int, epochs: int | None):
     """The detector with validated parameters, the run's seed and, if given, its epochs."""
     params = dict(params or {})
@@ -171,9 +179,7 @@ def _fit_options(detector, **options) -> dict:
 def _train_two_sample(det_cls, data, reference, *, params, features, mapping, seed, epochs, step, nan_policy,
                       progress) -> Model:
     """NPLM's f(x) = log n(x|data)/n(x|reference), learned from ``data`` (y = 1) against ``reference`` (y = 0)."""
-    if not data or not reference:
-        raise ConfigError(f"{det_cls.name} is a two-sample model: give --data FILE (the sample to test) and "
-                          "--reference FILE (the reference sample), or run the full test with `adkit nplm`")
+    check_samples(det_cls, data, reference)
     detector = _build(det_cls, params, seed, epochs)
     first = open_reader(reference[0], mapping)
     table = first.kind == "table"

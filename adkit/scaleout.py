@@ -145,14 +145,23 @@ def _merge(parts: list[Path], output: Path, fmt: str, source: str, attrs: dict, 
 class Manifest:
     """``manifest.json``: inputs, outputs, event counts, hashes, status; rewritten atomically."""
 
-    def __init__(self, path: Path, model_path: str, model_digest: str) -> None:
+    def __init__(self, path: Path, model_path: str, model_digest: str, fresh: bool = False) -> None:
+        """Read an existing manifest (``fresh``: keep none of its records); a file at ``path`` that
+        is not an adkit score manifest is never replaced."""
+        from adkit.io.files import check_output
+
         self.path = path
         old = {}
         if path.exists():
+            check_output(path, overwrite=True)  # not an input, not a special file
             try:
                 old = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError):
-                old = {}
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                old = None
+            if not isinstance(old, dict) or old.get("format") != MANIFEST_FORMAT:
+                raise OutputError(f"{path}: exists and is not an adkit score manifest; not replaced; "
+                                  "choose another -o")
+            old = {} if fresh else old
         same_model = old.get("model", {}).get("sha256") == model_digest
         self.files: dict[str, dict] = {f["input"]: f for f in old.get("files", [])} if same_model else {}
         self.model = {"path": model_path, "sha256": model_digest}
@@ -194,9 +203,15 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     model_path = str(Path(model_path).resolve())
     digest = sha256(model_path)
     model = _model(model_path, digest)
-    manifest = Manifest(Path(manifest_path), model_path, digest)
-    paths = [str(p) for p in paths]
     outputs = [Path(o) for o in outputs]
+    from adkit.io.files import input_for
+
+    for o in [*outputs, Path(manifest_path)]:  # before any work: no output may be an input
+        if input_for(o) is not None:
+            raise OutputError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
+                              "choose another -o")
+    manifest = Manifest(Path(manifest_path), model_path, digest, fresh=overwrite)
+    paths = [str(p) for p in paths]
     summary: dict[str, dict] = {}
     tasks, task_file = [], []
     parts: dict[str, list[Path]] = {}

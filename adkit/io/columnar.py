@@ -31,15 +31,15 @@ def _numeric(content, branch: str, source: str) -> np.ndarray:
     return arr
 
 
-def _flat_and_local(col, branch: str, source: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(content, counts, None) of a jagged column; (values, None, None) if flat."""
+def _content_and_counts(col, branch: str, source: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(flat content, counts per event) of a jagged column; (values, None) of a flat one."""
     import awkward as ak
 
     try:
         if isinstance(col, np.ndarray) or col.ndim == 1:
             if not isinstance(col, np.ndarray) and ak.is_none(col, axis=0).to_numpy().any():
                 raise ValueError("missing (null) values")
-            return _numeric(col, branch, source), None, None
+            return _numeric(col, branch, source), None
         if col.ndim > 2:
             raise InputError(f"{source}: branch {branch!r} is nested {col.ndim} levels deep; adkit reads one value "
                              "or one list of values per event")
@@ -50,7 +50,7 @@ def _flat_and_local(col, branch: str, source: str) -> tuple[np.ndarray, np.ndarr
     except (ValueError, TypeError) as e:
         raise InputError(f"{source}: branch {branch!r} cannot be read as numbers ({type(e).__name__}: "
                          f"{' '.join(str(e).split())[:120]})") from None
-    return _numeric(content, branch, source), counts, None
+    return _numeric(content, branch, source), counts
 
 
 def pad_objects(get, n: int, mapping: Mapping, schema: ObjectSchema, source: str = "input") -> np.ndarray:
@@ -65,13 +65,13 @@ def pad_objects(get, n: int, mapping: Mapping, schema: ObjectSchema, source: str
         if om is None or k == 0:
             continue
         row0 = schema.rows(obj).start
-        pt, counts, _ = _flat_and_local(get(om.pt), om.pt, source)
+        pt, counts = _content_and_counts(get(om.pt), om.pt, source)
         cols = [pt]
         for b in (om.eta, om.phi):
             if not b:
                 cols.append(None)
                 continue
-            c, c_counts, _ = _flat_and_local(get(b), b, source)
+            c, c_counts = _content_and_counts(get(b), b, source)
             if (c_counts is None) != (counts is None) or len(c) != len(pt) or (
                     counts is not None and not np.array_equal(c_counts, counts)):
                 raise InputError(f"{source}: branches {om.pt!r} and {b!r} disagree on the number of {obj} entries "
@@ -116,7 +116,7 @@ def _columns_needed(mapping: Mapping) -> list[str]:
 
 
 def _per_event(arrays, branch: str, source: str) -> np.ndarray:
-    values, counts, _ = _flat_and_local(arrays[branch], branch, source)
+    values, counts = _content_and_counts(arrays[branch], branch, source)
     if counts is not None:
         raise InputError(f"{source}: branch {branch!r} is jagged (a list per event); the weight and cut branches "
                          "must hold one number per event")

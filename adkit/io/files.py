@@ -398,8 +398,8 @@ def replace_dir(tmp: Path, dest: Path, overwrite: bool, option: str) -> None:
     try:
         rename_noreplace(tmp, dest)
     except FileExistsError:
-        if old is not None:
-            os.rename(old, dest) if not os.path.lexists(dest) else None
+        if old is not None and not os.path.lexists(dest):
+            os.rename(old, dest)  # put the previous directory back
         raise OutputError(f"{option} {dest}: appeared while this run was writing; kept, and this output dropped") \
             from None
     if old is not None:
