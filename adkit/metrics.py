@@ -80,3 +80,46 @@ def evaluate_scores(background: np.ndarray, signals: dict[str, np.ndarray], *, f
             row["tpr_at_fpr" if kind == "fpr" else "tpr_at_rate_khz"][f"{value:g}"] = tpr
         out["signals"][name] = row
     return out
+
+
+def bootstrap_tpr(background: dict[str, np.ndarray], signals: dict[str, dict[str, np.ndarray]],
+                  fprs: tuple[float, ...], n_boot: int = 200, seed: int = 0) -> dict[str, dict[str, dict[float, np.ndarray]]]:
+    """Bootstrap replicas of the TPR at fixed FPR, the threshold re-derived in every replica.
+
+    ``background[det]`` and ``signals[det][name]`` are detector ``det``'s scores of the same events
+    for every detector, so replica r reweights the same events for all of them (paired): the
+    spread of a difference between two detectors is then the spread of the replicas' differences.
+    Poisson weights (the large-sample form of resampling with replacement) keep it cheap for
+    millions of background events: only the top of each detector's background decides its
+    threshold. Returns ``out[det][name][fpr]``, an array of ``n_boot`` TPRs.
+    """
+    dets = list(background)
+    n_b = len(background[dets[0]])
+    top = {}
+    for d in dets:  # the background events that can decide a threshold, highest score first
+        m = min(n_b, max(2000, int(40 * max(fprs) * n_b)))
+        idx = np.argpartition(-background[d], m - 1)[:m] if m < n_b else np.arange(n_b)
+        top[d] = idx[np.argsort(-background[d][idx], kind="stable")]
+    out = {d: {s: {f: np.empty(n_boot) for f in fprs} for s in signals[d]} for d in dets}
+    names = list(signals[dets[0]])
+    for r in range(n_boot):
+        rng = np.random.default_rng([seed, r])
+        wb = rng.poisson(1.0, n_b).astype(np.float64)
+        ws = {s: rng.poisson(1.0, len(signals[dets[0]][s])).astype(np.float64) for s in names}
+        total = wb.sum()
+        for d in dets:
+            b = background[d][top[d]]
+            cw = np.cumsum(wb[top[d]]) / total
+            for f in fprs:
+                k = int(np.searchsorted(cw, f, side="right"))
+                t = b[k] if k < len(b) else -np.inf
+                for s in names:
+                    w = ws[s]
+                    out[d][s][f][r] = w[signals[d][s] > t].sum() / w.sum()
+    return out
+
+
+def interval(replicas: np.ndarray, level: float = 0.68) -> tuple[float, float]:
+    """Central percentile interval of bootstrap replicas."""
+    lo = (1.0 - level) / 2.0
+    return float(np.quantile(replicas, lo)), float(np.quantile(replicas, 1.0 - lo))

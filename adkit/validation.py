@@ -85,7 +85,7 @@ PARAM_RULES: dict[str, Rule] = {
     "n_channels": _int(1, 10_000, none_ok=True), "epochs": _int(1, 10_000_000), "batch_size": _int(1, 100_000_000),
     "lr": _pos(10.0), "patience": _int(0, 1_000_000), "validation_fraction": Rule("float", 0, 0.99),
     "seed": _int(0, SEED_MAX), "beta": Rule("float", 0, 1e6), "n_estimators": _int(1, 100_000),
-    "max_samples": _pos(1e9, words=("auto",)), "n_train": _int(2, 1e9), "bond_dim": _int(1, 4096),
+    "max_samples": _pos(1e9, words=("auto",)), "n_train": _int(2, 1e9), "n_landmarks": _int(2, 100_000), "bond_dim": _int(1, 4096),
     "local_dim": _int(1, 64), "init_noise": Rule("float", 0, 10), "n_centres": _int(1, 10_000_000, none_ok=True),
     "sigma": _pos(none_ok=True), "lam": _pos(), "n_expected": _pos(none_ok=True), "max_iter": _int(1, 10_000_000),
     "tol": _pos(1.0), "cg_max_iter": _int(1, 10_000_000), "memory_mb": _pos(1e7), "weight_clip": _pos(1e6),

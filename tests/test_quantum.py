@@ -241,3 +241,31 @@ def test_encode_and_latent_model_scores_raw_events(encoder_file, tmp_path):
     r = CliRunner().invoke(main, ["encode", "--model", str(out), str(tmp_path / "Ato4l.h5"), "-o",
                                   str(tmp_path / "x.h5")])
     assert r.exit_code == 2 and "no encoder" in r.stderr
+
+
+def test_qsvm_large_training_sets_use_nystrom(monkeypatch):
+    """Above EXACT_MAX events qsvm fits on Nyström features: the stored expansion over the landmarks
+    reproduces the linear one-class SVM on those features, and the kernel error is measured and kept."""
+    import adkit.detectors.qsvm as qsvm_module
+    from sklearn.linear_model import SGDOneClassSVM
+
+    from adkit.detectors import create, get
+    from adkit.quantum import kernel_matrix
+
+    monkeypatch.setattr(qsvm_module, "EXACT_MAX", 300)
+    X = np.random.default_rng(3).normal(size=(400, 4))
+    det = create("qsvm", n_train=400, n_landmarks=50).fit(X)
+    assert det.support_.shape == (50, 4) and 0 < det.kernel_error_ < 1
+    # independent of the detector: Nyström features from the landmarks, sklearn's solver on them
+    angles = lambda A: np.pi / (1 + np.exp(-0.5 * A))  # noqa: E731
+    K_LL = kernel_matrix(angles(det.support_), feature_map="dense_u", reps=3)
+    w, V = np.linalg.eigh(K_LL)
+    keep = w > 1e-10 * w.max()
+    T = V[:, keep] / np.sqrt(w[keep])
+    phi = lambda A: kernel_matrix(angles(A), angles(det.support_), "dense_u", 3) @ T  # noqa: E731
+    svm = SGDOneClassSVM(nu=0.01, random_state=0).fit(phi(X))
+    probe = np.random.default_rng(4).normal(size=(50, 4)) * 2
+    np.testing.assert_allclose(det.score(probe), -svm.decision_function(phi(probe)), rtol=1e-6, atol=1e-8)
+    again = get("qsvm").from_state(*det.state())
+    assert again.kernel_error_ == det.kernel_error_
+    np.testing.assert_array_equal(again.score(probe), det.score(probe))
