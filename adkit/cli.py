@@ -222,9 +222,12 @@ def _parse_params(items: tuple[str, ...]) -> dict:
 @click.option("--param", "params", multiple=True, help="Detector hyper-parameter NAME=VALUE (repeatable).")
 @click.option("--kernel", type=click.Choice(["rbf", "quantum"]),
               help="Kernel of the svc detector: rbf, or the quantum fidelity kernel (same as --param kernel=...).")
-@click.option("--preprocessing", type=click.Choice(["auto", "physics", "standard"]), default="auto", show_default=True,
-              help="Input scaling: physics = log pT and per-object-type scales, padding kept at 0 (collider "
-                   "default); standard = per-column z-scores (table default).")
+@click.option("--preprocessing", type=click.Choice(["auto", "physics", "log-pooled", "standard"]), default="auto",
+              show_default=True,
+              help="Input scaling: physics = log pT and per-object-type scales, empty slots kept at 0; log-pooled "
+                   "= the same with empty slots scaled like any value; standard = per-column z-scores. auto: "
+                   "the detector's choice for collider events (log-pooled for ae, physics for the others), "
+                   "standard for tables.")
 @click.option("-o", "--output", type=click.Path(), help=f"Model file to write. Default: ./{DEFAULT_MODEL}.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted training from its checkpoint.")

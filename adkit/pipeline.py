@@ -81,9 +81,9 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
           reference: Sequence[str | Path] | None = None) -> Model:
     """Train ``model_name`` on ``data`` files (or the embedded default background).
 
-    ``preprocessing``: ``physics`` (object-aware log/pooled scaling, see
+    ``preprocessing``: ``physics`` or ``log-pooled`` (object-aware log/pooled scaling, see
     :mod:`adkit.features.preprocess`), ``standard`` (per-column z-scores), or ``auto``
-    (physics for collider events, standard for tables). With ``encoder`` (a trained AE
+    (the detector's ``preprocessing`` for collider events, standard for tables). With ``encoder`` (a trained AE
     model) the detector is trained in its latent space: events are read as the encoder reads
     them, encoded, standardised, and the encoder is stored in the returned model. A two-sample
     detector (``nplm``, ``nplm-nn``) learns ``data`` against the ``reference`` files.
@@ -130,7 +130,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
         columns = [f"z{i}" for i in range(X.shape[1])]
         preprocessing = "standard"
     if preprocessing == "auto":
-        preprocessing = "standard" if spec.kind == "table" else "physics"
+        preprocessing = "standard" if spec.kind == "table" else det_cls.preprocessing
     scaler = Standardizer.for_columns(columns, preprocessing).fit(X, W)
     detector.fit(scaler.transform(X), C, **_fit_options(detector, checkpoint=checkpoint, resume=resume,
                                                           progress=progress, stop_after_epochs=stop_after_epochs))

@@ -301,6 +301,22 @@ def verdicts(rows: dict, fprs: tuple[float, ...], signals: tuple[str, ...]) -> l
     return out
 
 
+def head_to_head(rows: dict, a: str, b: str, fprs: tuple[float, ...], signals: tuple[str, ...]) -> list[str]:
+    """Row ``a`` against row ``b``: AUC difference, and each TPR difference with its paired 95 % interval."""
+    from adkit.metrics import interval
+
+    out = []
+    for s in signals:
+        ra, rb = rows[a]["signals"][s], rows[b]["signals"][s]
+        parts = [f"AUC {ra['auc']:.3f} vs {rb['auc']:.3f} ({ra['auc'] - rb['auc']:+.3f})"]
+        for f in fprs:
+            lo, hi = interval(ra["reps"][f] - rb["reps"][f], 0.95)
+            parts.append(f"TPR@{f:g} {ra['tpr'][f]:.4f} vs {rb['tpr'][f]:.4f}, difference 95 % interval "
+                         f"[{lo:+.4f}, {hi:+.4f}]")
+        out.append(f"{s}: {a} vs {b}: " + "; ".join(parts))
+    return out
+
+
 def run_table(train_p: np.ndarray, tests: dict[str, np.ndarray], names: list[str], quick: bool,
               log_prefix: str = "") -> tuple[dict, dict]:
     """Train every adkit detector in ``names`` and every peer on ``train_p``; scores on ``tests``."""
@@ -403,6 +419,8 @@ def main() -> int:
     scores, seconds = run_table(train_p, tests, names, args.quick)
     rows = summarise(scores, FPRS)
     text += [table(rows, FPRS, SIGNALS), "```", *verdicts(rows, FPRS, SIGNALS), "```\n"]
+    if "adkit ae" in rows:  # the default AE against the notebook recipe it must match (issue 14)
+        text += ["```", *head_to_head(rows, "adkit ae", PEERS[0], FPRS, SIGNALS), "```\n"]
     used = "; ".join(f"adkit {n}: {settings(n)}" for n in names if settings(n))
     text.append(f"settings (others default): {used}\n\nwall time (train + score): "
                 + ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()) + "\n")

@@ -24,6 +24,8 @@ class DenseAutoencoder(TorchDetector):
     """ADC2021-style dense autoencoder; score = mean squared reconstruction error."""
 
     name = "ae"
+    #: Empty slots scaled like any value, as the ADC2021 recipe does (measured: docs/physics-table.md).
+    preprocessing = "log-pooled"
 
     def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), epochs: int = 30,
                  batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,

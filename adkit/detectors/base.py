@@ -25,6 +25,8 @@ class Detector:
     uses_target: ClassVar[bool] = False
     #: Two-sample detectors (NPLM) learn from data (y = 1) against a reference sample (y = 0).
     two_sample: ClassVar[bool] = False
+    #: Input scaling of collider events under ``--preprocessing auto`` (:mod:`adkit.features.preprocess`).
+    preprocessing: ClassVar[str] = "physics"
 
     def get_params(self) -> dict[str, Any]:
         sig = inspect.signature(type(self).__init__)

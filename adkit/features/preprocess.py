@@ -12,8 +12,13 @@ way the object structure suggests:
 - transverse momenta and other energy-like features are compressed by log(1 + x) first;
 - an empty slot (value 0) stays exactly 0.
 
-``standard`` is the plain per-column version (used for tables); ``pooled`` is ``physics``
-without the log (the affine scaling a firmware student takes). All are elementwise, so
+``log-pooled`` is ``physics`` without the last rule: an empty slot is standardised like any
+value, so it sits far below the filled ones instead of at their mean. The autoencoder uses it
+by default: keeping empty slots at 0 put "no jet" where a typical jet sits, and the plain AE
+recipe of ADC2021 (log pT, empty slots scaled like any value) then reconstructed events with
+extra objects better than adkit's AE (see docs/physics-table.md). ``standard`` is the plain
+per-column version (used for tables); ``pooled`` is ``physics`` without the log (the affine
+scaling a firmware student takes). All are elementwise, so
 scoring pays one subtraction and one multiplication per value (plus a log on pT columns).
 """
 from __future__ import annotations
@@ -24,7 +29,7 @@ import numpy as np
 
 from adkit.errors import ConfigError, NotFittedError
 
-PREPROCESSING = ("physics", "standard", "pooled")
+PREPROCESSING = ("physics", "log-pooled", "standard", "pooled")
 _RAW = re.compile(r"^([a-z]+?)\d*_(pt|eta|phi)$")
 #: Derived features that are energy-like (log-compressed) and 0 when the object is absent.
 _LOG_DERIVED = {"met", "ht", "lepton_pt_sum", "leading_lepton_pt", "leading_jet_pt", "m_ll"}
@@ -35,17 +40,18 @@ def column_roles(columns: list[str], kind: str = "physics") -> tuple[list[str], 
     if kind not in PREPROCESSING:
         raise ConfigError(f"unknown preprocessing {kind!r}; valid: {', '.join(PREPROCESSING)}")
     groups, log, pad = [], [], []
+    logs = kind in ("physics", "log-pooled")
     for c in columns:
         m = _RAW.match(c) if kind != "standard" else None
         if m:
             groups.append(f"{m.group(1)}_{m.group(2)}")
-            log.append(kind == "physics" and m.group(2) == "pt")
-            pad.append(True)
+            log.append(logs and m.group(2) == "pt")
+            pad.append(kind != "log-pooled")
         else:
             groups.append(c)
             energy = kind != "standard" and c in _LOG_DERIVED
-            log.append(energy and kind == "physics")
-            pad.append(energy)
+            log.append(energy and logs)
+            pad.append(energy and kind != "log-pooled")
     return groups, np.array(log, dtype=bool), np.array(pad, dtype=bool)
 
 
@@ -121,7 +127,7 @@ class Standardizer:
     @property
     def kind(self) -> str:
         if self.log is not None:
-            return "physics"
+            return "physics" if self.padding is not None else "log-pooled"
         return "standard" if self.padding is None else "pooled"
 
     def state(self) -> dict[str, np.ndarray]:
