@@ -217,7 +217,7 @@ def peer_scores(label: str, train_p: np.ndarray, tests: dict[str, np.ndarray], q
 
 
 def adkit_model(name: str, train_file: Path, params: dict | None = None, encoder=None):
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     return train(name, [train_file], seed=0, params=settings(name) if params is None else params, encoder=encoder)
 

@@ -6,7 +6,7 @@ import pytest
 
 from adkit.errors import ConfigError
 from adkit.features.preprocess import Standardizer, column_roles
-from adkit.features.schema import FeatureSet, ObjectSchema
+from adkit.io.schema import FeatureSet, ObjectSchema
 
 
 def _raw(n=20000, seed=0):
@@ -59,7 +59,7 @@ def test_standard_scaling_on_derived_and_weights():
 def test_pipeline_uses_physics_for_events_and_standard_for_tables(tmp_path):
     import h5py
 
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     m = train("iforest", n_default=3000, params={"n_train": 500, "n_estimators": 10})
     assert m.scaler.kind == "physics"
