@@ -24,7 +24,9 @@ def test_roles_of_collider_columns():
     assert not column_roles(ObjectSchema().raw_names(), "standard")[1].any()
     g, log, pad = column_roles(ObjectSchema().raw_names(), "pooled")
     assert not log.any() and pad.all() and g[-3] == "jet_pt"
-    with pytest.raises(ConfigError, match="valid: physics, standard, pooled"):
+    g, log, pad = column_roles(ObjectSchema().raw_names(), "log-pooled")
+    assert log.sum() == 19 and not pad.any() and g[-3] == "jet_pt"
+    with pytest.raises(ConfigError, match="valid: physics, log-pooled, standard, pooled"):
         column_roles(["a"], "minmax")
 
 
@@ -69,3 +71,19 @@ def test_pipeline_uses_physics_for_events_and_standard_for_tables(tmp_path):
     with h5py.File(path, "w") as f:
         f.create_dataset("x", data=np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32))
     assert train("iforest", [path], params={"n_train": 200, "n_estimators": 10}).scaler.kind == "standard"
+
+
+def test_auto_preprocessing_is_the_detectors_choice(tmp_path):
+    """``auto`` gives the AE the ADC2021 recipe (empty slots scaled like any value) and keeps the
+    object-aware padding for the others; a saved model reloads with its own kind."""
+    from adkit.artifact import Model
+    from adkit.pipeline import train
+
+    ae = train("ae", n_default=2000, epochs=1)
+    assert ae.scaler.kind == "log-pooled"
+    assert train("vae", n_default=2000, epochs=1).scaler.kind == "physics"
+    X = _raw(200, seed=3)
+    assert (ae.scaler.transform(X)[X == 0] != 0).mean() > 0.5, "log-pooled scales empty slots like any value"
+    again = Model.load(ae.save(tmp_path / "ae.adkit"))
+    assert again.scaler.kind == "log-pooled"
+    np.testing.assert_array_equal(again.scaler.transform(X), ae.scaler.transform(X))
