@@ -77,7 +77,7 @@ def test_auto_preprocessing_is_the_detectors_choice(tmp_path):
     """``auto`` gives the AE the ADC2021 recipe (empty slots scaled like any value) and keeps the
     object-aware padding for the others; a saved model reloads with its own kind."""
     from adkit.artifact import Model
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     ae = train("ae", n_default=2000, epochs=1)
     assert ae.scaler.kind == "log-pooled"
