@@ -1,21 +1,19 @@
 """adkit: anomaly detection for collider and sensor data.
 
-Data flows one way through small subpackages (see ``docs/architecture.md``):
-
-* :mod:`adkit.io` reads ROOT, Parquet and HDF5 files in chunks and yields
-  :class:`~adkit.io.EventBatch` objects in a fixed feature schema;
-* :mod:`adkit.features` defines the collider schema and derived features;
-* :mod:`adkit.detectors` holds the detector registry and one module per detector;
-* :mod:`adkit.artifact` reads and writes ``.adkit`` model files (no pickle);
-* :mod:`adkit.scoring`, :mod:`adkit.metrics` and :mod:`adkit.report` score events and
-  evaluate detectors at trigger rates.
+Data flows one way (see ``docs/architecture.md``): :mod:`adkit.io` reads every input in
+chunks → :mod:`adkit.features` scales it → :mod:`adkit.quantum` and :mod:`adkit.stats` serve
+→ :mod:`adkit.detectors` (registry, one module per detector) → :mod:`adkit.distill` →
+:mod:`adkit.firmware`; :mod:`adkit.artifact` is the model file, :mod:`adkit.workflows` the
+library API that :mod:`adkit.cli` calls.
 
 Importing :mod:`adkit` is cheap: heavy libraries (torch, uproot) load on first use.
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
+#: The model file a command writes or reads when none is named.
+DEFAULT_MODEL = "model.adkit"
 
 from adkit.errors import AdkitError  # noqa: E402
 
-__all__ = ["AdkitError", "__version__"]
+__all__ = ["AdkitError", "DEFAULT_MODEL", "__version__"]

@@ -153,3 +153,8 @@ class Executor:
                 yield i, fn(*t), None
             except Exception as e:
                 yield i, None, e
+
+
+def executor_from(kind: str = "local", workers: int = 1, scheduler: str | None = None) -> Executor:
+    """The executor the command-line options ask for: naming a ``scheduler`` means dask."""
+    return Executor("dask" if scheduler else kind, workers, scheduler)

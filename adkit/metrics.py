@@ -123,3 +123,15 @@ def interval(replicas: np.ndarray, level: float = 0.68) -> tuple[float, float]:
     """Central percentile interval of bootstrap replicas."""
     lo = (1.0 - level) / 2.0
     return float(np.quantile(replicas, lo)), float(np.quantile(replicas, 1.0 - lo))
+
+
+def thresholds_at_rates(background: np.ndarray, rates_khz, bunch_rate_mhz: float = BUNCH_RATE_MHZ,
+                        weight: np.ndarray | None = None) -> list[dict]:
+    """Trigger thresholds for rate budgets in kHz: ``name`` ("10kHz"), ``value``, ``rate_khz``, ``fpr``
+    (the fields of a stored :class:`adkit.artifact.Threshold`)."""
+    out = []
+    for r in rates_khz:
+        fpr = rate_to_fpr(r, bunch_rate_mhz)
+        out.append({"name": f"{r:g}kHz", "value": threshold_at_fpr(background, fpr, weight), "rate_khz": float(r),
+                    "fpr": fpr})
+    return out

@@ -153,7 +153,7 @@ _NUMS = {"anyOf": [_STR, _NUM, {"type": "array", "items": _NUM, "maxItems": 100}
 _INT = {"type": "integer"}
 
 TRAIN_CONFIG = {"type": "object", "additionalProperties": False, "properties": {
-    "model": _STR, "epochs": {**_INT, "minimum": 1}, "seed": {**_INT, "minimum": 0, "maximum": SEED_MAX},
+    "detector": _STR, "model": _STR, "epochs": {**_INT, "minimum": 1}, "seed": {**_INT, "minimum": 0, "maximum": SEED_MAX},
     "features": _STRS, "conditions": _STRS, "params": {"type": "object"}, "mapping": {"anyOf": [_STR, {"type": "object"}]},
     "data": _STRS, "encoder": _STR}}
 DISTILL_CONFIG = {"type": "object", "additionalProperties": False, "properties": {

@@ -52,7 +52,7 @@ def main() -> int:
     from adkit.datasets import write_particles_h5
     from adkit.distill import distill
     from adkit.firmware.report import verify
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     train_p, test_p = adc_mix(0)
     n_sig = None

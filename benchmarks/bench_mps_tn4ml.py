@@ -146,7 +146,7 @@ def main() -> int:
     from adkit.datasets import generate
     from adkit.datasets.generator import SIGNALS, background
     from adkit.detectors import create
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     torch.set_num_threads(2)
     n_train, n_test, n_sig, epochs, seeds = (2000, 2000, 500, 2, [0]) if args.quick else \

@@ -42,13 +42,12 @@ def main() -> None:
     import argparse
 
     import torch
+    from qiskit_machine_learning.kernels import FidelityStatevectorKernel
 
     from adkit.datasets import background
     from adkit.detectors import create
-    from adkit.pipeline import train
     from adkit.quantum import feature_map, kernel_matrix
-
-    from qiskit_machine_learning.kernels import FidelityStatevectorKernel
+    from adkit.workflows import train
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")
@@ -98,10 +97,11 @@ def main() -> None:
 
     Z = q.scaler.transform(enc.encode(Xr)).astype(np.float32)
     n_big, n_land = (9_000, 200) if args.quick else (60_000, 1000)
+    from sklearn.metrics import roc_auc_score
+
     from adkit.datasets import generate
     from adkit.detectors import get
     from adkit.detectors.qsvm import EXACT_MAX
-    from sklearn.metrics import roc_auc_score
 
     big = q.scaler.transform(enc.encode(q.spec.features.compute(background(n_big, 11)[0][:, :, :3])))
     assert n_big > EXACT_MAX, "the large fit must take the Nyström path"

@@ -4,7 +4,7 @@ Writes 8 ADC2021-layout files of 250,000 events each and scores them with a comp
 model (a wide AE, 57-256-128-3-128-256-57) three ways, each with one torch/BLAS thread per
 process: the local executor (tasks in order in this process, and a pool of 2 processes), dask
 with 1 worker and dask with 2 workers (LocalCluster), all through the same
-``adkit.scaleout.score_many``. Then the
+``adkit.workflows.scaleout.score_many``. Then the
 per-task overhead (the same events in 20× more tasks) and the peak memory of one task for a
 file 1× and 8× as large (same task size).
 
@@ -22,7 +22,7 @@ N_FILES, N_EVENTS, TASK, SMALL_TASK = 8, 250_000, 250_000, 5_000
 
 
 def _peak_rss_mb(model: Path, path: Path, part: Path) -> float:
-    code = (f"import os, resource; from adkit.scaleout import score_range, sha256; st = os.stat({str(path)!r}); "
+    code = (f"import os, resource; from adkit.workflows.scaleout import score_range; from adkit.io.files import sha256_file as sha256; st = os.stat({str(path)!r}); "
             f"score_range({str(model)!r}, sha256({str(model)!r}), {str(path)!r}, None, 0, {TASK}, 100000, 'reject', "
             f"{str(part)!r}, (st.st_size, st.st_mtime_ns, sha256({str(path)!r}))); "
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
@@ -37,8 +37,8 @@ def main() -> None:
 
     from adkit.datasets import background, write_particles_h5
     from adkit.executors import Executor
-    from adkit.pipeline import train
-    from adkit.scaleout import score_many
+    from adkit.workflows import train
+    from adkit.workflows.scaleout import score_many
 
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")

@@ -25,8 +25,8 @@ import torch
 from _common import adc_file, best_of
 
 from adkit.artifact import Model
-from adkit.pipeline import train
-from adkit.scoring import score_files
+from adkit.workflows import train
+from adkit.workflows.score import score_files
 
 
 def _chunks(path: Path, step: int):

@@ -22,7 +22,7 @@ def main() -> None:
     import torch
 
     from adkit.datasets.sensor import gw
-    from adkit.series.pipeline import score_series, train_series
+    from adkit.workflows.series import score_series, train_series
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes, to check that it runs (a test runs this)")

@@ -2,10 +2,10 @@
 
     python examples/detector_zoo.py [--small] [--models ae,cvae,svc]
 
-Each detector is trained through the same library call as ``adkit train --model NAME`` and
+Each detector is trained through the same library call as ``adkit train --detector NAME`` and
 evaluated like ``adkit evaluate`` (independent test background, the four benchmark signals).
 The latent-space detectors (quantum, tensor network) are trained in the 16-dimensional latent
-space of an AE trained first, as ``adkit train --model qsvm --encoder ae.adkit`` does. The
+space of an AE trained first, as ``adkit train --detector qsvm --encoder ae.adkit`` does. The
 distilled student and the NPLM models are not standalone detectors, and the sequence models
 (lstm-ae, gru-ae, conv-ae) are for time series (examples/sensor_monitoring.py): all are left out.
 """
@@ -15,7 +15,7 @@ import argparse
 
 from adkit.datasets import SIGNALS
 from adkit.detectors import available, get
-from adkit.pipeline import evaluate, train
+from adkit.workflows import evaluate, train
 
 
 def main() -> None:

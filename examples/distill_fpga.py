@@ -2,7 +2,7 @@
 
     python examples/distill_fpga.py [--small]
 
-The library calls behind ``adkit train --model ae`` and ``adkit distill --target fpga``: the
+The library calls behind ``adkit train --detector ae`` and ``adkit distill --target fpga``: the
 student is trained quantization-aware, hls4ml writes the HLS project into ``hls_example/`` and
 compiles its C simulation, and the report compares teacher, student and firmware.
 """
@@ -13,7 +13,7 @@ import shutil
 
 from adkit.distill import distill
 from adkit.firmware.report import markdown, verify, write_report
-from adkit.pipeline import train
+from adkit.workflows import train
 
 
 def main() -> None:

@@ -2,8 +2,8 @@
 
     python examples/latent_quantum.py [--small]
 
-The library calls behind ``adkit train --model ae --param latent_dim=16`` followed by
-``adkit train --model qsvm --encoder ae.adkit`` (and ``qkmeans``, ``mps``): each latent model
+The library calls behind ``adkit train --detector ae --param latent_dim=16`` followed by
+``adkit train --detector qsvm --encoder ae.adkit`` (and ``qkmeans``, ``mps``): each latent model
 stores the encoder and scores raw events. Also checks the fast quantum kernel against
 qiskit-machine-learning on a few events.
 """
@@ -13,8 +13,8 @@ import argparse
 
 import numpy as np
 
-from adkit.pipeline import evaluate, train
 from adkit.quantum import kernel_matrix
+from adkit.workflows import evaluate, train
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from adkit.pipeline import evaluate, thresholds_from, train
 from adkit.report import footnote, table_rows, write_report
+from adkit.workflows import evaluate, thresholds_from, train
 
 
 def main() -> None:

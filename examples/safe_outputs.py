@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from adkit.cli import main as adkit_main
 from adkit.datasets import background, write_particles_h5
-from adkit.pipeline import train
+from adkit.workflows import train
 
 
 def _tree(d: Path) -> dict[str, str]:
@@ -67,15 +67,15 @@ def setup(work: Path, n: int) -> None:
 REFUSED = [
     "adkit score data.h5 --model model.adkit -o data.h5 --overwrite",
     "adkit score data.h5 --model model.adkit -o alias.h5 --overwrite",
-    "adkit train --model ae --data data.h5 -o data.h5 --overwrite",
+    "adkit train --detector ae --data data.h5 -o data.h5 --overwrite",
     "adkit distill --teacher model.adkit --hls-dir . --overwrite",
     "adkit distill --teacher model.adkit --hls-dir analysis --overwrite",
     "adkit score data.h5 --model damaged.adkit -o s.h5",
     "adkit score data.h5 --model /dev/zero -o s.h5",
     "adkit score data.h5 --model model.adkit -o s.h5 --mapping cut.yaml",
     "adkit evaluate --model model.adkit --background data.h5 --signal x=data.h5 --rates -1",
-    "adkit train --model ae --data data.h5 -o new.adkit --param latent_dim=0",
-    "adkit train --model ae --data data.h5 -o new.adkit --features ,",
+    "adkit train --detector ae --data data.h5 -o new.adkit --param latent_dim=0",
+    "adkit train --detector ae --data data.h5 -o new.adkit --features ,",
     "adkit score data.h5 --model model.adkit -o s.h5 --step 0",
     "adkit score run1/nano_1.h5 run1/nano_1.h5 --model model.adkit -o scores",
 ]

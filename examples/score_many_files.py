@@ -13,8 +13,8 @@ from pathlib import Path
 
 from adkit.datasets import background, write_particles_h5
 from adkit.executors import Executor
-from adkit.pipeline import train
-from adkit.scaleout import score_many
+from adkit.workflows import train
+from adkit.workflows.scaleout import score_many
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
     python examples/sensor_monitoring.py [--small]
 
-The library calls behind ``adkit train --model gru-ae --data sensor-demo`` and ``adkit evaluate``:
+The library calls behind ``adkit train --detector gru-ae --data sensor-demo`` and ``adkit evaluate``:
 two interferometer-like channels with injected bursts and chirps (label 1) and single-channel
 glitches (label 2); training skips labelled windows; the evaluation reports the detection
 efficiency of the labelled intervals at fixed false-alarm rates per hour on an independent
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from adkit.series.pipeline import evaluate_series, train_series
+from adkit.workflows.series import evaluate_series, train_series
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ Writes a table of per-lumisection rates of six trigger paths, which grow with th
 instantaneous luminosity and pile-up. A dead-time fault scales every path down by 40 %: each
 rate stays in its normal range (it looks like a quieter fill), so only a model that knows the
 luminosity can tell. The CVAE conditioned on ``lumi,pileup`` finds it; a VAE on the rates
-alone cannot. Same as ``adkit train --model cvae --data rates.h5 --conditions lumi,pileup``.
+alone cannot. Same as ``adkit train --detector cvae --data rates.h5 --conditions lumi,pileup``.
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import argparse
 import h5py
 import numpy as np
 
+from adkit.io import load_arrays
 from adkit.metrics import roc_auc
-from adkit.pipeline import load_arrays, train
+from adkit.workflows import train
 
 SLOPES = np.array([10.0, 4.0, 25.0, 1.5, 7.0, 3.0])  # Hz per 1e34 cm^-2 s^-1
 

@@ -10,7 +10,7 @@ import argparse
 
 from adkit.datasets import SIGNALS, TEST_SEED, background, generate
 from adkit.metrics import evaluate_scores
-from adkit.pipeline import train
+from adkit.workflows import train
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def small_model(tmp_path_factory):
     """An AE trained for 2 epochs on 20k embedded background events, thresholds stored."""
-    from adkit.pipeline import evaluate, thresholds_from, train
+    from adkit.workflows import evaluate, thresholds_from, train
 
     model = train("ae", epochs=2, n_default=20_000, seed=0)
     result = evaluate(model, n_default=20_000)

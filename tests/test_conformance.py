@@ -31,7 +31,7 @@ def _make(name: str, **over) -> Detector:
 def _events(n: int, seed: int, process: str | None = None):
     """Standardised-scale events and their multiplicity condition."""
     from adkit.datasets import background, generate
-    from adkit.features.schema import FeatureSet, ObjectSchema
+    from adkit.io.schema import FeatureSet, ObjectSchema
 
     obj = (background(n, seed)[0] if process is None else generate(process, n, seed))[:, :, :3]
     cond = FeatureSet.parse("n_electrons,n_muons,n_jets", ObjectSchema()).compute(obj)
@@ -175,7 +175,7 @@ def test_state_and_model_file_round_trip(fitted, data, tmp_path):
     d = _view(data, fitted)
     from adkit.artifact import Model
     from adkit.io import InputSpec
-    from adkit.pipeline import default_spec
+    from adkit.workflows import default_spec
 
     config, tensors = fitted.state()
     json.dumps(config)  # plain JSON

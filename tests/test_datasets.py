@@ -48,7 +48,7 @@ def test_deterministic_and_layout():
 def test_physics():
     z = generate("Z", 20000, seed=1)
     lep = np.concatenate([z[:, 1:3], z[:, 5:7]], axis=1)
-    from adkit.features.schema import DERIVED, ObjectSchema
+    from adkit.io.schema import DERIVED, ObjectSchema
 
     mll = DERIVED["m_ll"][0](z[:, :, :3], ObjectSchema())
     two = (lep[:, :, 0] > 0).sum(1) >= 2

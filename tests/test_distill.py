@@ -8,13 +8,13 @@ import pytest
 from conftest import run_cli
 
 from adkit.distill import distill, teacher_target
-from adkit.distill.quantize import FixedType, parse_precision
 from adkit.errors import ConfigError
+from adkit.fixedpoint import FixedType, parse_precision
 
 
 @pytest.fixture(scope="module")
 def teacher():
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     return train("ae", epochs=2, n_default=8000)
 
@@ -100,7 +100,7 @@ def test_firmware_agrees_with_the_student(student, teacher, tmp_path):
 def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
     from adkit.artifact import Model
 
-    assert run_cli("train", "--model", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
+    assert run_cli("train", "--detector", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
     r = run_cli("distill", "--epochs", "2", "--data", str(adc_file), "--background", str(adc_file),
                 "--precision", "input=ap_fixed<12,6>,weight=ap_fixed<6,1>", "--hidden", "16,8", cwd=tmp_path)
     assert r.exit_code == 0, r.output
@@ -148,7 +148,7 @@ def test_cpu_export_reproduces_scores(student, tmp_path):
     with torch.no_grad():
         got = torch.jit.load(str(tmp_path / "s.pt"))(torch.from_numpy(X)).double().numpy()
     np.testing.assert_array_equal(got, model.score(X))
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     cvae = train("cvae", epochs=1, n_default=3000)
     assert export_torchscript(cvae, tmp_path / "c.pt")["max_abs_difference"] < 1e-4
@@ -158,7 +158,7 @@ def test_cpu_export_reproduces_scores(student, tmp_path):
 
 def test_kernel_teacher_distills(tmp_path):
     """Scores that can be negative (an SVM decision function) are distilled without the log."""
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     svc = train("svc", n_default=4000, params={"n_train": 500})
     model, info = distill(svc, n_default=4000, epochs=8, batch_size=256)

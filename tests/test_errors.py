@@ -146,7 +146,7 @@ def test_bad_model_file(tmp_path, small_model, adc_file, damage):
 
 
 def test_unknown_model_name(tmp_path):
-    err = assert_user_error(run_cli("train", "--model", "vea", "-o", str(tmp_path / "m.adkit")), "unknown model 'vea'")
+    err = assert_user_error(run_cli("train", "--detector", "vea", "-o", str(tmp_path / "m.adkit")), "unknown model 'vea'")
     assert "vae" in err and "ae" in err
     assert not (tmp_path / "m.adkit").exists()
 
@@ -176,7 +176,7 @@ def test_unwritable_output_directory(tmp_path, small_model, adc_file):
 
 
 def test_interrupted_scoring_leaves_no_complete_looking_file(tmp_path, small_model, adc_file, monkeypatch):
-    import adkit.scoring as scoring
+    import adkit.workflows.score as scoring
 
     calls = {"n": 0}
     real = scoring.score_batch
@@ -199,7 +199,7 @@ def test_killed_scoring_leaves_only_a_partial_name(tmp_path, small_model, shared
     shutil.copy(shared_data / "pythia" / "W.h5", big)
     out = tmp_path / "s.h5"
     proc = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time, adkit.scoring as s\n"
+        "import sys, time, adkit.workflows.score as s\n"
         "real = s.score_batch\n"
         "def slow(m, b):\n    time.sleep(0.5)\n    return real(m, b)\n"
         "s.score_batch = slow\n"

@@ -50,7 +50,7 @@ def _snapshot(d: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def series_model(tmp_path_factory) -> Path:
     """An LSTM AE on a one-channel CSV series (columns timestamp, value, is_anomaly)."""
-    from adkit.series.pipeline import train_series
+    from adkit.workflows.series import train_series
 
     d = tmp_path_factory.mktemp("series")
     (d / "train.csv").write_text(_series_csv([0] * 600))
@@ -234,7 +234,7 @@ def evaluate_opts(*extra):
 
 
 def train_opts(*extra, model="ae"):
-    return lambda w, s: ["train", "--model", model, "--data", str(w.h5), "-o", w.p("new.adkit"), *extra]
+    return lambda w, s: ["train", "--detector", model, "--data", str(w.h5), "-o", w.p("new.adkit"), *extra]
 
 
 def series_eval(w, s):
@@ -492,8 +492,8 @@ OUTPUT_CASES = [
     Case("out-is-model", lambda w, s: ["score", str(w.h5), "--model", str(s), "-o", str(s), "--overwrite"],
          ("is the input",), lambda w: Path(shutil.copy(w.model, w.d / "model.h5"))),
     Case("train-out-is-data", lambda w, s: ["train", "--data", str(w.h5), "-o", str(w.h5), "--overwrite",
-                                            "--model", "ae"], ("is the input",)),
-    Case("train-out-is-encoder", lambda w, s: ["train", "--model", "ocsvm", "--data", str(w.h5), "--encoder",
+                                            "--detector", "ae"], ("is the input",)),
+    Case("train-out-is-encoder", lambda w, s: ["train", "--detector", "ocsvm", "--data", str(w.h5), "--encoder",
                                                str(w.model), "-o", str(w.model), "--overwrite"], ("is the input",)),
     Case("train-out-is-config", lambda w, s: ["train", "--config", str(s), "-o", str(s), "--overwrite"],
          ("is the input",), _text("c.yaml", b"model: ae\n")),

@@ -26,7 +26,7 @@ def _params(name: str) -> dict:
 def models(tmp_path_factory, adc_file):
     """name → (model path, a file it scores)."""
     from adkit.artifact import Model
-    from adkit.pipeline import nplm, train
+    from adkit.workflows import nplm, train
 
     d = tmp_path_factory.mktemp("kinds")
     out = {}
@@ -34,7 +34,7 @@ def models(tmp_path_factory, adc_file):
         if name in TWO_SAMPLE:
             continue
         if name in SERIES:
-            from adkit.series.pipeline import train_series
+            from adkit.workflows.series import train_series
 
             m = train_series(name, ["sensor-demo"], window=32, params=_params(name), epochs=1)
             out[name] = (m, "sensor-demo@3")
@@ -122,12 +122,12 @@ def test_tensors_that_do_not_fit_the_config_are_one_line(models, name, tmp_path)
 
 @pytest.mark.parametrize("name", available())
 def test_every_detector_trains_through_adkit_train(name, adc_file, tmp_path):
-    """`adkit train --model NAME` trains every registered detector (two-sample ones against
+    """`adkit train --detector NAME` trains every registered detector (two-sample ones against
     --reference, sequence models on a series); the student is trained by `adkit distill` and says so."""
     out = str(tmp_path / "m.adkit")
     params = [a for k, v in _params(name).items() if k != "epochs" for a in ("--param", f"{k}={v}")]
     if name == "student":
-        r = run_cli("train", "--model", name, "--data", str(adc_file), "-o", out)
+        r = run_cli("train", "--detector", name, "--data", str(adc_file), "-o", out)
         assert r.exit_code == 2 and "adkit distill" in r.stderr and len(r.stderr.strip().splitlines()) == 1
         return
     if name in SERIES:
@@ -142,7 +142,7 @@ def test_every_detector_trains_through_adkit_train(name, adc_file, tmp_path):
         if getattr(get(name), "latent", False):
             args += ["--features", "met,ht,n_jets,n_leptons"]
     epochs = ["--epochs", "1"] if "epochs" in get(name).param_names() else []
-    r = run_cli("train", "--model", name, *args, *params, *epochs, "-o", out)
+    r = run_cli("train", "--detector", name, *args, *params, *epochs, "-o", out)
     assert r.exit_code == 0, r.output
     from adkit.artifact import Model
 

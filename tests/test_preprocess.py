@@ -6,7 +6,7 @@ import pytest
 
 from adkit.errors import ConfigError
 from adkit.features.preprocess import Standardizer, column_roles
-from adkit.features.schema import FeatureSet, ObjectSchema
+from adkit.io.schema import FeatureSet, ObjectSchema
 
 
 def _raw(n=20000, seed=0):
@@ -61,7 +61,7 @@ def test_standard_scaling_on_derived_and_weights():
 def test_pipeline_uses_physics_for_events_and_standard_for_tables(tmp_path):
     import h5py
 
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     m = train("iforest", n_default=3000, params={"n_train": 500, "n_estimators": 10})
     assert m.scaler.kind == "physics"
@@ -77,7 +77,7 @@ def test_auto_preprocessing_is_the_detectors_choice(tmp_path):
     """``auto`` gives the AE the ADC2021 recipe (empty slots scaled like any value) and keeps the
     object-aware padding for the others; a saved model reloads with its own kind."""
     from adkit.artifact import Model
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     ae = train("ae", n_default=2000, epochs=1)
     assert ae.scaler.kind == "log-pooled"

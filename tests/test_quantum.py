@@ -202,7 +202,7 @@ def test_mps_stable_with_many_sites():
 
 @pytest.fixture(scope="module")
 def encoder_file(tmp_path_factory):
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     d = tmp_path_factory.mktemp("latent")
     train("ae", epochs=2, n_default=20_000, params={"latent_dim": 6}).save(d / "ae.adkit")
@@ -227,7 +227,7 @@ def test_encode_and_latent_model_scores_raw_events(encoder_file, tmp_path):
         np.testing.assert_allclose(lat, enc.encode(raw), rtol=1e-6)
         assert np.array_equal(h5["entry"][:], np.arange(3000))
     out = tmp_path / "q.adkit"
-    r = CliRunner().invoke(main, ["train", "--model", "qsvm", "--encoder", str(encoder_file), "--param", "n_train=200",
+    r = CliRunner().invoke(main, ["train", "--detector", "qsvm", "--encoder", str(encoder_file), "--param", "n_train=200",
                                   "-o", str(out)])
     assert r.exit_code == 0, r.output
     q = Model.load(out)
@@ -246,9 +246,9 @@ def test_encode_and_latent_model_scores_raw_events(encoder_file, tmp_path):
 def test_qsvm_large_training_sets_use_nystrom(monkeypatch):
     """Above EXACT_MAX events qsvm fits on Nyström features: the stored expansion over the landmarks
     reproduces the linear one-class SVM on those features, and the kernel error is measured and kept."""
-    import adkit.detectors.qsvm as qsvm_module
     from sklearn.linear_model import SGDOneClassSVM
 
+    import adkit.detectors.qsvm as qsvm_module
     from adkit.detectors import create, get
     from adkit.quantum import kernel_matrix
 

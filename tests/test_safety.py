@@ -173,7 +173,7 @@ def test_parts_from_other_data_are_not_reused(tmp_path, two_inputs, small_model)
     # recreate the situation of a killed run: parts of b exist (scored from the old b), no output yet
     import h5py
 
-    from adkit.scaleout import PARTS
+    from adkit.workflows.scaleout import PARTS
 
     (tmp_path / "o" / "b.scores.h5").unlink()
     (tmp_path / "o" / "manifest.json").unlink()
@@ -195,7 +195,7 @@ def test_parts_from_other_data_are_not_reused(tmp_path, two_inputs, small_model)
 def test_file_modified_while_read_is_refused(tmp_path, adc_file, small_model, monkeypatch):
     data = tmp_path / "data.h5"
     shutil.copy(adc_file, data)
-    import adkit.scoring as scoring
+    import adkit.workflows.score as scoring
 
     real = scoring.score_batch
 
@@ -291,7 +291,7 @@ def test_disk_full_is_one_line_and_leaves_nothing(small_tmpfs, tmp_path, small_m
         lines = r.stderr.strip().splitlines()
         assert r.exit_code == 2 and len(lines) == 1 and "no space left on device" in lines[0], r.output
         assert sorted(p.name for p in small_tmpfs.iterdir()) == ["filler"]
-    r = run_cli("train", "--model", "ae", "--epochs", "1", "--data", str(adc_file), "-o", str(small_tmpfs / "m.adkit"),
+    r = run_cli("train", "--detector", "ae", "--epochs", "1", "--data", str(adc_file), "-o", str(small_tmpfs / "m.adkit"),
                 "--param", "hidden=[512,512]")
     assert r.exit_code == 2 and "no space left on device" in r.stderr, r.output
     assert sorted(p.name for p in small_tmpfs.iterdir()) == ["filler"]

@@ -24,7 +24,7 @@ def run_cli(*args):
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     from adkit.datasets import write_dataset
-    from adkit.pipeline import train
+    from adkit.workflows import train
 
     d = tmp_path_factory.mktemp("scaleout")
     write_dataset(d, 60_000, 3000, 5, ("h5",))

@@ -22,7 +22,7 @@ def test_score_rows_in_input_order(tmp_path, small_model, shared_data):
     assert list(s["source"][:1]) == [str(files[0])] and list(s["source"][-1:]) == [str(files[1])]
     np.testing.assert_array_equal(s["entry"], np.r_[np.arange(5000), np.arange(40)])
     model = Model.load(small_model)
-    from adkit.pipeline import load_arrays
+    from adkit.io import load_arrays
 
     X, _, _ = load_arrays([files[0]], model.spec)
     np.testing.assert_allclose(s["score"][:5000], model.score(X), rtol=1e-5)
@@ -64,7 +64,7 @@ def test_model_file_has_no_pickle_and_full_provenance(tmp_path, small_model):
 def test_train_on_files_records_inputs(tmp_path, shared_data):
     f = shared_data / "pythia" / "Z.root"
     out = tmp_path / "m.adkit"
-    r = run_cli("train", "--model", "vae", "--data", str(f), "--epochs", "2", "-o", str(out))
+    r = run_cli("train", "--detector", "vae", "--data", str(f), "--epochs", "2", "-o", str(out))
     assert r.exit_code == 0, r.output
     prov = Model.load(out).provenance
     assert prov["inputs"][0]["path"] == str(f) and prov["inputs"][0]["size"] == f.stat().st_size

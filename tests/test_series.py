@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from adkit.cli import main
 from adkit.errors import InputError
-from adkit.series import per_sample, read_series, window_matrix, window_starts
+from adkit.features.windows import per_sample, window_matrix, window_starts
+from adkit.io.series import read_series
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sensor"
 
@@ -77,7 +78,7 @@ def test_bad_time_stamps_and_gaps(tmp_path):
     _write_csv(tmp_path / "nan.csv", {"time": [0.0, 1.0], "x": x})
     with pytest.raises(InputError, match="NaN"):
         read_series(tmp_path / "nan.csv")
-    r = run_cli("train", "--model", "conv-ae", "--data", tmp_path / "back.csv", "-o", tmp_path / "m.adkit")
+    r = run_cli("train", "--detector", "conv-ae", "--data", tmp_path / "back.csv", "-o", tmp_path / "m.adkit")
     assert r.exit_code == 2 and "back.csv" in r.stderr and "Traceback" not in r.output
     assert not (tmp_path / "m.adkit").exists()
 
@@ -106,7 +107,7 @@ def gw_files(tmp_path_factory):
 @pytest.mark.parametrize("model", ["lstm-ae", "gru-ae", "conv-ae"])
 def test_sequence_models_find_transients(gw_files, tmp_path, model):
     out = tmp_path / "m.adkit"
-    r = run_cli("train", "--model", model, "--data", gw_files / "train.csv", "--window", "32", "--stride", "8",
+    r = run_cli("train", "--detector", model, "--data", gw_files / "train.csv", "--window", "32", "--stride", "8",
                 "--epochs", "8", "-o", out)
     assert r.exit_code == 0, r.output
     assert "2 channel(s) (h1, l1)" in r.stderr
@@ -135,11 +136,11 @@ def test_cvae_with_context_finds_trigger_faults(tmp_path):
     _write_csv(tmp_path / "train.csv", rates(hours=12, seed=1))
     _write_csv(tmp_path / "test.csv", rates(hours=12, seed=2))
     out = tmp_path / "c.adkit"
-    r = run_cli("train", "--model", "cvae", "--data", tmp_path / "train.csv", "--conditions", "lumi,pileup",
+    r = run_cli("train", "--detector", "cvae", "--data", tmp_path / "train.csv", "--conditions", "lumi,pileup",
                 "--window", "8", "--stride", "4", "--epochs", "6", "-o", out)
     assert r.exit_code == 0, r.output
     from adkit.artifact import Model
-    from adkit.series.pipeline import evaluate_series
+    from adkit.workflows.series import evaluate_series
 
     m = Model.load(out)
     assert m.spec.channels == [f"path{i}" for i in range(6)] and m.spec.context == ["lumi", "pileup"]
@@ -148,16 +149,16 @@ def test_cvae_with_context_finds_trigger_faults(tmp_path):
 
 
 def test_demo_out_of_the_box(tmp_path, monkeypatch):
-    """`adkit train --model lstm-ae --data sensor-demo` as typed (two epochs to keep CI short)."""
+    """`adkit train --detector lstm-ae --data sensor-demo` as typed (two epochs to keep CI short)."""
     monkeypatch.chdir(tmp_path)
-    r = run_cli("train", "--model", "lstm-ae", "--data", "sensor-demo", "--epochs", "1")
+    r = run_cli("train", "--detector", "lstm-ae", "--data", "sensor-demo", "--epochs", "1")
     assert r.exit_code == 0, r.output
     assert "wrote model.adkit: lstm-ae on" in r.stderr and Path("model.adkit").exists()
 
 
 def test_intervals_file_equals_label_column(gw_files, tmp_path):
     """Labelled intervals given as a CSV (start, stop) evaluate exactly like the label column."""
-    from adkit.series.pipeline import evaluate_series, intervals, train_series
+    from adkit.workflows.series import evaluate_series, intervals, train_series
 
     model = train_series("conv-ae", [gw_files / "train.csv"], window=32, stride=8, epochs=2)
     s = read_series(gw_files / "test.csv")

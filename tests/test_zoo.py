@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from adkit.datasets.artificial import artificial_anomalies
 from adkit.detectors import create
 from adkit.errors import ConfigError
+from adkit.features.artificial import artificial_anomalies
 
 
 def _standardised(n=3000, seed=0):
@@ -44,7 +44,7 @@ def test_cvae_default_command_conditions_on_multiplicities(tmp_path, adc_file):
     from adkit.datasets import generate, write_particles_h5
     from adkit.io.writers import read_scores
 
-    r = run_cli("train", "--model", "cvae", "--epochs", "1", cwd=tmp_path)
+    r = run_cli("train", "--detector", "cvae", "--epochs", "1", cwd=tmp_path)
     assert r.exit_code == 0, r.output
     assert "n_electrons,n_muons,n_jets" in r.stderr and "--conditions" in r.stderr
     model = Model.load(tmp_path / "model.adkit")
@@ -57,13 +57,14 @@ def test_cvae_default_command_conditions_on_multiplicities(tmp_path, adc_file):
     write_particles_h5(sig, generate("Ato4l", 1000, 3))
     r = run_cli("evaluate", "--background", str(adc_file), f"--signal=Ato4l={sig}", cwd=tmp_path)
     assert r.exit_code == 0 and "Ato4l" in r.stdout
-    r = run_cli("train", "--model", "ae", "--conditions", "n_jets", "-o", "x.adkit", cwd=tmp_path)
+    r = run_cli("train", "--detector", "ae", "--conditions", "n_jets", "-o", "x.adkit", cwd=tmp_path)
     assert r.exit_code == 2 and "does not use conditions" in r.stderr and "cvae" in r.stderr
 
 
 def test_cvae_on_a_table_with_named_condition_columns(tmp_path):
     """Pol et al.'s use: path rates conditioned on luminosity; a rate wrong for its luminosity stands out."""
-    from adkit.pipeline import load_arrays, train
+    from adkit.io import load_arrays
+    from adkit.workflows import train
 
     good, bad = tmp_path / "good.h5", tmp_path / "bad.h5"
     _write_table(good, _trigger_rates(20000, 0))

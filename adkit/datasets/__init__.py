@@ -14,7 +14,7 @@ from adkit.datasets.generator import BACKGROUND_SHARES, PROCESSES, SIGNALS, back
 from adkit.io.writers import atomic_output
 
 __all__ = ["BACKGROUND_SHARES", "PROCESSES", "SIGNALS", "background", "generate", "default_background",
-           "write_particles_h5", "write_nanoaod_root", "write_dataset", "TRAIN_SEED", "TEST_SEED"]
+           "write_particles_h5", "write_nanoaod_root", "write_dataset", "embedded_test_set", "TRAIN_SEED", "TEST_SEED"]
 
 TRAIN_SEED, TEST_SEED = 0, 1
 DEFAULT_TRAIN_EVENTS, DEFAULT_TEST_EVENTS, DEFAULT_SIGNAL_EVENTS = 200_000, 200_000, 20_000
@@ -23,6 +23,18 @@ DEFAULT_TRAIN_EVENTS, DEFAULT_TEST_EVENTS, DEFAULT_SIGNAL_EVENTS = 200_000, 200_
 def default_background(n: int = DEFAULT_TRAIN_EVENTS, seed: int = TRAIN_SEED) -> np.ndarray:
     """The embedded training background (``Particles`` float32[n, 19, 4])."""
     return background(n, seed)[0]
+
+
+def embedded_test_set(n_background: int | None = None, signals=None) -> dict[str, np.ndarray]:
+    """The embedded evaluation events as objects (pT, eta, phi): an independent background sample
+    (seed TEST_SEED) and each signal. With ``n_background`` given, signals get a tenth as many
+    (at least 1,000); by default DEFAULT_TEST_EVENTS and DEFAULT_SIGNAL_EVENTS."""
+    nb = n_background or DEFAULT_TEST_EVENTS
+    ns = max(nb // 10, 1000) if n_background else DEFAULT_SIGNAL_EVENTS
+    out = {"background": background(nb, TEST_SEED)[0][:, :, :3]}
+    for s in (signals or SIGNALS):
+        out[s] = generate(s, ns, TEST_SEED)[:, :, :3]
+    return out
 
 
 def write_particles_h5(path: str | Path, particles: np.ndarray, overwrite: bool = False,

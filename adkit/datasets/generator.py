@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adkit.features.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES
+from adkit.io.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES
 
 M_W, G_W, M_Z, G_Z, M_T, G_T, M_TAU = 80.38, 2.09, 91.19, 2.50, 172.5, 1.4, 1.777
 BACKGROUND_SHARES = {"W": 0.592, "QCD": 0.338, "Z": 0.067, "ttbar": 0.003}

@@ -19,7 +19,6 @@ and keeps the last weights; the validation L1 reconstruction error is reported f
 from __future__ import annotations
 
 from adkit.detectors.torch_base import TorchDetector
-from adkit.errors import ConfigError
 
 ALAD_SCORES = ("fm", "l1", "l2", "logits")
 
@@ -64,6 +63,7 @@ class ALAD(TorchDetector):
     """Adversarially learned anomaly detection; scores ``fm``, ``l1``, ``l2``, ``logits``."""
 
     name = "alad"
+    score_kinds = ALAD_SCORES
     components = ("fm", "l1", "l2", "logits")
     select_best = False  # GAN losses do not measure progress: train all epochs, keep the last weights
 
@@ -75,15 +75,6 @@ class ALAD(TorchDetector):
         self.width = width
         self.score_kind = score
 
-    def get_params(self) -> dict:
-        params = super().get_params()
-        params["score"] = self.score_kind
-        return params
-
-    def _validate(self) -> None:
-        super()._validate()
-        if self.score_kind not in ALAD_SCORES:
-            raise ConfigError(f"alad: score must be one of {', '.join(ALAD_SCORES)}, got {self.score_kind!r}")
 
     def build_module(self, n_features: int, n_conditions: int):
         return _build(n_features, int(self.latent_dim), int(self.width))

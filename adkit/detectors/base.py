@@ -2,11 +2,45 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from adkit.errors import ConfigError, NotFittedError
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a detector can do and needs, declared as data (read by the workflows and the tests)."""
+
+    #: Needs per-event conditions (a CVAE's context).
+    uses_condition: bool = False
+    #: Learns a per-event target ``y`` (a distilled student; NPLM's data/reference label).
+    uses_target: bool = False
+    #: Works on a few features: meant for the latent space of an encoder.
+    latent: bool = False
+    #: Reads windows of a time series (time-major ``window × channels`` features).
+    sequence: bool = False
+    #: Learns data (y = 1) against a reference sample (y = 0), not background alone (NPLM).
+    two_sample: bool = False
+    #: Trained with the torch template (validation split, early stopping, checkpoints, --resume).
+    torch: bool = False
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a training run is done, the same object for every detector's ``fit`` (each uses what
+    applies to it: torch detectors all of it, NPLM the progress bar, the others none)."""
+
+    #: Save the state after every epoch here (removed when training ends).
+    checkpoint: str | None = None
+    #: Continue from ``checkpoint`` if it was made by the same configuration on the same data.
+    resume: bool = False
+    #: Show a progress bar on stderr.
+    progress: bool = False
+    #: Stop after this many epochs on purpose (tests of resume).
+    stop_after_epochs: int | None = None
 
 
 class Detector:
@@ -20,17 +54,33 @@ class Detector:
     name: ClassVar[str] = ""
     #: Score components besides ``score`` (e.g. the VAE's ``reco`` and ``kl``).
     components: ClassVar[tuple[str, ...]] = ()
+    #: The values of the ``score`` parameter of a detector with several scores (empty: no choice).
+    score_kinds: ClassVar[tuple[str, ...]] = ()
+    #: Capabilities, declared once per class; ``uses_condition``, ``latent``, ... mirror them.
+    tags: ClassVar[Tags] = Tags()
     uses_condition: ClassVar[bool] = False
-    #: Supervised detectors (a distilled student) need a per-event target ``y`` in ``fit``.
     uses_target: ClassVar[bool] = False
-    #: Two-sample detectors (NPLM) learn from data (y = 1) against a reference sample (y = 0).
+    latent: ClassVar[bool] = False
+    sequence: ClassVar[bool] = False
     two_sample: ClassVar[bool] = False
     #: Input scaling of collider events under ``--preprocessing auto`` (:mod:`adkit.features.preprocess`).
     preprocessing: ClassVar[str] = "physics"
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in Tags.__dataclass_fields__:  # the flags mirror the declared tags, one source of truth
+            setattr(cls, name, getattr(cls.tags, name))
+
     def get_params(self) -> dict[str, Any]:
         sig = inspect.signature(type(self).__init__)
-        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
+        return {k: getattr(self, "score_kind" if k == "score" and self.score_kinds else k)
+                for k in sig.parameters if k != "self"}
+
+    def check_score_kind(self) -> None:
+        """Detectors with several scores take a ``score`` parameter (stored as ``score_kind``) naming one."""
+        if self.score_kinds and self.score_kind not in self.score_kinds:
+            raise ConfigError(f"{self.name}: score must be one of {', '.join(self.score_kinds)}, "
+                              f"got {self.score_kind!r}")
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -48,7 +98,8 @@ class Detector:
         check_params(params, f"detector {cls.name!r}")
         return cls(**params)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> Detector:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None) -> Detector:
         raise NotImplementedError
 
     def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:

@@ -16,12 +16,12 @@ the weights), so raw luminosities or counts can be given as they are.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from adkit.detectors.ae import dense_stack
 from adkit.detectors.torch_base import TorchDetector
-from adkit.errors import ConfigError
 
 CVAE_SCORES = ("total", "reco", "kl")
 LOGVAR_RANGE = (-6.0, 6.0)  # bounds the decoder variance: no collapse onto single training points
@@ -31,8 +31,9 @@ class ConditionalVAE(TorchDetector):
     """Dense conditional VAE with a Gaussian decoder; scores ``total``, ``reco`` and ``kl``."""
 
     name = "cvae"
+    score_kinds = CVAE_SCORES
     components = ("total", "reco", "kl")
-    uses_condition = True
+    tags = replace(TorchDetector.tags, uses_condition=True)
 
     def __init__(self, latent_dim: int = 4, hidden: tuple[int, ...] = (32, 16), beta: float = 1.0,
                  score: str = "total", epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3,
@@ -44,15 +45,6 @@ class ConditionalVAE(TorchDetector):
         self.score_kind = score
         self._cond_stats: tuple[np.ndarray, np.ndarray] | None = None
 
-    def get_params(self) -> dict:
-        params = super().get_params()
-        params["score"] = self.score_kind
-        return params
-
-    def _validate(self) -> None:
-        super()._validate()
-        if self.score_kind not in CVAE_SCORES:
-            raise ConfigError(f"cvae: score must be one of {', '.join(CVAE_SCORES)}, got {self.score_kind!r}")
 
     def fit(self, X, condition=None, y=None, **kwargs) -> ConditionalVAE:
         c = self.check_condition(np.asarray(X), condition)

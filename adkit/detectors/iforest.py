@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from adkit.detectors.base import Detector
+from adkit.detectors.base import Detector, TrainOptions
 from adkit.detectors.kernel_base import subsample
 from adkit.errors import ConfigError
 
@@ -33,7 +33,8 @@ class IsolationForest(Detector):
         self._forest = SkIF(n_estimators=self.n_estimators, max_samples=min(self.max_samples, len(self.train_)),
                             random_state=self.seed, n_jobs=1).fit(self.train_)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> IsolationForest:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None) -> IsolationForest:
         self.check_condition(X, condition)
         self.train_ = subsample(X, self.n_train, self.seed).astype(np.float32)
         self._grow()

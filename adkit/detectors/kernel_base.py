@@ -18,9 +18,14 @@ BLOCK = 8192  # events per kernel block when scoring
 
 
 def rbf_kernel(A: np.ndarray, B: np.ndarray, gamma: float) -> np.ndarray:
-    from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
-
-    return sk_rbf(A, B, gamma=gamma)
+    """The Gaussian kernel exp(-γ |a - b|²) for every pair of rows (float64), the one adkit uses
+    (kernel SVMs with γ; NPLM with γ = 1/2σ²)."""
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    d2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * (A @ B.T)
+    np.maximum(d2, 0.0, out=d2)
+    d2 *= -gamma
+    return np.exp(d2, out=d2)
 
 
 def resolve_gamma(gamma: float | str, X: np.ndarray) -> float:

@@ -2,13 +2,15 @@
 gravitational-wave detection with recurrent autoencoders).
 
 A window of T samples × C channels (the flattened, time-major window events of
-:mod:`adkit.series`) is read by an LSTM encoder whose last hidden state is projected to a
+:mod:`adkit.io.series`) is read by an LSTM encoder whose last hidden state is projected to a
 latent vector; the decoder repeats the latent vector over T steps, runs a second LSTM and maps
 each step back to C channels. Score = mean squared reconstruction error of the window.
-``n_channels`` is set from the series when training (``adkit train --model lstm-ae --data
+``n_channels`` is set from the series when training (``adkit train --detector lstm-ae --data
 series.csv``); any other input is read as one channel.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 from adkit.detectors.torch_base import TorchDetector
 from adkit.errors import ConfigError
@@ -18,7 +20,7 @@ class SequenceAutoencoder(TorchDetector):
     """Shared by the sequence autoencoders: (n, T·C) events ↔ (n, T, C) sequences."""
 
     #: A sequence model: ``adkit train`` passes the series' channel count.
-    sequence = True
+    tags = replace(TorchDetector.tags, sequence=True)
 
     def _shape(self, n_features: int) -> tuple[int, int]:
         c = int(self.n_channels or 1)

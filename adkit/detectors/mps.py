@@ -16,6 +16,8 @@ template: validation, early stopping, checkpoints). Score = −log p(z).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from adkit.detectors.torch_base import TorchDetector
@@ -55,7 +57,7 @@ class MatrixProductState(TorchDetector):
     """MPS Born machine (latent spaces): score = −log p(x)."""
 
     name = "mps"
-    latent = True
+    tags = replace(TorchDetector.tags, latent=True)
 
     def __init__(self, bond_dim: int = 8, basis: str = "legendre", local_dim: int = 4, init_noise: float = 0.05,
                  epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,

@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from adkit.detectors.base import Detector
+from adkit.detectors.base import TrainOptions
+from adkit.detectors.kernel_base import rbf_kernel
+from adkit.detectors.two_sample import TwoSampleDetector
 from adkit.errors import ConfigError
 
 BLOCK = 8192
 
 
 def gaussian_kernel(A: np.ndarray, B: np.ndarray, sigma: float) -> np.ndarray:
-    """exp(-|a - b|² / 2σ²) for every pair of rows (float64)."""
-    d2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * (A @ B.T)
-    np.maximum(d2, 0.0, out=d2)
-    d2 *= -0.5 / (sigma * sigma)
-    return np.exp(d2, out=d2)
+    """exp(-|a - b|² / 2σ²) for every pair of rows (float64): adkit's one Gaussian kernel, in σ."""
+    return rbf_kernel(A, B, 0.5 / (sigma * sigma))
 
 
 def default_sigma(X: np.ndarray, seed: int = 0, n: int = 2000, quantile: float = 0.9) -> float:
@@ -87,16 +86,10 @@ def _sigmoid(f: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * f))
 
 
-class KernelNPLM(Detector):
+class KernelNPLM(TwoSampleDetector):
     """NPLM kernel model (Gaussian kernels, Nyström centres); score = learned log density ratio f(x)."""
 
     name = "nplm"
-    uses_target = True
-    two_sample = True
-    #: A two-sample model: fitted on reference and data together (``y`` = 1 for data), not on
-    #: background alone; the conformance suite skips its one-sample physics checks.
-    two_sample = True
-
     def __init__(self, n_centres: int | None = None, sigma: float | None = None, lam: float = 1e-6,
                  n_expected: float | None = None, max_iter: int = 30, tol: float = 1e-7, cg_max_iter: int = 100,
                  memory_mb: float = 2000.0, seed: int = 0) -> None:
@@ -114,19 +107,9 @@ class KernelNPLM(Detector):
         self.sigma_: float | None = None
         self.info_: dict | None = None
 
-    def check_target(self, X: np.ndarray, y: np.ndarray | None) -> np.ndarray:
-        if y is None:
-            raise ConfigError(f"{self.name}: fit needs y (1 for data events, 0 for reference events); "
-                              "run the test with `adkit nplm --reference ... --data ...`")
-        t = np.asarray(y).reshape(-1)
-        if len(t) != len(X) or not np.isin(t, (0, 1)).all():
-            raise ConfigError(f"{self.name}: y must be {len(X)} labels, 1 for data and 0 for reference")
-        if t.min() == t.max():
-            raise ConfigError(f"{self.name}: y must contain both data (1) and reference (0) events")
-        return t.astype(bool)
-
     def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
-            progress: bool = False) -> KernelNPLM:
+            options: TrainOptions | None = None, *, progress: bool = False) -> KernelNPLM:
+        progress = options.progress if options is not None else progress
         self.check_condition(X, condition)
         is_data = self.check_target(X, y)
         X = np.ascontiguousarray(X, dtype=np.float64)

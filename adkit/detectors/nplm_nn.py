@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from adkit.detectors.nplm import KernelNPLM
+from adkit.detectors.base import TrainOptions
+from adkit.detectors.two_sample import TwoSampleDetector
 from adkit.errors import ConfigError
 
 
-class NeuralNPLM(KernelNPLM):
+class NeuralNPLM(TwoSampleDetector):
     """Neural-network NPLM (weight clipping, full-batch Adam); score = learned log density ratio f(x)."""
 
     name = "nplm-nn"
@@ -45,7 +46,8 @@ class NeuralNPLM(KernelNPLM):
         return nn.Sequential(*layers)
 
     def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
-            progress: bool = False) -> NeuralNPLM:
+            options: TrainOptions | None = None, *, progress: bool = False) -> NeuralNPLM:
+        progress = options.progress if options is not None else progress
         import torch
 
         self.check_condition(X, condition)
@@ -61,10 +63,10 @@ class NeuralNPLM(KernelNPLM):
         ref = torch.from_numpy(~is_data)
         wr = n0 / n_ref
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
-        from adkit.detectors.torch_base import _progress
+        from adkit.progress import bar
 
         history = []  # (epoch, t = -2 loss): how far from converged the network is
-        with _progress(progress) as pb:
+        with bar(progress, "loss", "val") as pb:
             task = pb.add_task(f"train {self.name}", total=self.epochs, loss="", val="")
             for epoch in range(self.epochs):
                 opt.zero_grad()

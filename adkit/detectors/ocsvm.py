@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adkit.detectors.base import TrainOptions
 from adkit.detectors.kernel_base import KernelDetector, resolve_gamma, subsample
 
 
@@ -24,7 +25,8 @@ class OneClassSVM(KernelDetector):
         self.seed = seed
         self._init_state()
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> OneClassSVM:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None) -> OneClassSVM:
         from sklearn.svm import OneClassSVM as SkOCSVM
 
         self.check_condition(X, condition)

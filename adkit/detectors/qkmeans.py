@@ -5,13 +5,13 @@ is the estimate of :mod:`adkit.quantum.distance`: amplitude encoding and destruc
 interference, exact or from ``shots`` measurements. Centroids are the cluster means
 (``qkmedians`` uses medians). Score: the sum of the distances to all centroids (the paper's
 choice, ``score="sum"``) or the distance to the nearest one (``"min"``). Train it on an
-autoencoder's latent space: ``adkit train --model qkmeans --encoder ae.adkit``.
+autoencoder's latent space: ``adkit train --detector qkmeans --encoder ae.adkit``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from adkit.detectors.base import Detector
+from adkit.detectors.base import Detector, Tags, TrainOptions
 from adkit.detectors.kernel_base import subsample
 from adkit.errors import ConfigError
 
@@ -22,7 +22,8 @@ class QuantumKMeans(Detector):
     """k-means with quantum distance estimates (latent spaces); score = sum of (or nearest) centroid distances."""
 
     name = "qkmeans"
-    latent = True
+    score_kinds = ("sum", "min")
+    tags = Tags(latent=True)
     components = ("min", "sum")
 
     def __init__(self, k: int = 2, score: str = "sum", shots: int | None = None, n_train: int = 10000,
@@ -36,11 +37,6 @@ class QuantumKMeans(Detector):
         self.seed = seed
         self.centroids_: np.ndarray | None = None
 
-    def get_params(self) -> dict:
-        params = super().get_params()
-        params["score"] = self.score_kind
-        return params
-
     def distances(self, X: np.ndarray, C: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         from adkit.quantum.distance import distances
 
@@ -50,10 +46,10 @@ class QuantumKMeans(Detector):
         """The new centroid of one cluster: its mean (k-medians overrides this)."""
         return members.mean(axis=0)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> QuantumKMeans:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None) -> QuantumKMeans:
         self.check_condition(X, condition)
-        if self.score_kind not in ("sum", "min"):
-            raise ConfigError(f"{self.name}: score must be 'sum' or 'min', got {self.score_kind!r}")
+        self.check_score_kind()
         if not isinstance(self.k, int) or self.k < 1:
             raise ConfigError(f"{self.name}: k must be a positive integer, got {self.k!r}")
         Xt = subsample(X, self.n_train, self.seed)

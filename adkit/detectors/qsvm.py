@@ -10,7 +10,7 @@ Inputs are the standardised latent coordinates mapped to rotation angles in (0, 
 π·σ(``angle_scale``·x): monotonic and bounded, so outliers cannot wrap round to the bulk.
 The default ``angle_scale`` 0.5 keeps the bulk (|x| < 2) in the middle of the range; with 1.0
 and the paper's circuit, events 6 σ out scored below the background's 99th percentile.
-Train it on an autoencoder's latent space: ``adkit train --model qsvm --encoder ae.adkit``.
+Train it on an autoencoder's latent space: ``adkit train --detector qsvm --encoder ae.adkit``.
 
 Up to EXACT_MAX training events the dual is solved on the exact Gram matrix. Beyond that (the
 Gram matrix grows as N²: 60,000 events would need 29 GB) the kernel is approximated by
@@ -24,46 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from adkit.detectors.base import Tags, TrainOptions
 from adkit.detectors.kernel_base import KernelDetector, subsample
+from adkit.quantum.kernels import QuantumKernelMixin
 
 #: Largest training set solved on the exact Gram matrix (8,000² doubles = 512 MB).
 EXACT_MAX = 8000
-
-
-class QuantumKernelMixin:
-    """Quantum-kernel plumbing shared by ``qsvm`` and ``svc --kernel quantum``."""
-
-    feature_map: str
-    reps: int
-    angle_scale: float
-    method: str
-    shots: int | None
-    seed: int
-
-    def angles(self, X: np.ndarray) -> np.ndarray:
-        """Standardised inputs → rotation angles in (0, π): π·σ(angle_scale·x). Monotonic and bounded,
-        so far outliers go to the edges of the range instead of wrapping round to the bulk."""
-        from scipy.special import expit
-
-        return np.pi * expit(self.angle_scale * np.asarray(X, dtype=np.float64))
-
-    def quantum_kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-        from adkit.quantum import _feature_map, fidelity_gram, kernel_matrix, statevectors
-
-        if B is getattr(self, "support_", None) and self.method == "exact" and not self.shots:
-            # scoring: the support's statevectors are the same for every block of events
-            qc = _feature_map(self.feature_map, B.shape[1], self.reps)
-            cached = getattr(self, "_support_states", None)
-            if cached is None or cached[0] is not B:
-                self._support_states = (B, statevectors(qc, self.angles(B)))
-            return fidelity_gram(statevectors(qc, self.angles(A)), self._support_states[1])
-        return kernel_matrix(self.angles(A), self.angles(B), self.feature_map, self.reps,
-                             method=self.method, shots=self.shots, seed=self.seed)
-
-    def check_qubits(self, n_features: int) -> None:
-        from adkit.quantum import n_qubits
-
-        n_qubits(self.feature_map, n_features)
 
 
 class QuantumOneClassSVM(QuantumKernelMixin, KernelDetector):
@@ -72,7 +38,7 @@ class QuantumOneClassSVM(QuantumKernelMixin, KernelDetector):
     name = "qsvm"
     sign = -1.0
     #: Works on a few features: train it in a latent space (``--encoder``).
-    latent = True
+    tags = Tags(latent=True)
 
     def __init__(self, nu: float = 0.01, feature_map: str = "dense_u", reps: int = 3, angle_scale: float = 0.5,
                  n_train: int = 600, n_landmarks: int = 1000, method: str = "exact", shots: int | None = None,
@@ -91,7 +57,8 @@ class QuantumOneClassSVM(QuantumKernelMixin, KernelDetector):
     def kernel_function(self):
         return self.quantum_kernel
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> QuantumOneClassSVM:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None) -> QuantumOneClassSVM:
         from sklearn.svm import OneClassSVM
 
         self.check_condition(X, condition)

@@ -12,18 +12,20 @@ Precisions: ``input``, ``weight``, ``bias``, ``activation`` (each hidden layer's
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from adkit.detectors.torch_base import TorchDetector
-from adkit.distill.quantize import FixedType, parse_precision
 from adkit.errors import ConfigError
+from adkit.fixedpoint import FixedType, parse_precision
 
 
 class QuantizedStudent(TorchDetector):
     """Quantization-aware MLP student of a teacher's score; score = predicted teacher log-score."""
 
     name = "student"
-    uses_target = True
+    tags = replace(TorchDetector.tags, uses_target=True)
     select_best = False  # pruning changes the network during training: keep the final one
 
     def __init__(self, hidden: tuple[int, ...] = (32, 16), precision: dict | str | None = None,

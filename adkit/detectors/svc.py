@@ -1,7 +1,7 @@
 """Kernel SVC trained against artificial anomalies (Schuhmacher et al.).
 
 Background events (label 0) and as many artificial anomalies made from them (label 1, see
-:mod:`adkit.datasets.artificial`) train a scikit-learn SVC; the score is its decision
+:mod:`adkit.features.artificial`) train a scikit-learn SVC; the score is its decision
 function, which grows towards the anomaly side. Kernel SVMs cost O(N²) memory and time, so
 training uses a random subsample of ``n_train`` background events (default 3,000, plus 3,000
 artificial anomalies: about 20 s on 2 cores); the rest of the training file is not used.
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from adkit.datasets.artificial import METHODS, artificial_anomalies
+from adkit.detectors.base import TrainOptions
 from adkit.detectors.kernel_base import KernelDetector, resolve_gamma, subsample
-from adkit.detectors.qsvm import QuantumKernelMixin
 from adkit.errors import ConfigError
+from adkit.features.artificial import METHODS, artificial_anomalies
+from adkit.quantum.kernels import QuantumKernelMixin
 
 KERNELS = ("rbf", "quantum")
 
@@ -52,7 +53,8 @@ class ArtificialAnomalySVC(QuantumKernelMixin, KernelDetector):
         fake = artificial_anomalies(bkg, len(bkg), self.anomalies, seed=self.seed + 1, smear=self.smear)
         return np.concatenate([bkg, fake]), np.r_[np.zeros(len(bkg)), np.ones(len(fake))]
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> ArtificialAnomalySVC:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None) -> ArtificialAnomalySVC:
         from sklearn.svm import SVC
 
         if self.kernel not in KERNELS:

@@ -9,7 +9,6 @@ resumed from the checkpoint of epoch ``e`` therefore ends bit-identical to an un
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -18,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from adkit.detectors.base import Detector
+from adkit.detectors.base import Detector, Tags, TrainOptions
 from adkit.errors import ConfigError, ModelFileError
+from adkit.progress import bar as progress_bar
 
 
 def _torch():
@@ -35,6 +35,7 @@ class TorchDetector(Detector):
     #: epochs without improvement. Adversarial models, whose losses do not measure progress,
     #: set this False: they train for ``epochs`` and keep the last weights.
     select_best = True
+    tags = Tags(torch=True)
 
     def __init__(self, epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
                  validation_fraction: float = 0.2, seed: int = 0) -> None:
@@ -85,6 +86,7 @@ class TorchDetector(Detector):
 
     # --- template --------------------------------------------------------------------------
     def _validate(self) -> None:
+        self.check_score_kind()
         for k in ("epochs", "batch_size", "patience"):
             if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == "patience" else 1):
                 raise ConfigError(f"{self.name}: {k} must be a positive integer, got {getattr(self, k)!r}")
@@ -95,14 +97,18 @@ class TorchDetector(Detector):
         blob = json.dumps({"params": self.get_params(), "n": n, "f": n_features, "name": self.name}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None, *,
-            checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
-            stop_after_epochs: int | None = None) -> TorchDetector:
+    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+            options: TrainOptions | None = None, *, checkpoint: str | Path | None = None, resume: bool = False,
+            progress: bool = False, stop_after_epochs: int | None = None) -> TorchDetector:
         """Train; with ``checkpoint`` the state after each epoch is saved there (and removed at the end).
 
         ``resume=True`` continues from that checkpoint if it exists and was made by the same
         configuration on the same data size. ``stop_after_epochs`` stops early on purpose (tests).
+        ``options`` (:class:`TrainOptions`) gives all four at once, as the workflows do.
         """
+        if options is not None:
+            checkpoint, resume, progress = options.checkpoint, options.resume, options.progress
+            stop_after_epochs = options.stop_after_epochs
         torch = _torch()
         self._validate()
         X = np.ascontiguousarray(X, dtype=np.float32)
@@ -130,7 +136,7 @@ class TorchDetector(Detector):
             _check_own_checkpoint(ckpt)
             ckpt.unlink()  # a stale checkpoint of an earlier training (adkit's own file)
 
-        bar = _progress(progress)
+        bar = progress_bar(progress, "loss", "val")
         with bar as pb:
             task = pb.add_task(f"train {self.name}", total=self.epochs, completed=state["epoch"], loss="", val="")
             while state["epoch"] < self.epochs and state["wait"] <= self.patience:
@@ -228,30 +234,8 @@ class TorchDetector(Detector):
         self._n_features, self._n_conditions = int(config["n_features"]), int(config.get("n_conditions", 0))
 
 
-def _progress(enabled: bool):
-    if not enabled:
-        return _NoProgress()
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[loss]}"), TextColumn("{task.fields[val]}"), TimeElapsedColumn(),
-                    console=Console(stderr=True))
-
-
-class _NoProgress(contextlib.nullcontext):
-    def __enter__(self):
-        return self
-
-    def add_task(self, *a, **k):
-        return 0
-
-    def update(self, *a, **k):
-        pass
-
-
 def _save_checkpoint(path: Path, key: str, module, opts: dict, state: dict) -> None:
-    from adkit.artifact import write_bundle
+    from adkit.io.bundle import write_bundle
 
     tensors = {f"module.{k}": v.detach().numpy() for k, v in module.state_dict().items()}
     if state["best_state"] is not None:
@@ -292,7 +276,7 @@ def _check_own_checkpoint(path: Path) -> None:
 def _load_checkpoint(path: Path, key: str, module, opts: dict) -> dict:
     import torch
 
-    from adkit.artifact import read_bundle
+    from adkit.io.bundle import read_bundle
 
     manifest, tensors = read_bundle(path, kind="adkit-checkpoint")
     if "optimizers" not in manifest or manifest.get("key") != key:

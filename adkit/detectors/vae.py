@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from adkit.detectors.ae import dense_stack
 from adkit.detectors.torch_base import TorchDetector
-from adkit.errors import ConfigError
 
 VAE_SCORES = ("kl", "reco", "total")
 
@@ -19,6 +18,7 @@ class VariationalAutoencoder(TorchDetector):
     """Dense VAE; scores ``kl``, ``reco`` and ``total``."""
 
     name = "vae"
+    score_kinds = VAE_SCORES
     components = ("kl", "reco", "total")
 
     def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), beta: float = 1.0,
@@ -30,15 +30,6 @@ class VariationalAutoencoder(TorchDetector):
         self.beta = beta
         self.score_kind = score  # stored under its parameter name below
 
-    def get_params(self) -> dict:
-        params = super().get_params()
-        params["score"] = self.score_kind
-        return params
-
-    def _validate(self) -> None:
-        super()._validate()
-        if self.score_kind not in VAE_SCORES:
-            raise ConfigError(f"vae: score must be one of {', '.join(VAE_SCORES)}, got {self.score_kind!r}")
 
     def build_module(self, n_features: int, n_conditions: int):
         from torch import nn

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from adkit.artifact import Model, Threshold
-from adkit.firmware import csim_scores, decision_mismatch, synthesize, write_project
-from adkit.metrics import evaluate_scores, rate_to_fpr, threshold_at_fpr
+from adkit.firmware.hls import csim_scores, decision_mismatch, synthesize, write_project
+from adkit.metrics import evaluate_scores, thresholds_at_rates
 
 
 def teacher_multiplications(teacher: Model) -> int | None:
@@ -31,24 +31,18 @@ def teacher_multiplications(teacher: Model) -> int | None:
 def heldout_events(teacher: Model, student: Model, background: Sequence[str] | None = None,
                    signals: dict[str, Sequence[str]] | None = None, n_default: int | None = None):
     """{name: (teacher X, teacher C, student X)} for the background and each signal."""
-    from adkit.pipeline import load_arrays
-    from adkit.scoring import model_mapping
+    from adkit.datasets import embedded_test_set
+    from adkit.io import load_arrays
 
-    mapping = model_mapping(teacher, None)
+    spec = teacher.input_spec()
     out = {}
     if background:
         for name, paths in {"background": list(background), **(signals or {})}.items():
-            Xt, Ct, _ = load_arrays(paths, teacher.spec, mapping)
-            Xs, _, _ = load_arrays(paths, student.spec, mapping)
+            Xt, Ct, _ = load_arrays(paths, spec)
+            Xs, _, _ = load_arrays(paths, student.spec, spec.mapping)
             out[name] = (Xt, Ct, Xs)
         return out
-    from adkit.datasets import DEFAULT_SIGNAL_EVENTS, DEFAULT_TEST_EVENTS, SIGNALS, TEST_SEED, background as bkg, generate
-
-    nb = n_default or DEFAULT_TEST_EVENTS
-    objs = {"background": bkg(nb, TEST_SEED)[0][:, :, :3]}
-    for s in SIGNALS:
-        objs[s] = generate(s, max(nb // 10, 1000) if n_default else DEFAULT_SIGNAL_EVENTS, TEST_SEED)[:, :, :3]
-    for name, o in objs.items():
+    for name, o in embedded_test_set(n_default).items():
         Xt = teacher.spec.features.compute(o).astype(np.float32)
         Ct = teacher.spec.conditions.compute(o) if teacher.spec.conditions else None
         out[name] = (Xt, Ct, student.spec.features.compute(o).astype(np.float32))
@@ -60,7 +54,7 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
            backend: str = "Vitis", part: str | None = None, clock_ns: float | None = None, synth: bool = False,
            firmware: bool = True) -> dict:
     """Score held-out events four ways, set and store thresholds, compare decisions; returns the report."""
-    from adkit.firmware import DEFAULT_CLOCK_NS, DEFAULT_PART
+    from adkit.firmware.hls import DEFAULT_CLOCK_NS, DEFAULT_PART
 
     events = heldout_events(teacher, student, background, signals, n_default)
     hls_model = None
@@ -80,8 +74,7 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     metrics = {v: evaluate_scores(s["background"], {k: s[k] for k in sig_names}, fprs=(), rates_khz=rates_khz,
                                   bunch_rate_mhz=bunch_rate_mhz) for v, s in scores.items()}
     bkg = scores["student"]["background"]
-    student.thresholds = [Threshold(f"{r:g}kHz", threshold_at_fpr(bkg, rate_to_fpr(r, bunch_rate_mhz)), float(r),
-                                    rate_to_fpr(r, bunch_rate_mhz)) for r in rates_khz]
+    student.thresholds = [Threshold(**t) for t in thresholds_at_rates(bkg, rates_khz, bunch_rate_mhz)]
     allev = {v: np.concatenate([s[k] for k in events]) for v, s in scores.items()}
     target = student.metrics.get("distill", {}).get("target", {})
     t_all = np.log(allev["teacher"]) if target.get("transform") == "log" else allev["teacher"]

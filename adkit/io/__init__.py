@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from adkit.errors import InputError
-from adkit.features.schema import FeatureSet
 from adkit.io.batch import EventBatch
 from adkit.io.mapping import Mapping, ObjectMap
 from adkit.io.readers import DEFAULT_STEP, NAN_POLICIES, Reader, make_batch, sniff
+from adkit.io.schema import FeatureSet
 
 __all__ = ["DEFAULT_STEP", "NAN_POLICIES", "EventBatch", "InputSpec", "Mapping", "ObjectMap",
-           "open_events", "open_reader", "inspect_file", "sniff"]
+           "open_events", "open_reader", "inspect_file", "load_arrays", "sniff"]
 
 
 def open_reader(path: str | Path, mapping: Mapping | None = None) -> Reader:
@@ -45,11 +47,23 @@ class InputSpec:
     """
 
     def __init__(self, features: FeatureSet | None = None, conditions: FeatureSet | None = None,
-                 table_columns: list[str] | None = None, table_conditions: list[str] | None = None) -> None:
+                 table_columns: list[str] | None = None, table_conditions: list[str] | None = None,
+                 mapping: Mapping | None = None) -> None:
         self.features = features
         self.conditions = conditions
         self.table_columns = table_columns
         self.table_conditions = table_conditions or None
+        #: How files are read (tree, branches, objects, cut, units): not stored with the spec, the
+        #: model file keeps its mapping apart (``Model.input_spec()`` puts them back together).
+        self.mapping = mapping
+
+    def with_mapping(self, mapping: Mapping | None) -> InputSpec:
+        """The same spec, reading files with ``mapping``."""
+        import copy
+
+        out = copy.copy(self)
+        out.mapping = mapping
+        return out
 
     @property
     def condition_names(self) -> list[str]:
@@ -75,7 +89,7 @@ class InputSpec:
     @classmethod
     def from_dict(cls, d: dict) -> InputSpec:
         if d["kind"] == "series":
-            from adkit.series import SeriesSpec
+            from adkit.io.series import SeriesSpec
 
             return SeriesSpec.from_dict(d)
         if d["kind"] == "table":
@@ -147,3 +161,19 @@ def inspect_file(path: str | Path, mapping: Mapping | None = None) -> dict:
     p = Path(path)
     reader = open_reader(p, mapping)
     return {"path": str(p), "size": p.stat().st_size, **reader.describe()}
+
+
+def load_arrays(paths: Sequence[str | Path], spec: InputSpec | None, mapping: Mapping | None = None,
+                step: int = DEFAULT_STEP, nan_policy: str = "reject"):
+    """All events of ``paths`` as (features, condition, weight) arrays (``mapping``: else the spec's)."""
+    feats, conds, weights = [], [], []
+    if mapping is None and spec is not None:
+        mapping = getattr(spec, "mapping", None)
+    for batch in open_events(list(paths), spec, mapping=mapping, step=step, nan_policy=nan_policy):
+        feats.append(batch.features)
+        conds.append(batch.condition)
+        weights.append(batch.weight)
+    X = np.concatenate(feats) if feats else np.zeros((0, 0), np.float32)
+    C = None if not conds or conds[0] is None else np.concatenate(conds)
+    W = None if not weights or weights[0] is None else np.concatenate(weights)
+    return X, C, W

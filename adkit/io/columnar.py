@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import InputError, closest
-from adkit.features.schema import FIELDS, ObjectSchema
 from adkit.io.mapping import Mapping, ObjectMap, evaluate_cut
 from adkit.io.readers import RawChunk
+from adkit.io.schema import FIELDS, ObjectSchema
 
 
 def _numeric(content, branch: str, source: str) -> np.ndarray:

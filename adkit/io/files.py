@@ -438,3 +438,14 @@ def check_outputs(directory: str | Path, names: list[str], overwrite: bool, opti
         elif input_for(p) is not None:
             raise OutputError(f"{p}: is the input {input_for(p).path}; choose another {option}")
     return d
+
+
+def sha256_file(path: str | Path, block: int = 1 << 22) -> str:
+    """sha256 of a whole file, read in blocks (provenance, and the keys of reusable work)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            h.update(chunk)
+    return h.hexdigest()

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import InputError, closest
-from adkit.features.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES, FIELDS
 from adkit.io.mapping import Mapping
 from adkit.io.readers import RawChunk
+from adkit.io.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES, FIELDS
 
 ADC_ROWS = sum(DEFAULT_MULTIPLICITIES.values())  # 19
 

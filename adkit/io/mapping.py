@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import ConfigError, InputError
-from adkit.features.schema import DEFAULT_MULTIPLICITIES, ObjectSchema
+from adkit.io.schema import DEFAULT_MULTIPLICITIES, ObjectSchema
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Protocol
 import numpy as np
 
 from adkit.errors import ConfigError, InputError
-from adkit.features.schema import FeatureSet
 from adkit.io.batch import EventBatch
+from adkit.io.schema import FeatureSet
 
 NAN_POLICIES = ("reject", "drop", "zero")
 DEFAULT_STEP = 100_000

@@ -14,6 +14,11 @@ __all__ = ["SCORE_FORMATS", "ScoreWriter", "atomic_output", "check_output", "rea
 SCORE_FORMATS = (".h5", ".hdf5", ".parquet")
 
 
+def score_output_path(path: str | Path, suffix: str = ".h5") -> str:
+    """The default score file name of an input: ``nano_1.root`` → ``nano_1.scores.h5``."""
+    return f"{Path(str(path)).name.rsplit('.', 1)[0]}.scores{suffix}"
+
+
 def score_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in SCORE_FORMATS:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adkit.detectors.base import TrainOptions
 from adkit.errors import ConfigError
 
 MODELS = {"kernel": "nplm", "nn": "nplm-nn"}
@@ -49,7 +50,7 @@ def fit_t(ref: np.ndarray, data: np.ndarray, n_expected: float, model: str = "ke
         raise ConfigError("NPLM needs events in both the reference and the data sample")
     det = make_model(model, params, n_expected, seed)
     X = np.concatenate([ref, data])
-    det.fit(X, y=np.r_[np.zeros(len(ref)), np.ones(len(data))], progress=progress)
+    det.fit(X, y=np.r_[np.zeros(len(ref)), np.ones(len(data))], options=TrainOptions(progress=progress))
     f = det.score(X)
     return det, t_statistic(f[:len(ref)], f[len(ref):], n_expected)
 

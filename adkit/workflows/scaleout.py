@@ -1,7 +1,7 @@
 """Scoring many files as tasks: one output per input, a manifest, resume, and any executor.
 
 Every input file is cut into tasks of at most ``task_events`` entries. A task
-(:func:`score_range`) scores its entry range with the same :func:`adkit.scoring.score_batch`
+(:func:`score_range`) scores its entry range with the same :func:`adkit.workflows.score.score_batch`
 the single-file loop uses and writes a *part* file under ``.adkit-parts/`` (written under a
 temporary name, renamed when complete). When all parts of an input are there, they are
 merged in entry order into that input's score file, which is recorded in ``manifest.json``
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import time
@@ -25,21 +24,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adkit.errors import AdkitError, ConfigError, InputError, OutputError
-from adkit.io.files import publish
-from adkit.io.writers import ScoreWriter, atomic_output
+from adkit.io.files import publish, sha256_file
+from adkit.io.writers import ScoreWriter, atomic_output, score_output_path
 
 MANIFEST_FORMAT = "adkit-scores"
 MANIFEST_VERSION = 1
 PARTS = ".adkit-parts"
 DEFAULT_TASK_EVENTS = 1_000_000
-
-
-def sha256(path: str | Path, block: int = 1 << 22) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
@@ -56,7 +47,7 @@ def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
     if not real:
         return []
     common = os.path.commonpath([os.path.dirname(r) for r in real])
-    return [str(Path(os.path.relpath(os.path.dirname(r), common)) / f"{Path(r).name.rsplit('.', 1)[0]}.scores{suffix}")
+    return [str(Path(os.path.relpath(os.path.dirname(r), common)) / score_output_path(r, suffix))
             .removeprefix("./") for r in real]
 
 
@@ -82,10 +73,10 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
     """
     from adkit.io import Mapping, open_reader, reader_batches
     from adkit.io.files import input_scope, note_input
-    from adkit.scoring import model_mapping, score_batch
+    from adkit.workflows.score import score_batch
 
     model = _model(model_path, model_digest)
-    m = Mapping.from_dict(mapping) if mapping else model_mapping(model)
+    m = model.input_spec(Mapping.from_dict(mapping) if mapping else None).mapping
     with input_scope():
         note_input(path)
         if _fingerprint(path)[:2] != tuple(input_key[:2]):
@@ -172,7 +163,7 @@ class Manifest:
             return False
         st = Path(path).stat()
         return (rec.get("input_size") == st.st_size and rec.get("input_mtime_ns") == st.st_mtime_ns
-                and rec.get("output_sha256") == sha256(output) and rec.get("input_sha256") == sha256(path))
+                and rec.get("output_sha256") == sha256_file(output) and rec.get("input_sha256") == sha256_file(path))
 
     def record(self, path: str, **fields) -> None:
         self.files[path] = {"input": path, **fields}
@@ -201,7 +192,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
         raise ConfigError(f"--task-events must be >= 1, got {task_events}")
     step = min(step or DEFAULT_STEP, task_events)
     model_path = str(Path(model_path).resolve())
-    digest = sha256(model_path)
+    digest = sha256_file(model_path)
     model = _model(model_path, digest)
     outputs = [Path(o) for o in outputs]
     from adkit.io.files import input_for
@@ -224,7 +215,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
             summary[path] = {"status": "skipped", "events": manifest.files[path]["events"], "output": str(out)}
             continue
         rec = manifest.files.get(path) or {}
-        ours = out.exists() and rec.get("output") == str(out) and rec.get("output_sha256") == sha256(out)
+        ours = out.exists() and rec.get("output") == str(out) and rec.get("output_sha256") == sha256_file(out)
         if ours:  # adkit's own output of an input that changed since: stale, so it is redone
             replace.add(path)
         if out.exists() and not overwrite and not ours:
@@ -245,7 +236,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
         part_dir = out.parent / PARTS
         part_dir.mkdir(parents=True, exist_ok=True)
         parts[path] = []
-        keys[path] = (*_fingerprint(path), sha256(path))
+        keys[path] = (*_fingerprint(path), sha256_file(path))
         for start in range(0, n, task_events):
             stop = min(start + task_events, n)
             part = part_dir / f"{out.name}.{start}-{stop}.h5"
@@ -278,7 +269,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
                            overwrite or path in replace)
             size, mtime, digest_in = keys[path]
             manifest.record(path, status="done", output=str(out), events=n, input_size=size,
-                            input_mtime_ns=mtime, input_sha256=digest_in, output_sha256=sha256(out),
+                            input_mtime_ns=mtime, input_sha256=digest_in, output_sha256=sha256_file(out),
                             tasks=len(parts[path]))
             summary[path] = {"status": "done", "events": n, "output": str(out)}
             for p in parts[path]:
@@ -320,3 +311,44 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
             "events": int(sum(s.get("events") or 0 for s in summary.values() if s["status"] != "failed")),
             "failed": [p for p in paths if summary[p]["status"] == "failed"]}
 
+
+
+def score_tasks_command(model_path, files, output, directory, fmt, overwrite, executor, workers, scheduler,
+                        task_events, mapping, nan_policy, step, progress, say) -> dict:
+    """Directory mode (and any parallel run) of ``adkit score``: one score file per input, a manifest, resume."""
+    from adkit.executors import executor_from
+    from adkit.io.writers import score_output_path
+    from adkit.progress import TaskBar
+    from adkit.workflows.config import mapping_from
+
+    if directory:
+        outdir = Path(output or "scores")
+        if output is None:
+            say("several inputs: writing one score file per input into ./scores/ (change with -o)")
+        if outdir.exists() and not outdir.is_dir():
+            raise ConfigError(f"{outdir}: exists and is not a directory; -o names a directory for several inputs")
+        outdir.mkdir(parents=True, exist_ok=True)
+        outputs = [outdir / n for n in output_names(files, "." + fmt)]
+        manifest = outdir / "manifest.json"
+    else:
+        out = Path(output or score_output_path(files[0]))
+        outputs, manifest = [out], out.with_name(f"{out.name}.manifest.json")
+    m = mapping_from(mapping)
+    with executor_from(executor, workers, scheduler) as ex, TaskBar(progress, "score tasks") as bar:
+        if ex.dashboard:
+            say(f"dask dashboard: {ex.dashboard}")
+        summary = score_many(model_path, files, outputs, manifest, executor=ex, mapping=m.to_dict() if m else None,
+                             task_events=task_events, step=step, nan_policy=nan_policy, overwrite=overwrite,
+                             on_task=bar.update)
+    counts = {k: sum(f["status"] == k for f in summary["files"]) for k in ("done", "skipped", "failed")}
+    say(f"scored {counts['done']} file(s), skipped {counts['skipped']} already complete, {counts['failed']} failed: "
+        f"{summary['events']} events in {summary['tasks']} task(s), {summary['seconds']:.1f} s; manifest "
+        f"{summary['manifest']}")
+    for f in summary["files"]:
+        if f["status"] == "failed":
+            reason = f["reason"] if f["reason"].startswith(f["input"]) else f"{f['input']}: {f['reason']}"
+            say(f"failed: {reason}")
+    if counts["failed"]:
+        raise AdkitError(f"{counts['failed']} of {len(files)} input(s) failed (listed above and in "
+                         f"{summary['manifest']}); the others were scored")
+    return summary

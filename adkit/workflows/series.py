@@ -14,9 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from adkit.artifact import Model, file_record, versions
+from adkit.detectors.base import TrainOptions
 from adkit.errors import ConfigError, InputError
 from adkit.features.preprocess import Standardizer
-from adkit.series import Series, SeriesSpec, demo_name, per_sample, window_context, window_matrix, window_starts
+from adkit.features.windows import per_sample, window_context, window_matrix, window_starts
+from adkit.io.series import Series, SeriesSpec, demo_name
+from adkit.io.writers import score_output_path
 
 DEFAULT_WINDOW = 128
 
@@ -76,10 +79,8 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     if len(X) < 2:
         raise InputError("fewer than two clean training windows")
     scaler = Standardizer(groups=spec.groups()).fit(X)
-    fit_kwargs = {}
-    if hasattr(detector, "epochs"):
-        fit_kwargs = {"checkpoint": checkpoint, "resume": resume, "progress": progress}
-    detector.fit(scaler.transform(X), C, **fit_kwargs)
+    detector.fit(scaler.transform(X), C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
+                                                              progress))
     inputs = [file_record(p) for p in data if not demo_name(p)]
     provenance = {"inputs": inputs, "seed": seed, "events": int(len(X)), "versions": versions(), "windows": int(len(X))}
     demos = [demo_name(p) for p in data if demo_name(p)]
@@ -269,3 +270,78 @@ def series_plots(result: dict, outdir: str | Path, overwrite: bool = False) -> l
     written.append(_save(fig, out / "efficiency.png", overwrite))
     plt.close("all")
     return written
+
+
+def evaluate_series_command(model: Model, model_path, series_files, outdir, false_alarms, store_thresholds,
+                            overwrite, intervals, say, echo) -> dict:
+    """``adkit evaluate`` of a series model: efficiency vs false alarms per hour, report and plots."""
+    import json
+
+    from adkit.artifact import Threshold
+    from adkit.io.files import atomic_output, check_output, check_outputs
+    from adkit.validation import check_positive
+    from adkit.workflows.config import csv_floats
+
+    files = list(series_files)
+    if not files:
+        demo = model.provenance.get("embedded", {}).get("mix")
+        if not demo:
+            raise ConfigError("give labelled series with --series FILE (a label column is_anomaly/label)")
+        files = [f"{demo.split(',')[0]}@2"]
+        say(f"no --series: evaluating on a new {demo.split(',')[0]} series (seed 2)")
+    far = check_positive(csv_floats(false_alarms, "--false-alarms"), "--false-alarms")
+    store = check_positive(csv_floats(store_thresholds, "--store-thresholds"), "--store-thresholds")
+    check_outputs(outdir, ["metrics.json", "report.md", "series.png", "efficiency.png"], overwrite)
+    if store:
+        check_output(model_path, updates=model.source)
+    result = evaluate_series(model, files, far_per_hour=far, interval_file=intervals)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    images = series_plots(result, out, overwrite)
+    summary = {k: v for k, v in result.items() if k != "_results"}
+    auc = result["sample_auc"]
+    lines = [f"# adkit time-series evaluation of {Path(model_path).name}", "",
+             f"{result['n_samples']} samples, {result['hours']:.3g} h, {result['n_anomalies']} labelled anomalous "
+             f"intervals; per-sample AUC {auc if auc is None else round(auc, 3)}",
+             "", "| false alarms per hour (max) | efficiency | threshold | false alarms per hour |", "|---|---|---|---|"]
+    for k, wp in result["working_points"].items():
+        lines.append(f"| {k} | " + ("no threshold reaches it |  |  |" if wp is None else
+                                     f"{wp['efficiency']:.3f} | {wp['threshold']:.4g} | {wp['false_alarms_per_hour']:.3g} |"))
+    lines += [""] + [f"![{Path(i).stem}]({i})" for i in images]
+    report = "\n".join(lines) + "\n"
+    with atomic_output(out / "metrics.json", overwrite) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2))
+    with atomic_output(out / "report.md", overwrite) as tmp:
+        tmp.write_text(report)
+    echo(report.split("\n![")[0])
+    say(f"wrote {out}/metrics.json, {out}/report.md, " + ", ".join(f"{out}/{i}" for i in images))
+    if store:
+        model.thresholds = [Threshold(f"{r:g}perh", wp["threshold"], 0.0, 0.0)
+                            for r in store if (wp := result["working_points"].get(f"{r:g}"))]
+        model.update()
+        say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
+    return result
+
+
+def score_series_command(model: Model, files, output, overwrite, say) -> None:
+    """``adkit score`` of a series model: a score per window and per input row for each series file."""
+    from adkit.io.files import check_output
+    from adkit.workflows.scaleout import output_names
+
+    if len(files) > 1:
+        outdir = Path(output or "scores")
+        if outdir.exists() and not outdir.is_dir():
+            raise ConfigError(f"{outdir}: exists and is not a directory; -o names a directory for several inputs")
+        outputs = [outdir / n for n in output_names(files)]
+    else:
+        outputs = [Path(output or score_output_path(files[0]))]
+        if output is None:
+            say(f"writing scores to ./{outputs[0]} (change with -o)")
+    for out in outputs:  # every output checked before any is written
+        out.parent.mkdir(parents=True, exist_ok=True)
+        check_output(out, overwrite)
+    for f, out in zip(files, outputs):
+        r = score_series(model, f)
+        write_series_scores(r, out, f, overwrite)
+        say(f"wrote {out}: {len(r['score'])} samples (score per row, max over covering windows), "
+            f"{len(r['window_score'])} windows")

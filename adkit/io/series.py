@@ -11,8 +11,8 @@ or ``--time-column``), HDF5 (a (T, C) dataset; time from a ``time`` dataset or a
 (Hz) gives them. Time stamps that go backwards are an error naming the row; gaps (steps over
 1.5× the median step) split the series into segments, are reported, and no window spans one.
 
-Windows of ``window`` samples every ``stride`` samples become events of ``window × C``
-features, time-major (sample 0 of every channel, then sample 1, ...), named ``ch@k``.
+:class:`SeriesSpec` is what a series model reads (channels, context, window, stride, time
+handling); the windows themselves are cut by :mod:`adkit.features.windows`.
 """
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
                 dataset: str | None = None) -> Series:
     """Read one time series (or an embedded demo: ``sensor-demo``, ``sensor-demo:rates``, ``@seed``)."""
     if demo_name(path):
-        from adkit.datasets.sensor import demo
+        from adkit.io.sensor_demo import demo
 
         name, demo_seed = demo_name(path)
         table, file_rate = demo(name, seed=demo_seed), None
@@ -220,41 +220,11 @@ def _labels(path: Path, column: str, raw: np.ndarray) -> np.ndarray:
     return raw.astype(np.int8)
 
 
-def window_starts(series: Series, window: int, stride: int) -> np.ndarray:
-    """Row index where each window starts; windows never cross a gap."""
-    if window < 1 or stride < 1:
-        raise ConfigError(f"--window and --stride must be >= 1, got {window}, {stride}")
-    starts = [np.arange(a, b - window + 1, stride) for a, b in series.segments()]
-    return np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, np.int64)
-
-
-def window_matrix(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
-    """float32[n, window × C], time-major, for windows starting at ``starts``."""
-    idx = starts[:, None] + np.arange(window)[None, :]
-    return np.ascontiguousarray(values[idx].reshape(len(starts), -1), dtype=np.float32)
-
-
-def window_context(context: np.ndarray | None, starts: np.ndarray, window: int) -> np.ndarray | None:
-    """The mean of each context column over each window (a CVAE's condition)."""
-    if context is None:
-        return None
-    c = np.cumsum(np.vstack([np.zeros((1, context.shape[1])), context.astype(np.float64)]), axis=0)
-    return ((c[starts + window] - c[starts]) / window).astype(np.float32)
-
-
-def per_sample(scores: np.ndarray, starts: np.ndarray, window: int, n: int) -> np.ndarray:
-    """One score per input row: the maximum over the windows covering it (NaN where none does)."""
-    out = np.full(n, -np.inf)
-    for k in range(window):  # window passes of a vectorised maximum, not n × window Python work
-        np.maximum.at(out, starts + k, scores)
-    out[np.isneginf(out)] = np.nan
-    return out
-
-
 class SeriesSpec:
     """What a series model reads: channels, context columns, window and stride, time handling."""
 
     kind = "series"
+    mapping = None
 
     def __init__(self, channels: list[str], window: int, stride: int, context: list[str] | None = None,
                  time_column: str | None = None, label_column: str | None = None, rate: float | None = None) -> None:
@@ -262,6 +232,9 @@ class SeriesSpec:
         self.context = list(context or [])
         self.time_column, self.label_column, self.rate = time_column, label_column, rate
         self.features = self.conditions = self.table_columns = self.table_conditions = None
+
+    def with_mapping(self, mapping) -> SeriesSpec:
+        return self  # series files have no mapping
 
     @property
     def columns(self) -> list[str]:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from adkit.artifact import Model
-from adkit.errors import InputError, ModelFileError
+from adkit.artifact import DEFAULT_MODEL, Model
+from adkit.errors import ConfigError, InputError, ModelFileError
 from adkit.io import DEFAULT_STEP, EventBatch, Mapping, open_reader, reader_batches
 from adkit.io.writers import ScoreWriter, atomic_output, check_output, score_format, write_friend_tree
+from adkit.progress import bar
 
 
 def score_batch(model: Model, batch: EventBatch) -> dict[str, np.ndarray]:
@@ -85,13 +86,6 @@ def prefetch(iterator, enabled: bool = True):
                 t.join(0.01)
 
 
-def model_mapping(model: Model, override: Mapping | None = None) -> Mapping | None:
-    """The mapping to read new files with: the user's override, else the one used in training."""
-    if override is not None:
-        return override
-    return Mapping.from_dict(model.mapping) if model.mapping else None
-
-
 def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *, mapping: Mapping | None = None,
                 step: int = DEFAULT_STEP, nan_policy: str = "reject", overwrite: bool = False,
                 friend: bool = False, progress: bool = False, read_ahead: bool = True) -> dict:
@@ -101,7 +95,7 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
     ``friend=True`` each ROOT input also gets ``<output stem>.<input stem>.friend.root``.
     """
     fmt = score_format(output)
-    mapping = model_mapping(model, mapping)
+    mapping = model.input_spec(mapping).mapping
     readers = [open_reader(p, mapping) for p in paths]  # validate every input before any work
     friends = {}
     if friend:
@@ -114,7 +108,8 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
     attrs = {"adkit_model": str(model.provenance.get("model_path", "")), "detector": model.detector.name,
              "thresholds": ",".join(f"{t.name}={t.value:.6g}" for t in model.thresholds)}
     row_bytes = 24 + 8 * len(getattr(model.detector, "components", ())) + len(model.thresholds)
-    with atomic_output(output, overwrite, expected_bytes=total * row_bytes) as tmp, _bar(progress, total) as (pb, task):
+    with atomic_output(output, overwrite, expected_bytes=total * row_bytes) as tmp, bar(progress) as pb:
+        task = pb.add_task("score", total=total)
         writer = ScoreWriter(tmp, fmt, [r.path for r in readers], attrs)
         try:
             for i, reader in enumerate(readers):
@@ -140,25 +135,39 @@ def reader_advance(batch: EventBatch) -> int:
     return int(batch.entries[-1] - batch.entry_start + 1) if len(batch.entries) else 0
 
 
-class _bar:
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total = enabled, total
+def score_command(*, files, model_path, output, friend, overwrite, executor, workers, scheduler, task_events, fmt,
+                  mapping, nan_policy, step, progress: bool, say) -> None:
+    """``adkit score``: one table, a directory of per-input files (parallel, resumable), or series scores."""
+    from adkit.io.writers import SCORE_FORMATS, score_output_path
+    from adkit.workflows.config import mapping_from
 
-    def __enter__(self):
-        if not self.enabled:
-            from adkit.detectors.torch_base import _NoProgress
+    if model_path == DEFAULT_MODEL:
+        say(f"using the model ./{DEFAULT_MODEL} (change with --model)")
+    model = Model.load(model_path)
+    if model.spec.kind == "series":
+        from adkit.workflows.series import score_series_command
 
-            self.pb = _NoProgress()
-            return self.pb, 0
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        return score_series_command(model, files, output, overwrite, say)
+    parallel = executor == "dask" or scheduler or workers > 1
+    to_file = output is not None and Path(output).suffix.lower() in SCORE_FORMATS
+    directory = (len(files) > 1 and not to_file) or (output is not None and not to_file and
+                                                     (Path(output).is_dir() or str(output).endswith("/")))
+    if parallel and not directory and len(files) > 1:
+        raise ConfigError("with several inputs and --executor dask/--workers, -o must name a directory "
+                          "(each input gets its own score file there)")
+    if directory or parallel:
+        if friend:
+            raise ConfigError("--friend works with the single-table output (one input, or -o FILE.h5)")
+        from adkit.workflows.scaleout import score_tasks_command
 
-        self.pb = Progress(TextColumn("score"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                           console=Console(stderr=True))
-        self.pb.__enter__()
-        return self.pb, self.pb.add_task("score", total=self.total)
-
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.pb.__exit__(*exc)
-        return False
+        return score_tasks_command(model_path, files, output, directory, fmt, overwrite, executor, workers,
+                                   scheduler, task_events, mapping, nan_policy, step, progress, say)
+    if output is None:
+        output = score_output_path(files[0])
+        say(f"writing scores to ./{output} (change with -o)")
+    summary = score_files(model, files, output, mapping=mapping_from(mapping), step=step, nan_policy=nan_policy,
+                          overwrite=overwrite, friend=friend, progress=progress)
+    thr = ", ".join(t.name for t in model.thresholds) or "none stored (set them with `adkit evaluate --store-thresholds`)"
+    say(f"wrote {summary['output']}: {summary['events']} events from {summary['files']} file(s); thresholds: {thr}")
+    for f in summary["friends"]:
+        say(f"wrote friend tree {f} (tree 'adkit')")

@@ -1,7 +1,7 @@
-"""Latent spaces: events → the few coordinates quantum and tensor-network detectors work in.
+"""Write latent spaces: events → the few coordinates quantum and tensor-network detectors work in.
 
 An encoder is a trained adkit model whose detector has an ``encode`` method (the dense AE:
-``adkit train --model ae --param latent_dim=8``). :meth:`adkit.artifact.Model.encode` applies
+``adkit train --detector ae --param latent_dim=8``). :meth:`adkit.artifact.Model.encode` applies
 its preprocessing and encoder to raw events. A latent-space detector trained with
 ``--encoder`` stores that model inside its own file and scores raw events directly.
 
@@ -26,10 +26,8 @@ def encode_files(model: Model, paths: Sequence[str | Path], output: str | Path, 
     """Encode every event of ``paths`` with ``model``'s encoder into the HDF5 file ``output``."""
     import h5py
 
-    from adkit.scoring import model_mapping
-
     model.encode(np.zeros((1, model.n_features), dtype=np.float32))  # an encoder, or a clear error
-    mapping = model_mapping(model, mapping)
+    mapping = model.input_spec(mapping).mapping
     readers = [open_reader(p, mapping) for p in paths]
     n = dim = 0
     with atomic_output(output, overwrite) as tmp, h5py.File(tmp, "w") as h5:
@@ -54,3 +52,14 @@ def encode_files(model: Model, paths: Sequence[str | Path], output: str | Path, 
         h5.attrs["adkit_model"] = str(model.provenance.get("model_path", ""))
         h5.attrs["encoder"] = model.detector.name
     return {"output": str(output), "events": n, "latent_dim": dim, "columns": [f"z{j}" for j in range(dim)]}
+
+
+def encode_command(*, files, model_path, output, overwrite, mapping, nan_policy, step, say) -> dict:
+    """``adkit encode``: the latent space of files under a model's encoder, as an HDF5 table."""
+    from adkit.workflows.config import mapping_from
+
+    s = encode_files(Model.load(model_path), files, output, mapping=mapping_from(mapping), step=step,
+                     nan_policy=nan_policy, overwrite=overwrite)
+    say(f"wrote {output}: {s['events']} events x {s['latent_dim']} latent dimensions "
+        f"({', '.join(s['columns'])}) from {len(files)} file(s)")
+    return s

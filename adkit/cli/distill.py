@@ -1,0 +1,34 @@
+"""``adkit distill``."""
+import click
+
+from adkit.cli._options import DEFAULT_MODEL, OVERWRITE, SEED, Finite, InputPath, progress, say
+
+
+@click.command()
+@click.option("--teacher", default=DEFAULT_MODEL, show_default=True, type=InputPath(), help="Trained model to distill.")
+@click.option("--target", type=click.Choice(["fpga", "cpu"]), default="fpga", show_default=True,
+              help="fpga: HLS project, C simulation checked; cpu: TorchScript, checked.")
+@click.option("-o", "--output", default="student.adkit", show_default=True, type=click.Path(), help="Student model file.")
+@click.option("--hls-dir", default="hls", show_default=True, type=click.Path(file_okay=False), help="HLS project.")
+@click.option("--config", type=InputPath(dir_okay=False), help="YAML: hidden, precision, layer_precision, ...")
+@click.option("--data", multiple=True, type=InputPath(), help="Background to distill on (repeatable). Default: embedded.")
+@click.option("--background", multiple=True, type=InputPath(), help="Held-out background. Default: embedded test set.")
+@click.option("--signal", "signals", multiple=True, help="Held-out NAME=FILE (repeatable).")
+@click.option("--hidden", help="Hidden layer sizes, e.g. 32,16 (default).")
+@click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
+@click.option("--sparsity", type=Finite(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
+@click.option("--augment", type=Finite(min=0), help="Artificial events per background event (default 0).")
+@click.option("--seed", type=SEED, help="Random seed (default 0).")
+@click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz: thresholds stored.")
+@click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True)
+@click.option("--part", help="FPGA part (default xcvu13p-flga2577-2-e).")
+@click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
+@click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
+@click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
+@OVERWRITE
+def distill(**options):
+    """Distill a model into a small quantized student and emit trigger firmware (or a CPU export)."""
+    from adkit.workflows.distill import distill_command
+
+    distill_command(**options, progress=progress(), say=say, echo=click.echo)

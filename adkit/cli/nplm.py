@@ -1,0 +1,31 @@
+"""``adkit nplm``."""
+import click
+
+from adkit.cli._options import JSON, OVERWRITE, SEED, Deprecated, Finite, InputPath, executing, progress, reading, say
+
+
+@click.command()
+@click.option("--reference", multiple=True, required=True, type=InputPath(), help="Reference (SM) file, repeatable.")
+@click.option("--data", multiple=True, required=True, type=InputPath(), help="Data file to test, repeatable.")
+@click.option("-o", "--output", "outdir", default="nplm", show_default=True, type=click.Path(file_okay=False))
+@click.option("--features", help="Features a,b,... (default met,ht,lepton_pt_sum,n_leptons,n_jets; tables: all).")
+@click.option("--detector", type=click.Choice(["nplm", "nplm-nn"]), default="nplm", show_default=True,
+              help="nplm: Nyström kernel logistic regression (fast); nplm-nn: the original NPLM network.")
+@click.option("--model", "old_model", type=click.Choice(["kernel", "nn"]), cls=Deprecated, new="--detector",
+              hidden=True)
+@click.option("--n-expected", type=Finite(min=0, min_open=True), help="N(0) under the reference (default observed).")
+@click.option("--toys", type=click.IntRange(min=0), default=100, show_default=True, help="Null toys (0: no p-value).")
+@executing
+@click.option("--param", "params", multiple=True, help="Model parameter NAME=VALUE (sigma, n_centres, lam, epochs, ...).")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--plot-features", help="Features for the f(x) projection plots (default: the first four).")
+@click.option("--save-model", type=click.Path(dir_okay=False), help="Also write the learned f(x) as an adkit model.")
+@JSON
+@OVERWRITE
+@reading
+def nplm(detector, old_model, **options):
+    """NPLM goodness-of-fit test: is DATA compatible with REFERENCE? Prints t, p-value and Z."""
+    from adkit.workflows.nplm import nplm_command
+
+    detector = {"kernel": "nplm", "nn": "nplm-nn"}.get(old_model, detector)
+    nplm_command(detector=detector, **options, progress=progress(), say=say, echo=click.echo)

@@ -1,0 +1,24 @@
+"""``adkit score``."""
+import click
+
+from adkit.cli._options import MODEL_FILE, OVERWRITE, InputPath, executing, progress, reading, say
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=InputPath())
+@MODEL_FILE
+@click.option("-o", "--output", type=click.Path(),
+              help="One input: score file (.h5 or .parquet), default ./<input>.scores.h5. Several inputs: a "
+                   "directory (default ./scores) with one <input>.scores.h5 per input and manifest.json; a "
+                   ".h5/.parquet name instead collects them all into one table (local executor).")
+@click.option("--friend", is_flag=True, help="Also write a ROOT friend tree per ROOT input.")
+@OVERWRITE
+@executing
+@click.option("--task-events", type=click.IntRange(min=1), default=1_000_000, show_default=True, help="Per task.")
+@click.option("--format", "fmt", type=click.Choice(["h5", "parquet"]), default="h5", show_default=True)
+@reading
+def score(**options):
+    """Score every event of FILES: source, entry, score, a pass bit per stored threshold."""
+    from adkit.workflows.score import score_command
+
+    score_command(**options, progress=progress(), say=say)

@@ -1,0 +1,144 @@
+"""Knowledge distillation: a small quantized student learns a teacher's (log-)score.
+
+    from adkit.artifact import Model
+    from adkit.distill import distill
+    student, info = distill(Model.load("model.adkit"))
+
+The student (:class:`adkit.detectors.student.QuantizedStudent`) is an ordinary adkit model:
+it scores files, is evaluated, stores thresholds. :mod:`adkit.firmware` turns it into an HLS
+project. The student reads the teacher's input features with the ``pooled`` scaling (affine,
+no log: what the trigger's input stage can do); a table teacher's condition columns become
+ordinary student inputs.
+
+Background alone rarely visits the regions where a teacher's score is extreme (an event with
+four leptons), so a student trained only there extrapolates badly. ``augment`` adds that many
+artificial events per background event (:mod:`adkit.features.artificial`, ``mix`` by
+default), labelled by the teacher like any other: the student learns the teacher's function
+on a wider domain. On the Pythia A→4l benchmark this took the student's TPR at FPR 1e-4 from
+0.0005 to ~0.1 (see docs/distill.md).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adkit.artifact import Model, file_record, versions
+from adkit.detectors.base import TrainOptions
+from adkit.errors import ConfigError, InputError
+
+#: Seed of the embedded background the student learns from (the teacher trained on seed 0,
+#: evaluation uses seed 1).
+DISTILL_SEED = 2
+MIN_EVENTS = 100
+
+
+def teacher_target(scores: np.ndarray, transform: str = "auto") -> tuple[np.ndarray, dict]:
+    """The regression target from teacher scores: log (when all are > 0) or as is, standardised.
+
+    Raises :class:`ConfigError` for scores that carry nothing to learn (non-finite, constant,
+    too few, or non-positive with ``transform="log"``).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if len(s) < MIN_EVENTS:
+        raise ConfigError(f"the teacher scored only {len(s)} events; distillation needs at least {MIN_EVENTS}")
+    if not np.isfinite(s).all():
+        raise ConfigError(f"the teacher's scores are not all finite ({int((~np.isfinite(s)).sum())} NaN/inf): "
+                          "they cannot be distilled")
+    if transform not in ("auto", "log", "none"):
+        raise ConfigError(f"unknown score transform {transform!r}; valid: auto, log, none")
+    if transform == "auto":
+        transform = "log" if s.min() > 0 else "none"
+    if transform == "log":
+        if s.min() <= 0:
+            raise ConfigError(f"the teacher's scores reach {s.min():.4g} <= 0, so their log is undefined; "
+                              "use --transform none")
+        s = np.log(s)
+    std = s.std()
+    if not std > 1e-12 * max(1.0, abs(s.mean())):
+        raise ConfigError("the teacher gives every event the same score: there is nothing to distill")
+    return ((s - s.mean()) / std).astype(np.float32), {"transform": transform, "mean": float(s.mean()),
+                                                      "std": float(std)}
+
+
+def _student_spec(teacher: Model):
+    from adkit.io import InputSpec
+
+    if teacher.spec.kind == "table":
+        return InputSpec(table_columns=list(teacher.spec.table_columns) + list(teacher.spec.table_conditions or []))
+    return InputSpec(teacher.spec.features)
+
+
+def _artificial(teacher: Model, Xs: np.ndarray, n: int, method: str, seed: int):
+    """Artificial events in the student's input space, and the teacher's view of them."""
+    from adkit.features.artificial import artificial_anomalies
+    from adkit.io.schema import FeatureSet
+
+    Xa = artificial_anomalies(Xs, n, method, seed=seed + 17).astype(np.float32)
+    if teacher.spec.kind == "table":
+        nf = len(teacher.spec.table_columns)
+        return Xa[:, :nf], (Xa[:, nf:] if teacher.spec.table_conditions else None), Xa
+    if teacher.spec.conditions is None:
+        return Xa, None, Xa
+    raw = FeatureSet(teacher.spec.features.schema)
+    if teacher.spec.features.columns != raw.columns:
+        raise ConfigError("augmenting needs the teacher's conditions for artificial events, which adkit can only "
+                          "recompute when the teacher reads the raw object inputs; distill with augment=0")
+    n_obj = len(raw.columns) // 3
+    return Xa, teacher.spec.conditions.compute(Xa.reshape(len(Xa), n_obj, 3)), Xa
+
+
+def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = (32, 16),
+            precision: str | dict | None = None, layer_precision: dict | None = None, sparsity: float = 0.0,
+            epochs: int = 30, batch_size: int = 1024, lr: float = 3e-3, seed: int = 0, transform: str = "auto",
+            augment: float = 0.0, augment_method: str = "mix",
+            n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
+            progress: bool = False) -> tuple[Model, dict]:
+    """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2)."""
+    from adkit.detectors.student import QuantizedStudent
+    from adkit.features.preprocess import Standardizer
+    from adkit.io import DEFAULT_STEP, load_arrays
+
+    if teacher.spec.kind == "series":
+        raise ConfigError(f"distilling a time-series model ({teacher.detector.name}) is not supported; distill a "
+                          "model of collider events or of a table")
+    student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
+                               layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
+                               batch_size=batch_size, lr=lr, seed=seed)
+    student._validate()
+    spec = _student_spec(teacher)
+    mapping = teacher.input_spec().mapping
+    if data:
+        X, C, _ = load_arrays(data, teacher.spec, mapping, step or DEFAULT_STEP, nan_policy)
+        Xs, _, _ = load_arrays(data, spec, mapping, step or DEFAULT_STEP, nan_policy)
+        source = {"inputs": [file_record(p) for p in data]}
+    else:
+        if teacher.spec.kind == "table":
+            raise ConfigError("this teacher reads tables: give the background files to distill on (--data)")
+        from adkit.datasets import DEFAULT_TRAIN_EVENTS, default_background
+
+        n = n_default or DEFAULT_TRAIN_EVENTS
+        objects = default_background(n, DISTILL_SEED)[:, :, :3]
+        X = teacher.spec.features.compute(objects).astype(np.float32)
+        C = teacher.spec.conditions.compute(objects) if teacher.spec.conditions else None
+        Xs = X
+        source = {"inputs": [], "embedded": {"generator": "adkit.datasets", "events": n, "seed": DISTILL_SEED}}
+    if len(X) == 0:
+        raise InputError("no events to distill on")
+    scaler = Standardizer.for_columns(spec.columns, "standard" if spec.kind == "table" else "pooled").fit(Xs)
+    scores = teacher.score(X, C)
+    if augment:
+        Xa, Ca, Xsa = _artificial(teacher, Xs, int(round(augment * len(Xs))), augment_method, seed)
+        scores = np.concatenate([scores, teacher.score(Xa, Ca)])
+        Xs = np.concatenate([Xs, Xsa])
+    y, target = teacher_target(scores, transform)
+    student.fit(scaler.transform(Xs), None, y, options=TrainOptions(progress=progress))
+    pred = student.score(scaler.transform(Xs))
+    info = {"teacher": teacher.detector.name, "target": target, "events": int(len(X)),
+            "augment": {"ratio": float(augment), "method": augment_method, "events": int(len(Xs) - len(X))},
+            "train_correlation": float(np.corrcoef(pred, y)[0, 1]), "cost": student.cost()}
+    provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions(),
+                  "teacher": {"detector": teacher.detector.name, "provenance": teacher.provenance}}
+    model = Model(student, spec, scaler, teacher.mapping, [], provenance, {"distill": info})
+    return model, info

@@ -1,0 +1,144 @@
+"""Trigger firmware from a quantized student: the hls4ml project, its C simulation, the report.
+
+:func:`write_project` converts the student with hls4ml (Vitis backend, ``io_parallel``,
+Latency strategy by default), with every layer's fixed-point types set to the ones the
+student was trained with, writes the HLS project and compiles its C simulation with the
+system C++ compiler. :func:`csim_scores` runs that bit-accurate emulation; :func:`compare`
+measures how often its trigger decisions differ from the student's.
+
+The firmware's input is the student's scaled feature vector ((x − mean) / scale per column,
+stored in the student's model file), quantized to the input type; the output is the score.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from adkit.errors import AdkitError, ConfigError, missing_extra
+
+DEFAULT_PART = "xcvu13p-flga2577-2-e"  # a Virtex UltraScale+ of the kind in the CMS L1 trigger
+DEFAULT_CLOCK_NS = 6.25  # 160 MHz
+BACKENDS = ("Vitis", "Vivado")
+HLS_TOOLS = {"Vitis": "vitis_hls", "Vivado": "vivado_hls"}
+
+
+class FirmwareError(AdkitError):
+    """hls4ml conversion, project writing or C-simulation compile failed."""
+
+
+def compiler() -> str:
+    """The C++ compiler hls4ml will call; a clear error when there is none."""
+    cxx = os.environ.get("CXX", "g++")
+    path = shutil.which(cxx)
+    if not path:
+        raise FirmwareError(f"no C++ compiler {cxx!r} on PATH: the HLS C simulation needs one "
+                            "(Debian/Ubuntu: apt install g++; or set CXX)")
+    return path
+
+
+def _hls4ml():
+    try:
+        import hls4ml
+    except ModuleNotFoundError:
+        raise missing_extra("hls4ml", "fpga") from None
+    return hls4ml
+
+
+def plain_network(student):
+    """The student as a float torch ``Sequential`` with its quantized (pruned) weights."""
+    import torch
+    from torch import nn
+
+    layers: OrderedDict = OrderedDict()
+    names = student.layer_names()
+    for n, (w, b) in student.quantized_weights().items():
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers[n] = lin
+        if n != names[-1]:
+            layers[f"relu_{n}"] = nn.ReLU()
+    return nn.Sequential(layers).eval()
+
+
+def accumulator_type(in_type, w_type, b_type, n_in: int) -> str:
+    """A sum of ``n_in`` products plus the bias, held exactly (no rounding, no overflow)."""
+    frac = max(in_type.frac + w_type.frac, b_type.frac)
+    integer = max(in_type.integer + w_type.integer, b_type.integer) + math.ceil(math.log2(n_in + 1))
+    return f"ap_fixed<{integer + frac},{integer},AP_TRN,AP_WRAP>"
+
+
+def hls_config(student, backend: str = "Vitis", strategy: str = "Latency") -> tuple[object, dict]:
+    """(torch network, hls4ml config) with the student's types on every layer."""
+    from hls4ml.utils import config_from_pytorch_model
+
+    net = plain_network(student)
+    n_in = net[0].in_features
+    cfg = config_from_pytorch_model(net, (n_in,), granularity="name", backend=backend,
+                                    default_precision="ap_fixed<16,6>")
+    types = student.types()
+    cfg["Model"]["Strategy"] = strategy
+    cfg["Model"]["ReuseFactor"] = 1
+    layers = cfg["LayerName"]
+    input_name = next(k for k in layers if k not in dict(net.named_children()))
+    layers[input_name]["Precision"] = {"result": str(types["input"]["result"])}
+    prev = types["input"]["result"]
+    for n in student.layer_names():
+        t = types[n]
+        lin = dict(net.named_children())[n]
+        layers[n]["Precision"] = {"weight": str(t["weight"]), "bias": str(t["bias"]), "result": str(t["result"]),
+                                  "accum": accumulator_type(prev, t["weight"], t["bias"], lin.in_features)}
+        layers[n]["ReuseFactor"] = 1
+        if f"relu_{n}" in layers:
+            layers[f"relu_{n}"]["Precision"] = {"result": str(t["result"])}
+        prev = t["result"]
+    return net, cfg
+
+
+def write_project(student, outdir: str | Path, *, backend: str = "Vitis", part: str = DEFAULT_PART,
+                  clock_ns: float = DEFAULT_CLOCK_NS, io_type: str = "io_parallel", strategy: str = "Latency",
+                  project_name: str = "adkit_trigger"):
+    """Convert, write and compile; returns the compiled hls4ml model (its ``predict`` is the C sim)."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown HLS backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    hls4ml = _hls4ml()
+    compiler()
+    net, cfg = hls_config(student, backend, strategy)
+    try:
+        model = hls4ml.converters.convert_from_pytorch_model(
+            net, output_dir=str(outdir), project_name=project_name, backend=backend, hls_config=cfg,
+            io_type=io_type, part=part, clock_period=clock_ns)
+    except Exception as e:  # hls4ml raises many kinds; the user needs the first line
+        raise FirmwareError(f"hls4ml could not convert the student: {type(e).__name__}: {str(e).splitlines()[0]}") from e
+    try:
+        model.compile()
+    except Exception as e:
+        raise FirmwareError(f"{outdir}: compiling the HLS C simulation failed: {str(e).splitlines()[0]}") from e
+    return model
+
+
+def csim_scores(hls_model, X_scaled: np.ndarray, batch: int = 20000) -> np.ndarray:
+    """The firmware's output for already scaled inputs (float64)."""
+    X = np.ascontiguousarray(X_scaled, dtype=np.float64)
+    out = [np.asarray(hls_model.predict(X[s:s + batch])).reshape(-1) for s in range(0, len(X), batch)]
+    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+
+def decision_mismatch(a: np.ndarray, b: np.ndarray, threshold: float) -> float:
+    """Fraction of events whose pass/fail at ``threshold`` differs between two score arrays."""
+    return float(np.mean((np.asarray(a) > threshold) != (np.asarray(b) > threshold))) if len(a) else 0.0
+
+
+def synthesize(hls_model, backend: str) -> dict:
+    """Run HLS synthesis when the vendor tool is on PATH; otherwise say why it was skipped."""
+    tool = HLS_TOOLS[backend]
+    if not shutil.which(tool):
+        return {"ran": False, "why": f"{tool} is not on PATH (synthesis needs the AMD/Xilinx tools)"}
+    report = hls_model.build(csim=False, synth=True, vsynth=False)
+    return {"ran": True, "report": report}

@@ -1,0 +1,107 @@
+"""``adkit distill``: a quantized student of a trained model, its firmware project and report."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from adkit.artifact import DEFAULT_MODEL, Model
+from adkit.errors import ConfigError
+from adkit.io.files import check_output
+
+
+def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
+                    sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
+                    progress: bool, say, echo) -> Model:
+    """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
+    from adkit.distill import distill
+    from adkit.validation import check_params, check_rates
+    from adkit.workflows.config import csv_floats, load_config, signal_files
+
+    cfg = load_config(config, "distill")
+    rate_list = check_rates(csv_floats(rates, "--rates") or csv_floats(str(cfg.get("rates", "")), "rates"), "--rates")
+    try:
+        hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [32, 16]))]
+    except (ValueError, TypeError):
+        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. 32,16") from None
+    check_params({"hidden": hidden_sizes}, "--hidden")
+    if teacher == DEFAULT_MODEL:
+        say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
+    teacher_model = Model.load(teacher)
+    if teacher_model.spec.kind == "series":
+        raise ConfigError(f"{teacher}: distilling a time-series model ({teacher_model.detector.name}) is not "
+                          "supported; distill a model of collider events or of a table")
+    check_output(output, overwrite)
+    hls_path, export_path = Path(hls_dir), Path(output).with_suffix(".pt")
+    if target == "fpga":
+        from adkit.firmware import _hls4ml, compiler
+        from adkit.io.files import check_replace_dir
+
+        check_replace_dir(hls_path, overwrite, "--hls-dir")
+        _hls4ml()
+        compiler()  # fail before training, not after
+    else:
+        check_output(export_path, overwrite)
+    sig = signal_files(signals)
+    if sig and not background:
+        raise ConfigError("--signal needs --background files to set the thresholds on")
+    data = list(data) or list(cfg.get("data") or [])
+    if not data:
+        say("no --data: distilling on the embedded background (seed 2, independent of the teacher's)")
+    student, info = distill(teacher_model, data, hidden=hidden_sizes, precision=precision or cfg.get("precision"),
+                            layer_precision=cfg.get("layer_precision"),
+                            sparsity=sparsity if sparsity is not None else cfg.get("sparsity", 0.0),
+                            epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
+                            batch_size=cfg.get("batch_size", 1024), seed=seed if seed is not None else cfg.get("seed", 0),
+                            transform=cfg.get("transform", "auto"),
+                            augment=augment if augment is not None else cfg.get("augment", 0.0), progress=progress)
+    say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
+        f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
+        f"{info['train_correlation']:.3f}")
+    if target == "fpga":
+        firmware_project(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
+                         part or cfg.get("part"), clock or cfg.get("clock"), synth, say, echo)
+    else:
+        from adkit.export import export_torchscript
+        from adkit.firmware.report import verify
+
+        report = verify(teacher_model, student, None, rates_khz=rate_list, background=list(background), signals=sig,
+                        firmware=False)
+        check = export_torchscript(student, export_path, overwrite=overwrite)
+        say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
+            f"on {check['events']} events")
+        student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
+    student.save(output, overwrite)
+    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds)}")
+    return student
+
+
+def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: bool, rates, background, signals,
+                     backend, part, clock, synth, say, echo) -> dict:
+    """Build and check the HLS project in a temporary directory; put it in place only when complete."""
+    from adkit.firmware.report import markdown, verify, write_report
+    from adkit.io.files import partial_path, remove_stale_partials, replace_dir, write_error
+
+    remove_stale_partials(hls_path)
+    tmp = partial_path(hls_path)
+    try:
+        report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
+                        backend=backend, part=part, clock_ns=clock, synth=synth)
+        report["firmware"]["project"] = str(hls_path)
+        write_report(tmp, report)
+        replace_dir(tmp, hls_path, overwrite, "--hls-dir")
+    except OSError as e:
+        err = write_error(e, hls_path)
+        if err is None:
+            raise
+        raise err from None
+    finally:
+        if tmp.is_dir() and not tmp.is_symlink():  # our own temporary build directory
+            shutil.rmtree(tmp, ignore_errors=True)
+    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
+    student.metrics["report"]["decision_mismatch"] = report["firmware"]["decision_mismatch"]
+    echo(markdown(report))
+    fw = report["firmware"]
+    if not fw["synthesis"]["ran"]:
+        say(f"synthesis skipped: {fw['synthesis']['why']}")
+    say(f"wrote the HLS project and report.md/report.json to {hls_path}/")
+    return report

@@ -1,0 +1,131 @@
+"""What files and models are: ``adkit info``, ``show``, ``models``, ``features``, and ``generate``."""
+from __future__ import annotations
+
+import json
+
+from adkit.artifact import Model
+from adkit.errors import AdkitError, ConfigError
+
+
+def info_command(*, files, as_json, mapping, tree, dataset, echo) -> list[dict]:
+    """Format, trees, entries and which schema objects each file maps (a table, or JSON)."""
+    from adkit.io import inspect_file
+    from adkit.workflows.config import mapping_from
+
+    m = mapping_from(mapping, tree, dataset)
+    infos = [inspect_file(f, m) for f in files]
+    if as_json:
+        echo(json.dumps(infos, indent=2))
+        return infos
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for d in infos:
+        where = d.get("tree") or d.get("dataset")
+        console.print(f"[bold]{d['path']}[/bold]  {d['format']}, {d['size'] / 1e6:.2f} MB, "
+                      f"{d['entries']} entries in {where!r}, layout {d['layout']}")
+        if d.get("trees") and len(d["trees"]) > 1:
+            console.print("  trees: " + ", ".join(f"{k} ({v})" for k, v in d["trees"].items()))
+        if "objects" in d:
+            t = Table("object", "max kept", "branches", "status")
+            for obj, s in d["objects"].items():
+                status = "[green]mapped[/green]" if not s["missing"] else f"[red]missing {', '.join(s['missing'])}[/red]"
+                t.add_row(obj, str(s["max"]), ", ".join(s["branches"]), status)
+            console.print(t)
+        if "columns" in d:
+            console.print(f"  table columns ({len(d['columns'])}): {', '.join(d['columns'][:12])}"
+                          f"{' ...' if len(d['columns']) > 12 else ''}")
+    return infos
+
+
+def show_lines(model_path, model: Model, manifest: dict) -> list[str]:
+    """A human summary of a model file's manifest."""
+    import numpy as np
+
+    prov = manifest.get("provenance") or {}
+    params = manifest["detector"]["config"].get("params", {})
+    cols = model.spec.columns
+    tensors = model.tensors()
+    n_values = sum(int(np.prod(v.shape)) for v in tensors.values())
+    lines = [
+        f"model file   {model_path} (format {manifest['format_version']}, adkit {manifest['adkit_version']})",
+        f"detector     {model.detector.name}: " + ", ".join(f"{k}={v}" for k, v in params.items()),
+        f"input        {model.spec.kind}, {len(cols)} features" + (f" ({', '.join(cols[:4])}, ...)" if cols else ""),
+        f"tensors      {len(tensors)} arrays, {n_values} values",
+        f"trained on   {prov.get('events', prov.get('windows', '?'))} {'windows' if 'windows' in prov else 'events'}, "
+        f"seed {prov.get('seed', '?')}",
+    ]
+    if model.encoder is not None:
+        lines.append(f"encoder      {model.encoder.detector.name} ({model.encoder.n_features} inputs)")
+    for rec in prov.get("inputs") or []:
+        if isinstance(rec, dict) and {"path", "size", "sha256"} <= set(rec):
+            lines.append(f"  input      {rec['path']} ({rec['size']} bytes, sha256 {str(rec['sha256'])[:16]}…)")
+    emb = prov.get("embedded")
+    if isinstance(emb, dict):
+        lines.append("  embedded   " + ", ".join(f"{k} {v}" for k, v in emb.items()))
+    lines.append("thresholds   " + (", ".join(f"{t.name}: score > {t.value:.6g} (FPR {t.fpr:.2g})"
+                                             for t in model.thresholds) or "none"))
+    ev = (manifest.get("metrics") or {}).get("evaluation")
+    if isinstance(ev, dict) and isinstance(ev.get("signals"), dict):
+        lines.append("evaluation   " + ", ".join(f"{k} AUC {v['auc']:.3f}" for k, v in ev["signals"].items()
+                                                 if isinstance(v, dict) and isinstance(v.get("auc"), (int, float))))
+    return lines
+
+
+def show_command(*, model_path, as_json, echo) -> dict:
+    """The manifest of a model file, validated exactly as ``score`` validates it."""
+    model = Model.load(model_path)
+    manifest = model.manifest()
+    echo(json.dumps(manifest, indent=2, default=str) if as_json else "\n".join(show_lines(model_path, model, manifest)))
+    return manifest
+
+
+def detector_lines() -> list[str]:
+    """One line per registered detector: name and the first line of its docstring."""
+    from adkit.detectors import registry
+
+    return [f"{n:10s} {(registry.get(n).__doc__ or '').strip().splitlines()[0]}" for n in registry.available()]
+
+
+def feature_lines() -> list[str]:
+    """The feature names valid for --features and --conditions."""
+    from adkit.io.schema import DERIVED, ObjectSchema
+
+    raw = ObjectSchema().raw_names()
+    return [f"{name:20s} {doc}" for name, (_, doc) in DERIVED.items()] + \
+        [f"{'raw inputs':20s} {', '.join(raw[:6])}, ..., {raw[-1]} ({len(raw)} in all)"]
+
+
+def generate_command(*, outdir, events, signal_events, seed, formats, engine, overwrite, say) -> list:
+    """Write the embedded background and signals as ADC2021 .h5 and NanoAOD-like .root files."""
+    from adkit.datasets import write_dataset
+
+    if engine == "pythia":
+        import importlib.util
+
+        from adkit.errors import missing_extra
+
+        if importlib.util.find_spec("pythia8mc") is None:
+            raise missing_extra("pythia8mc", "pythia")
+        raise AdkitError("--engine pythia is not implemented in this version; use the builtin engine")
+    fmts = tuple(f.strip() for f in formats.split(","))
+    bad = [f for f in fmts if f not in ("h5", "root")]
+    if bad:
+        raise ConfigError(f"--format {bad[0]!r}: valid formats are h5, root")
+    written = write_dataset(outdir, events, signal_events, seed, fmts, overwrite)
+    say(f"wrote {len(written)} files to {outdir}/: " + ", ".join(p.name for p in written))
+    return written
+
+
+def export_command(*, model_path, output, fmt, overwrite, say) -> dict:
+    """A TorchScript file of a torch model with its preprocessing, checked against adkit's scores."""
+    from pathlib import Path
+
+    from adkit.export import export_torchscript
+
+    output = output or str(Path(model_path).with_suffix(".pt"))
+    check = export_torchscript(Model.load(model_path), output, overwrite=overwrite)
+    say(f"wrote {output} ({fmt}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
+        f"on {check['events']} events; load with torch.jit.load")
+    return check

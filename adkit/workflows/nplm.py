@@ -1,0 +1,126 @@
+"""The NPLM goodness-of-fit test on files: read, standardise on the reference, test, plot."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from adkit.artifact import Model, file_record, versions
+from adkit.errors import ConfigError, InputError
+from adkit.features.preprocess import Standardizer
+from adkit.io import DEFAULT_STEP, Mapping, load_arrays, open_reader
+from adkit.workflows.train import NPLM_FEATURES, _names, default_spec
+
+
+def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: str | Path | None = None, *,
+         features: str | Sequence[str] | None = None, model: str = "kernel", params: dict | None = None,
+         n_expected: float | None = None, n_toys: int = 100, seed: int = 0, executor=None,
+         plot_features: str | Sequence[str] | None = None, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
+         nan_policy: str = "reject", overwrite: bool = False, progress: bool = False,
+         on_toy=None) -> tuple[dict, Model]:
+    """The NPLM test of ``data`` files against ``reference`` files (see :mod:`adkit.stats.nplm`).
+
+    Inputs are read with the usual readers and standardised on the reference. With ``outdir``,
+    writes ``nplm.json``, ``null.png``, ``f_<feature>.png`` and keeps finished toys in
+    ``toys.jsonl`` (an interrupted run resumes there). Returns the result and the learned
+    f(x) as a :class:`Model` (score = log density ratio).
+    """
+    import json
+
+    from adkit.io.writers import atomic_output
+    from adkit.stats.nplm import nplm_test
+
+    first = open_reader(reference[0], mapping)
+    table = first.kind == "table"
+    if not table and not features:
+        features = NPLM_FEATURES
+    spec = default_spec(features, None, mapping, table, first.columns)
+    from adkit.detectors import registry
+    from adkit.io.files import check_outputs
+
+    registry.get("nplm" if model == "kernel" else "nplm-nn").from_params(dict(params or {}))  # fail before work
+    out = Path(outdir) if outdir else None
+    if out is not None:
+        check_outputs(out, ["nplm.json"], overwrite)
+    ref, _, _ = load_arrays(reference, spec, mapping, step, nan_policy)
+    dat, _, _ = load_arrays(data, spec, mapping, step, nan_policy)
+    if len(ref) == 0 or len(dat) == 0:
+        raise InputError(f"no events in the {'reference' if len(ref) == 0 else 'data'} files")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(ref)
+    R, D = scaler.transform(ref).astype(np.float64), scaler.transform(dat).astype(np.float64)
+    result, det, null = nplm_test(R, D, n_expected=n_expected, model=model, params=params, n_toys=n_toys, seed=seed,
+                                  executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
+                                  on_toy=on_toy)
+    result.update(features=spec.columns, reference=[str(p) for p in reference], data=[str(p) for p in data])
+    provenance = {"inputs": [file_record(p) for p in [*reference, *data]], "seed": seed, "events": int(len(R) + len(D)),
+                  "versions": versions()}
+    f_model = Model(det, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance,
+                    {"nplm": result})
+    if out is not None:
+        from adkit.report.nplm import null_plot, projection_plots
+
+        images = []
+        if null is not None:
+            images.append(null_plot(null, result["t"], result["dof"], out / "null.png", overwrite))
+        cols = [c for c in _names(plot_features) or spec.columns[:4]]
+        unknown = [c for c in cols if c not in spec.columns]
+        if unknown:
+            raise ConfigError(f"--plot-features {unknown[0]!r} is not a test feature; features: {', '.join(spec.columns)}")
+        idx = [spec.columns.index(c) for c in cols]
+        images += projection_plots(R[:, idx], D[:, idx], det.score(R), result["n_expected"], cols, out, overwrite)
+        result["plots"] = images
+        if null is not None:
+            result["null_t"] = [float(t) for t in null]
+        with atomic_output(out / "nplm.json", overwrite) as tmp:
+            tmp.write_text(json.dumps(result, indent=2, default=float))
+    return result, f_model
+
+
+def nplm_command(*, reference, data, outdir, features, detector, n_expected, toys, executor, workers, scheduler,
+                 params, seed, plot_features, save_model, as_json, overwrite, mapping, nan_policy, step,
+                 progress: bool, say, echo) -> dict:
+    """``adkit nplm``: the test, its files, and one summary line (or JSON)."""
+    import json
+
+    from adkit.executors import executor_from
+    from adkit.io.files import check_output
+    from adkit.progress import TaskBar
+    from adkit.workflows.config import mapping_from, parse_params
+
+    if save_model:
+        check_output(save_model, overwrite)
+    if not features:
+        say("no --features: collider files use met,ht,lepton_pt_sum,n_leptons,n_jets; tables use every column")
+    model = "nn" if detector == "nplm-nn" else "kernel"
+    with executor_from(executor, workers, scheduler) as ex, TaskBar(progress, "toys") as bar:
+        if ex.dashboard:
+            say(f"dask dashboard: {ex.dashboard}")
+        result, f_model = nplm(list(reference), list(data), outdir, features=features, model=model,
+                               params=parse_params(params), n_expected=n_expected, n_toys=toys, seed=seed,
+                               executor=ex, plot_features=plot_features, mapping=mapping_from(mapping), step=step,
+                               nan_policy=nan_policy, overwrite=overwrite, progress=progress, on_toy=bar.update)
+    if save_model:
+        f_model.save(save_model, overwrite)
+        say(f"wrote {save_model}: the learned f(x) (score = log n(x|data)/n(x|reference))")
+    keys = ("t", "p_value", "Z", "dof", "n_reference", "n_data", "n_expected", "p_value_empirical", "Z_empirical")
+    if as_json:
+        summary = {k: result.get(k) for k in keys}
+        summary.update(ks_p_value=(result["null"] or {}).get("ks_p_value"), n_toys=toys, model=model,
+                       features=result["features"], output=str(outdir))
+        echo(json.dumps(summary))
+        return result
+    line = f"t = {result['t']:.3f}"
+    if result.get("p_value") is not None:
+        null = result["null"]
+        line += (f", p = {result['p_value']:.3g}, Z = {result['Z']:.2f} (chi-square fit: dof {result['dof']:.2f}, "
+                 f"KS p {null['ks_p_value']:.2f}, {null['n_toys']} toys); empirical p = "
+                 f"{result['p_value_empirical']:.3g} ({result['toys_above']} toys above t)")
+    else:
+        line += " (no toys: run with --toys N for a p-value)"
+    echo(line)
+    echo(f"reference {result['n_reference']} events, data {result['n_data']} events, N(0) = "
+         f"{result['n_expected']:g}; features {', '.join(result['features'])}; wrote {outdir}/nplm.json")
+    return result
