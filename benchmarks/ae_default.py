@@ -16,8 +16,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from physics import FPRS, NOTEBOOK, PYTHIA, SIGNALS, Scaler, adc_inputs, adc_mix, adkit_scores, head_to_head, \
     particles, plain_net, summarise  # noqa: E402
