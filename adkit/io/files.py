@@ -410,12 +410,7 @@ def read_text(path: str | Path, what: str, limit: int = 16 << 20) -> str:
     """A small UTF-8 text input (config, mapping), noted as an input; one-line errors otherwise."""
     from adkit.errors import ConfigError
 
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"{p}: {what} file not found")
-    if p.is_dir():
-        raise ConfigError(f"{p}: is a directory; give a {what} file")
-    note_input(p, what)
+    p = existing_input(path, what, f"a {what} file", ConfigError, f"{what} file not found")
     if p.stat().st_size > limit:
         raise ConfigError(f"{p}: {what} file is larger than {limit >> 20} MiB")
     try:
@@ -449,3 +444,16 @@ def sha256_file(path: str | Path, block: int = 1 << 22) -> str:
         while chunk := fh.read(block):
             h.update(chunk)
     return h.hexdigest()
+
+
+def existing_input(path: str | Path, role: str, instead: str, error: type[AdkitError] = InputError,
+                   missing: str = "no such file") -> Path:
+    """An input file that exists and is not a directory (``instead``: what to give instead of a
+    directory), noted in the command's input scope; ``error`` with one line otherwise."""
+    p = Path(path)
+    if not p.exists():
+        raise error(f"{p}: {missing}")
+    if p.is_dir():
+        raise error(f"{p}: is a directory; give {instead}")
+    note_input(p, role)
+    return p

@@ -37,14 +37,9 @@ class Reader(Protocol):
 
 def sniff(path: str | Path) -> str:
     """The file's format from its first bytes: 'root', 'hdf5' or 'parquet'."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory; give the data files inside it (e.g. {p}/*.root)")
-    from adkit.io.files import note_input
+    from adkit.io.files import existing_input
 
-    note_input(p, "data")
+    p = existing_input(path, "data", f"the data files inside it (e.g. {path}/*.root)")
     try:
         with open(p, "rb") as fh:
             head = fh.read(8)

@@ -141,14 +141,9 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         table, file_rate = demo(name, seed=demo_seed), None
         p = Path(str(path))
     else:
-        from adkit.io.files import note_input
+        from adkit.io.files import existing_input
 
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{p}: no such file")
-        if p.is_dir():
-            raise InputError(f"{p}: is a directory; give the series file inside it")
-        note_input(p, "series")
+        p = existing_input(path, "series", "the series file inside it")
         table, file_rate = _table(p, dataset)
     names = list(table)
     tcol = time_column or next((n for n in names if n.lower() in TIME_NAMES), None)
