@@ -174,3 +174,33 @@ def test_intervals_file_equals_label_column(gw_files, tmp_path):
     r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--series", gw_files / "test.csv", "--intervals",
                 tmp_path / "bad.csv", "-o", tmp_path / "rep")
     assert r.exit_code == 2 and "bad.csv" in r.stderr and "'start' and 'stop'" in r.stderr
+
+
+def test_series_files_are_read_in_blocks_keeping_only_the_wanted_columns(tmp_path, monkeypatch):
+    """CSV and Parquet stream block by block; with --channels only those, the context and the
+    time/label columns are read. Small blocks give exactly the whole-file result."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import adkit.io.series as io_series
+
+    n = 5000
+    rng = np.random.default_rng(0)
+    table = {"time": np.arange(n) / 100.0, "a": rng.normal(size=n), "b": rng.normal(size=n),
+             "unused": rng.normal(size=n), "is_anomaly": (np.arange(n) % 97 == 0).astype(int)}
+    pq.write_table(pa.table(table), tmp_path / "s.parquet")
+    with open(tmp_path / "s.csv", "w") as fh:
+        fh.write(",".join(table) + "\n")
+        for row in zip(*table.values()):
+            fh.write(",".join(repr(float(v)) if isinstance(v, float) else str(v) for v in row) + "\n")
+    whole = {f: read_series(tmp_path / f) for f in ("s.csv", "s.parquet")}
+    monkeypatch.setattr(io_series, "BLOCK_ROWS", 64)
+    seen = []
+    real = io_series._blocks
+    monkeypatch.setattr(io_series, "_blocks", lambda names, batches: seen.append(names) or real(names, batches))
+    for f in ("s.csv", "s.parquet"):
+        s = read_series(tmp_path / f, channels=["b"])
+        assert s.channels == ["b"] and "unused" not in seen[-1] and "a" not in seen[-1]
+        np.testing.assert_array_equal(s.values[:, 0], whole[f].values[:, whole[f].channels.index("b")])
+        np.testing.assert_array_equal(s.labels, whole[f].labels)
+        np.testing.assert_array_equal(s.time, whole[f].time)

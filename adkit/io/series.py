@@ -69,20 +69,41 @@ def is_series_input(path: str | Path) -> bool:
     return demo_name(path) is not None or Path(str(path)).suffix.lower() in SERIES_SUFFIXES
 
 
-def _table(path: Path, dataset: str | None) -> tuple[dict[str, np.ndarray], float | None]:
-    """Column name → array for any supported format, and a sampling rate if the file gives one."""
+#: Rows per block when a format can be read in blocks (CSV, Parquet, HDF5).
+BLOCK_ROWS = 1 << 18
+
+
+def _blocks(names: list[str], batches) -> dict[str, np.ndarray]:
+    """Columns ``names`` of a stream of arrow record batches, block by block."""
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in names}
+    for b in batches:
+        for c in names:
+            parts[c].append(b.column(c).to_numpy(zero_copy_only=False))
+    return {c: np.concatenate(v) if v else np.zeros(0, np.float32) for c, v in parts.items()}
+
+
+def _table(path: Path, dataset: str | None, keep=None) -> tuple[dict[str, np.ndarray], float | None]:
+    """Column name → array for any supported format, and a sampling rate if the file gives one.
+
+    CSV and Parquet are streamed in blocks of about BLOCK_ROWS rows, keeping only the columns for
+    which ``keep(name)`` is true (all without ``keep``): memory holds the wanted columns and one
+    block, never the whole table. HDF5 is read in row blocks of the (T, C) dataset."""
     suffix = path.suffix.lower()
+    keep = keep or (lambda name: True)
     try:
         if suffix in (".csv", ".txt"):
             import pyarrow.csv as pcsv
 
-            t = pcsv.read_csv(path)
-            return {c: t[c].to_numpy(zero_copy_only=False) for c in t.column_names}, None
+            names = [n for n in pcsv.open_csv(path).schema.names if keep(n)]
+            stream = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=BLOCK_ROWS * 64),
+                                   convert_options=pcsv.ConvertOptions(include_columns=names))
+            return _blocks(names, stream), None
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            t = pq.read_table(path)
-            return {c: t[c].to_numpy(zero_copy_only=False) for c in t.column_names}, None
+            pf = pq.ParquetFile(path)
+            names = [n for n in pf.schema_arrow.names if keep(n)]
+            return _blocks(names, pf.iter_batches(batch_size=BLOCK_ROWS, columns=names)), None
         if suffix in (".npy", ".npz"):
             if suffix == ".npy":
                 arr = np.load(path, allow_pickle=False)
@@ -105,7 +126,9 @@ def _table(path: Path, dataset: str | None) -> tuple[dict[str, np.ndarray], floa
                                      f"{closest(dataset or '', names)})")
                 ds = h5[name]
                 attr = ds.attrs.get("columns")
-                cols = _matrix_columns(path, ds[:], [c.decode() if isinstance(c, bytes) else str(c) for c in attr]
+                rows = np.concatenate([ds[s:s + BLOCK_ROWS] for s in range(0, len(ds), BLOCK_ROWS)]) if len(ds) \
+                    else ds[:]
+                cols = _matrix_columns(path, rows, [c.decode() if isinstance(c, bytes) else str(c) for c in attr]
                                        if attr is not None else None)
                 rate = ds.attrs.get("sampling_rate", h5.attrs.get("sampling_rate"))
                 if "time" in h5:
@@ -144,7 +167,10 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         from adkit.io.files import existing_input
 
         p = existing_input(path, "series", "the series file inside it")
-        table, file_rate = _table(p, dataset)
+        named = {*(channels or []), *(context or []), time_column, label_column}
+        auto = {*TIME_NAMES, *LABEL_NAMES}
+        keep = (lambda n: n in named or n.lower() in auto) if channels else None  # else every column is a channel
+        table, file_rate = _table(p, dataset, keep)
     names = list(table)
     tcol = time_column or next((n for n in names if n.lower() in TIME_NAMES), None)
     if time_column and time_column not in table:
