@@ -16,4 +16,14 @@ DEFAULT_MODEL = "model.adkit"
 
 from adkit.errors import AdkitError  # noqa: E402
 
-__all__ = ["AdkitError", "DEFAULT_MODEL", "__version__"]
+__all__ = ["AdkitError", "DEFAULT_MODEL", "__version__", "load", "save"]
+
+
+def __getattr__(name: str):
+    # adkit.save / adkit.load (detectors fitted on arrays) live with the model file; loaded on
+    # first use so that `import adkit` stays cheap and the package face imports nothing above it
+    if name in ("save", "load"):
+        import importlib
+
+        return getattr(importlib.import_module("adkit.artifact"), f"{name}_detector")
+    raise AttributeError(f"module 'adkit' has no attribute {name!r}")

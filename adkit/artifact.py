@@ -192,3 +192,26 @@ class Model:
                 from None
         return cls(det, spec, scaler, manifest.get("mapping"), thresholds,
                    manifest.get("provenance", {}), manifest.get("metrics", {}), encoder)
+
+
+def save_detector(detector, path: str | Path, overwrite: bool = False) -> Path:
+    """``adkit.save``: a detector fitted on a plain array as a model file (inputs named x0, x1, ...,
+    no preprocessing), so that ``adkit.load``, ``adkit score`` and ``adkit show`` take it."""
+    from adkit.features.preprocess import Standardizer
+    from adkit.io import InputSpec
+
+    n = getattr(detector, "n_features_in_", None)
+    if not n:
+        raise AdkitError(f"detector {detector.name!r} is not fitted on an array; fit(X) it first")
+    scaler = Standardizer()
+    scaler.mean_, scaler.scale_ = np.zeros(n, np.float32), np.ones(n, np.float32)
+    spec = InputSpec(table_columns=[f"x{i}" for i in range(n)])
+    provenance = {"arrays": True, "events": int(len(getattr(detector, "decision_scores_", ()))),
+                  "versions": versions()}
+    return Model(detector, spec, scaler, None, [], provenance, {}).save(path, overwrite)
+
+
+def load_detector(path: str | Path):
+    """``adkit.load``: the detector of a file written by ``adkit.save`` (any other model file: the Model)."""
+    model = Model.load(path)
+    return model.detector if model.provenance.get("arrays") else model

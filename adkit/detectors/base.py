@@ -1,11 +1,13 @@
 """The detector protocol every detector implements (see docs/detectors.md)."""
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from adkit.errors import ConfigError, NotFittedError
 
@@ -28,6 +30,26 @@ class Tags:
     torch: bool = False
 
 
+def _fit_then_score_training_set(fit):
+    """Wrap a detector's ``fit`` so that, once the outermost fit returns, the pyod-style attributes
+    exist: ``n_features_in_``, ``decision_scores_`` (the training events' scores), ``threshold_``
+    at the default contamination and ``labels_``."""
+    @functools.wraps(fit)
+    def wrapper(self, X, condition=None, y=None, *args, **kwargs):
+        if getattr(self, "_fitting", False):  # a subclass's fit calling its parent's
+            return fit(self, X, condition, y, *args, **kwargs)
+        self._fitting = True
+        try:
+            fit(self, X, condition, y, *args, **kwargs)
+        finally:
+            self._fitting = False
+        self.n_features_in_ = int(np.shape(X)[1]) if np.ndim(X) == 2 else None
+        self.decision_scores_ = self.score(X, condition)
+        return self.set_threshold()
+
+    return wrapper
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """How a training run is done, the same object for every detector's ``fit`` (each uses what
@@ -43,7 +65,7 @@ class TrainOptions:
     stop_after_epochs: int | None = None
 
 
-class Detector:
+class Detector(BaseEstimator):
     """Base class: hyper-parameters are keyword arguments of ``__init__``, stored unchanged.
 
     Subclasses implement ``fit`` (returns ``self``, fitted state in attributes ending ``_``),
@@ -65,16 +87,60 @@ class Detector:
     two_sample: ClassVar[bool] = False
     #: Input scaling of collider events under ``--preprocessing auto`` (:mod:`adkit.features.preprocess`).
     preprocessing: ClassVar[str] = "physics"
+    #: pyod's default: the share of training events ``predict`` calls anomalous (see :meth:`set_threshold`).
+    contamination: ClassVar[float] = 0.1
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         for name in Tags.__dataclass_fields__:  # the flags mirror the declared tags, one source of truth
             setattr(cls, name, getattr(cls.tags, name))
+        if "fit" in cls.__dict__:
+            cls.fit = _fit_then_score_training_set(cls.__dict__["fit"])
 
-    def get_params(self) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyper-parameters by name (scikit-learn's convention; ``deep`` is accepted, there is nothing nested)."""
         sig = inspect.signature(type(self).__init__)
         return {k: getattr(self, "score_kind" if k == "score" and self.score_kinds else k)
                 for k in sig.parameters if k != "self"}
+
+    def set_params(self, **params) -> Detector:
+        """Change hyper-parameters (validated as in ``from_params``); scikit-learn's convention."""
+        valid = self.param_names()
+        bad = [k for k in params if k not in valid]
+        if bad:
+            raise ConfigError(f"detector {self.name!r} has no parameter {bad[0]!r}; valid: {', '.join(valid)}")
+        from adkit.validation import check_params
+
+        check_params(params, f"detector {self.name!r}")
+        for k, v in params.items():
+            setattr(self, "score_kind" if k == "score" and self.score_kinds else k, v)
+        return self
+
+    def set_threshold(self, contamination: float | None = None, rate_khz: float | None = None,
+                      bunch_rate_mhz: float = 40.0) -> Detector:
+        """``threshold_`` from the training scores: the share ``contamination`` above it (pyod), or a
+        trigger rate in kHz of a ``bunch_rate_mhz`` input; ``labels_`` follow."""
+        from adkit.metrics import rate_to_fpr, threshold_at_fpr
+
+        if getattr(self, "decision_scores_", None) is None:
+            raise NotFittedError(f"detector {self.name!r} has no training scores; call fit() first")
+        fpr = rate_to_fpr(rate_khz, bunch_rate_mhz) if rate_khz is not None else \
+            (self.contamination if contamination is None else contamination)
+        if not 0 < fpr < 1:
+            raise ConfigError(f"{self.name}: the share above the threshold must be in (0, 1), got {fpr}")
+        self.threshold_ = threshold_at_fpr(self.decision_scores_, fpr)
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
+        return self
+
+    def predict(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        """1 for events scoring above ``threshold_`` (anomalous), 0 otherwise (pyod's convention)."""
+        if getattr(self, "threshold_", None) is None:
+            raise NotFittedError(f"detector {self.name!r} has no threshold; call fit() or set_threshold() first")
+        return (self.score(X, condition) > self.threshold_).astype(int)
+
+    def fit_predict(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None) -> np.ndarray:
+        """Fit, then the labels of the training events."""
+        return self.fit(X, condition, y).labels_
 
     def check_score_kind(self) -> None:
         """Detectors with several scores take a ``score`` parameter (stored as ``score_kind``) naming one."""
@@ -116,6 +182,9 @@ class Detector:
     @property
     def is_fitted(self) -> bool:
         return any(k.endswith("_") and not k.startswith("_") and v is not None for k, v in vars(self).items())
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.is_fitted
 
     def _check_fitted(self) -> None:
         if not self.is_fitted:
