@@ -33,7 +33,7 @@ def test_help_does_not_import_heavy_libraries():
 
 def test_models_and_features():
     r = run_cli("models")
-    assert r.exit_code == 0 and r.output.startswith("ae ") and "\nvae " in r.output
+    assert r.exit_code == 0 and r.output.startswith("ae ") and "\nvae " in r.output and "`" not in r.output
     r = run_cli("features")
     assert "m_ll" in r.output and "57 in all" in r.output
 

@@ -85,7 +85,8 @@ def detector_lines() -> list[str]:
     """One line per registered detector: name and the first line of its docstring."""
     from adkit.detectors import registry
 
-    return [f"{n:10s} {(registry.get(n).__doc__ or '').strip().splitlines()[0]}" for n in registry.available()]
+    first = {n: (registry.get(n).__doc__ or "").strip().splitlines()[0] for n in registry.available()}
+    return [f"{n:10s} {doc.replace('``', '')}" for n, doc in first.items()]  # plain text, not reST
 
 
 def feature_lines() -> list[str]:
