@@ -95,11 +95,12 @@ def bootstrap_tpr(background: dict[str, np.ndarray], signals: dict[str, dict[str
     """
     dets = list(background)
     n_b = len(background[dets[0]])
-    top = {}
+    top, top_scores = {}, {}
+    m = min(n_b, max(2000, int(40 * max(fprs) * n_b)))
     for d in dets:  # the background events that can decide a threshold, highest score first
-        m = min(n_b, max(2000, int(40 * max(fprs) * n_b)))
         idx = np.argpartition(-background[d], m - 1)[:m] if m < n_b else np.arange(n_b)
         top[d] = idx[np.argsort(-background[d][idx], kind="stable")]
+        top_scores[d] = background[d][top[d]]
     out = {d: {s: {f: np.empty(n_boot) for f in fprs} for s in signals[d]} for d in dets}
     names = list(signals[dets[0]])
     for r in range(n_boot):
@@ -108,7 +109,7 @@ def bootstrap_tpr(background: dict[str, np.ndarray], signals: dict[str, dict[str
         ws = {s: rng.poisson(1.0, len(signals[dets[0]][s])).astype(np.float64) for s in names}
         total = wb.sum()
         for d in dets:
-            b = background[d][top[d]]
+            b = top_scores[d]
             cw = np.cumsum(wb[top[d]]) / total
             for f in fprs:
                 k = int(np.searchsorted(cw, f, side="right"))

@@ -64,3 +64,18 @@ def test_docs_api_page_runs_as_written(tmp_path, monkeypatch):
     for code in blocks:
         exec(compile(code, "docs/api.md", "exec"), scope)  # noqa: S102 (our own documentation)
     assert (tmp_path / "ae_arrays.adkit").exists()
+
+
+def test_summary_tables_in_the_docs_quote_the_generated_pages():
+    """The short AUC tables typed into detectors.md and latent.md hold only numbers that appear in
+    the pages the benchmark scripts wrote (ae-default.md, physics-table.md)."""
+    docs = ROOT / "docs"
+    for page, heading, source in (("detectors.md", "| AUC, seeds 0 / 1 / 2", "ae-default.md"),
+                                  ("latent.md", "| AUC | A→4l", "physics-table.md")):
+        text = (docs / page).read_text()
+        table = text[text.index(heading):].split("\n\n")[0]
+        quoted = re.findall(r"\d\.\d{3}", table)
+        assert len(quoted) >= 12
+        generated = (docs / source).read_text()
+        missing = [q for q in quoted if q not in generated]
+        assert not missing, f"{page}: {missing} are not in {source}"
