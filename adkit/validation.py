@@ -166,11 +166,14 @@ DISTILL_CONFIG = {"type": "object", "additionalProperties": False, "properties":
     "augment": {**_NUM, "minimum": 0}}}
 _OBJECT_MAP = {"type": "object", "required": ["pt"], "additionalProperties": False, "properties": {
     "pt": _STR, "eta": {"anyOf": [_STR, {"type": "null"}]}, "phi": {"anyOf": [_STR, {"type": "null"}]},
-    "min_pt": {**_NUM, "minimum": 0}, "max_abs_eta": {"anyOf": [{**_NUM, "exclusiveMinimum": 0}, {"type": "null"}]}}}
+    "min_pt": {**_NUM, "minimum": 0}, "max_abs_eta": {"anyOf": [{**_NUM, "exclusiveMinimum": 0}, {"type": "null"}]},
+    "unit": {"anyOf": [{"enum": ["GeV", "MeV", "TeV"]}, {"type": "null"}]}}}
 MAPPING = {"type": "object", "additionalProperties": False, "properties": {
     "preset": {"anyOf": [_STR, {"type": "null"}]}, "tree": {"anyOf": [_STR, {"type": "null"}]},
     "cut": {"anyOf": [{"type": "string", "maxLength": LIMITS["cut_chars"]}, {"type": "null"}]},
     "weight": {"anyOf": [_STR, {"type": "null"}]}, "dataset": {"anyOf": [_STR, {"type": "null"}]},
+    "unit": {"anyOf": [{"enum": ["GeV", "MeV", "TeV"]}, {"type": "null"}]},
+    "met_from": {"anyOf": [{"enum": ["objects"]}, {"type": "null"}]},
     "multiplicities": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": {
         **_INT, "minimum": 0, "maximum": LIMITS["multiplicity"]}}]},
     "objects": {"anyOf": [{"type": "null"}, {"type": "object", "additionalProperties": _OBJECT_MAP}]}}}

@@ -160,7 +160,28 @@ def inspect_file(path: str | Path, mapping: Mapping | None = None) -> dict:
     """What a file is: format, trees/datasets, entries, and which schema objects it maps."""
     p = Path(path)
     reader = open_reader(p, mapping)
-    return {"path": str(p), "size": p.stat().st_size, **reader.describe()}
+    info = {"path": str(p), "size": p.stat().st_size, **reader.describe()}
+    objects = info.get("objects")
+    if objects and all(s["missing"] for s in objects.values() if s.get("branches")):
+        _nothing_maps(info, reader)
+    return info
+
+
+def _nothing_maps(info: dict, reader) -> None:
+    """A file whose branches no preset maps: one line with the nearest branches and a suggestion."""
+    import yaml
+
+    from adkit.errors import closest
+    from adkit.io.mapping import suggest_mapping
+
+    keys = list(getattr(reader, "keys", []))
+    first = next(s["missing"][0] for s in info["objects"].values() if s.get("missing"))
+    guess = suggest_mapping(keys, info.get("tree"))
+    hint = (f"; a mapping that may fit (check it, save as YAML, pass --mapping): "
+            f"{yaml.safe_dump(guess, default_flow_style=True, sort_keys=False).strip()}" if guess.get("objects")
+            else "; write a mapping (docs/readers.md) and pass --mapping")
+    raise InputError(f"{info['path']}: no schema object maps with the {info['layout']} preset (no branch "
+                     f"{first!r}; nearest: {closest(first, keys, 4) if keys else 'none'}){hint}")
 
 
 def load_arrays(paths: Sequence[str | Path], spec: InputSpec | None, mapping: Mapping | None = None,

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import InputError, closest
-from adkit.io.mapping import Mapping, ObjectMap, evaluate_cut
+from adkit.io.mapping import DEFAULT_TREES, PRESETS, UNITS, Mapping, ObjectMap, evaluate_cut, preset_for
 from adkit.io.readers import RawChunk
 from adkit.io.schema import FIELDS, ObjectSchema
 
@@ -98,8 +98,22 @@ def pad_objects(get, n: int, mapping: Mapping, schema: ObjectSchema, source: str
         r, s = rows[keep], row0 + local[keep]
         for f, c in enumerate(cols):
             if c is not None:
-                out[r, s, f] = c[keep]
+                out[r, s, f] = c[keep] * UNITS[om.unit or "GeV"] if f == 0 else c[keep]
+    if mapping.met_from == "objects":
+        _rebuild_met(out, schema)
     return out
+
+
+def _rebuild_met(out: np.ndarray, schema: ObjectSchema) -> None:
+    """MET row := the negative vector sum of the kept objects' transverse momenta (PHYSLITE has no
+    final MET; ATLAS rebuilds it with METMaker, which also adds a soft term this cannot see)."""
+    rest = out[:, schema.rows("met").stop:].astype(np.float64)
+    px = -(rest[:, :, 0] * np.cos(rest[:, :, 2])).sum(axis=1)
+    py = -(rest[:, :, 0] * np.sin(rest[:, :, 2])).sum(axis=1)
+    met = schema.rows("met").start
+    out[:, met, 0] = np.hypot(px, py)
+    out[:, met, 1] = 0.0
+    out[:, met, 2] = np.where(out[:, met, 0] > 0, np.arctan2(py, px), 0.0)
 
 
 def _check_branches(path: str, available: list[str], needed: list[str], what: str) -> None:
@@ -138,12 +152,6 @@ def _chunk(arrays, entry_start: int, mapping: Mapping, schema: ObjectSchema, sou
     return entry_start, objects, weight, entries
 
 
-def _preset_for(keys: list[str], tree_names: list[str]) -> str:
-    if "Delphes" in tree_names or any(k.startswith("MissingET") for k in keys):
-        return "delphes"
-    return "nanoaod"
-
-
 class RootReader:
     """A TTree or RNTuple in a ROOT file (NanoAOD, NanoAOD-like flat trees, Delphes)."""
 
@@ -162,12 +170,13 @@ class RootReader:
                              f"{str(e).splitlines()[0] if str(e) else 'unreadable'})") from None
         self.trees = {k.split(";")[0]: c for k, c in classes.items()
                       if c == "TTree" or "RNTuple" in c}
-        want = mapping.tree or next((t for t in ("Events", "Delphes") if t in self.trees), None)
+        want = mapping.tree or (PRESETS[mapping.preset]["tree"] if mapping.preset else None) or next(
+            (t for t in DEFAULT_TREES if t in self.trees), None)
         if want is None and len(self.trees) == 1:
             want = next(iter(self.trees))
         if want is None or want not in self.trees:
             listing = closest(want or "Events", self.trees) if self.trees else "(none: the file may be damaged)"
-            raise InputError(f"{self.path}: no tree {want or 'Events/Delphes'!r} in the file; trees: {listing}"
+            raise InputError(f"{self.path}: no tree {repr(want) if want else ', '.join(DEFAULT_TREES[:-1]) + ' or ' + DEFAULT_TREES[-1]} in the file; trees: {listing}"
                              f"{'; choose one with --tree' if self.trees else ''}")
         try:
             self.tree = self._file[want]
@@ -177,7 +186,7 @@ class RootReader:
         except Exception as e:
             raise InputError(f"{self.path}: tree {want!r} cannot be read ({type(e).__name__})") from None
         self.tree_name = want
-        self.mapping = mapping.resolved(_preset_for(self.keys, list(self.trees)))
+        self.mapping = mapping.resolved(preset_for(self.keys, list(self.trees)))
         self.schema = self.mapping.schema()
         self.columns = self.schema.raw_names()
 
@@ -229,7 +238,7 @@ class ParquetReader:
         except Exception as e:
             raise InputError(f"{self.path}: damaged Parquet file ({type(e).__name__})") from None
         self.keys = list(self._pf.schema_arrow.names)
-        self.mapping = (mapping or Mapping()).resolved(_preset_for(self.keys, []))
+        self.mapping = (mapping or Mapping()).resolved(preset_for(self.keys, []))
         self.schema = self.mapping.schema()
         self.columns = self.schema.raw_names()
 
@@ -259,8 +268,11 @@ class ParquetReader:
 
 def _object_status(mapping: Mapping, keys: list[str]) -> dict:
     status = {}
+    if mapping.met_from == "objects":
+        status["met"] = {"branches": [], "missing": [], "max": 1, "unit": "GeV",
+                         "rebuilt": "negative vector sum of the kept objects (no soft term)"}
     for obj, om in mapping.objects.items():
         missing = [b for b in om.branches() if b not in keys]
         status[obj] = {"branches": om.branches(), "missing": missing,
-                       "max": mapping.schema().multiplicities.get(obj, 0)}
+                       "max": mapping.schema().multiplicities.get(obj, 0), "unit": om.unit}
     return status

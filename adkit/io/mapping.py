@@ -1,9 +1,13 @@
-"""Which tree and branches of a file become which schema objects.
+"""Which tree and branches of a file become which schema objects, and in which units.
 
-Two presets cover the common layouts: CMS NanoAOD (and NanoAOD-like flat trees, Parquet
-with the same columns) and Delphes. A user mapping (YAML, or ``--tree``/``--branch``) can
-override the tree, any object's branches, multiplicities, object selections (``min_pt``,
-``max_abs_eta``), an event ``cut`` and a ``weight`` branch.
+Presets cover the common layouts and are chosen from the branches a file has (see
+:func:`preset_for`): CMS NanoAOD v9–v14 (``MET_pt``; NanoAOD-like flat trees and Parquet with
+the same columns), NanoAOD v15 (MET renamed ``PFMET_pt``), ATLAS PHYSLITE (``CollectionTree``,
+momenta in MeV), CMS TreeMaker ntuples (``TreeMaker2/PreSelection``, Lorentz-vector
+branches) and Delphes. A user mapping (YAML, or ``--tree``) can override the preset, the tree,
+any object's branches and ``unit``, multiplicities, object selections (``min_pt``,
+``max_abs_eta``, always in GeV), an event ``cut`` and a ``weight`` branch. Momenta are
+converted to GeV when read; the schema is in GeV everywhere after that.
 
 Example ``mapping.yaml``::
 
@@ -35,25 +39,97 @@ class ObjectMap:
     phi: str | None = None
     min_pt: float = 0.0
     max_abs_eta: float | None = None
+    unit: str | None = None  # of pt: GeV, MeV or TeV (None: the mapping's, else the preset's)
 
     def branches(self) -> list[str]:
         return [b for b in (self.pt, self.eta, self.phi) if b]
 
 
-def _objs(met: tuple, e: str, mu: str, jet: str, sep: str) -> dict[str, ObjectMap]:
-    out = {"met": ObjectMap(*met)}
-    for name, prefix in (("electron", e), ("muon", mu), ("jet", jet)):
-        pt, eta, phi = (("PT", "Eta", "Phi") if sep == "." else ("pt", "eta", "phi"))
-        out[name] = ObjectMap(f"{prefix}{sep}{pt}", f"{prefix}{sep}{eta}", f"{prefix}{sep}{phi}")
+#: Factor that turns a momentum in each unit into GeV.
+UNITS = {"GeV": 1.0, "MeV": 1e-3, "TeV": 1e3}
+
+
+def _objs(met: tuple | None, names: dict[str, str], fields: tuple[str, str, str]) -> dict[str, ObjectMap]:
+    out = {} if met is None else {"met": ObjectMap(*met)}
+    for name, prefix in names.items():
+        out[name] = ObjectMap(*(prefix + f for f in fields))
     return out
 
 
+_CMS = {"electron": "Electron", "muon": "Muon", "jet": "Jet"}
 PRESETS: dict[str, dict] = {
-    "nanoaod": {"tree": "Events",
-                "objects": _objs(("MET_pt", None, "MET_phi"), "Electron", "Muon", "Jet", "_")},
-    "delphes": {"tree": "Delphes",
-                "objects": _objs(("MissingET.MET", None, "MissingET.Phi"), "Electron", "Muon", "Jet", ".")},
+    "nanoaod": {"tree": "Events", "unit": "GeV", "about": "CMS NanoAOD v9-v14",
+                "objects": _objs(("MET_pt", None, "MET_phi"), {k: v + "_" for k, v in _CMS.items()},
+                                 ("pt", "eta", "phi"))},
+    "nanoaod-v15": {"tree": "Events", "unit": "GeV", "about": "CMS NanoAOD v15 (MET is PFMET)",
+                    "objects": _objs(("PFMET_pt", None, "PFMET_phi"), {k: v + "_" for k, v in _CMS.items()},
+                                     ("pt", "eta", "phi"))},
+    "physlite": {"tree": "CollectionTree", "unit": "MeV", "met_from": "objects",
+                 "about": "ATLAS PHYSLITE (MeV; MET rebuilt from the kept objects)",
+                 "objects": _objs(None, {"electron": "AnalysisElectronsAuxDyn.", "muon": "AnalysisMuonsAuxDyn.",
+                                         "jet": "AnalysisJetsAuxDyn."}, ("pt", "eta", "phi"))},
+    "treemaker": {"tree": "TreeMaker2/PreSelection", "unit": "GeV", "about": "CMS TreeMaker ntuple",
+                  "objects": _objs(("MET", None, "METPhi"), {"electron": "Electrons.", "muon": "Muons.",
+                                                             "jet": "Jets."},
+                                   ("fCoordinates.fPt", "fCoordinates.fEta", "fCoordinates.fPhi"))},
+    "delphes": {"tree": "Delphes", "unit": "GeV", "about": "Delphes",
+                "objects": _objs(("MissingET.MET", None, "MissingET.Phi"), {k: v + "." for k, v in _CMS.items()},
+                                 ("PT", "Eta", "Phi"))},
 }
+#: Trees a ROOT reader looks for when no tree is named, in this order.
+DEFAULT_TREES = ("Events", "Delphes", "CollectionTree", "TreeMaker2/PreSelection")
+
+
+def preset_for(keys: list[str], tree_names: list[str]) -> str:
+    """The preset a file's branches (and tree names) say it is; ``nanoaod`` when nothing else fits."""
+    keyset = set(keys)
+    if "Delphes" in tree_names or any(k.startswith("MissingET") for k in keys):
+        return "delphes"
+    if any(k.startswith(("AnalysisJetsAuxDyn", "AnalysisElectronsAuxDyn", "AnalysisMuonsAuxDyn")) for k in keys):
+        return "physlite"
+    if any(k.endswith("fCoordinates.fPt") for k in keys) or any(t.startswith("TreeMaker2") for t in tree_names):
+        return "treemaker"
+    if "PFMET_pt" in keyset and "MET_pt" not in keyset:
+        return "nanoaod-v15"
+    return "nanoaod"
+
+
+_TOKENS = {"met": ("met", "missing"), "electron": ("electron", "ele"), "muon": ("muon", "mu"), "jet": ("jet",)}
+_PT = ("pt", "fpt", "et", "met")
+
+
+def suggest_mapping(keys: list[str], tree: str | None = None) -> dict:
+    """A best-guess mapping from branch names alone: for each object, the shortest branch whose
+    name contains the object's name and ends in pt (then its eta/phi siblings). For the message
+    of a file that no preset maps; the user checks it and passes it with ``--mapping``."""
+    import re
+
+    def split(k: str) -> tuple[str, str]:
+        m = re.match(r"^(.*?)([A-Za-z]+)$", k)
+        return (m.group(1), m.group(2)) if m else (k, "")
+
+    objects = {}
+    for obj, tokens in _TOKENS.items():
+        cands = [k for k in keys if split(k)[1].lower() in _PT and any(t in split(k)[0].lower() for t in tokens)
+                 and "gen" not in k.lower()]
+        if obj == "met":
+            cands += [k for k in keys if k.lower() in ("met", "met_et", "met_met")]
+        if not cands:
+            continue
+        pt = min(cands, key=lambda k: (len(k), k))
+        prefix, last = split(pt)
+        om = {"pt": pt}
+        for f in ("eta", "phi"):
+            sib = next((k for k in keys if split(k)[0] == prefix and split(k)[1].lower() == f), None)
+            if sib is None and obj == "met":
+                sib = next((k for k in keys if k.lower() == pt.lower() + f), None)
+            if sib:
+                om[f] = sib
+        objects[obj] = om
+    out: dict = {"tree": tree} if tree else {}
+    if objects:
+        out["objects"] = objects
+    return out
 
 
 @dataclass(frozen=True)
@@ -67,6 +143,8 @@ class Mapping:
     cut: str | None = None
     weight: str | None = None
     dataset: str | None = None  # HDF5: dataset name (ADC2021 `Particles` or a 2-D table)
+    unit: str | None = None  # momentum unit of every object not given one (GeV, MeV, TeV)
+    met_from: str | None = None  # "objects": MET is the negative vector sum of the kept objects
 
     def schema(self) -> ObjectSchema:
         return ObjectSchema({**DEFAULT_MULTIPLICITIES, **self.multiplicities})
@@ -78,8 +156,13 @@ class Mapping:
         for name, om in self.objects.items():
             objects[name] = om
         schema = self.schema()
-        objects = {k: v for k, v in objects.items() if schema.multiplicities.get(k, 0) > 0 or k == "met"}
-        return replace(self, preset=self.preset or preset, tree=self.tree or base["tree"], objects=objects)
+        unit = self.unit or base["unit"]
+        objects = {k: replace(v, unit=v.unit or unit) for k, v in objects.items() if schema.multiplicities.get(k, 0) > 0 or k == "met"}
+        met_from = self.met_from or (None if "met" in self.objects else base.get("met_from"))
+        if met_from:
+            objects.pop("met", None)
+        return replace(self, preset=self.preset or preset, tree=self.tree or base["tree"], objects=objects,
+                       unit=unit, met_from=met_from)
 
     def cut_branches(self) -> list[str]:
         return _names_in(self.cut) if self.cut else []
@@ -89,13 +172,14 @@ class Mapping:
             "preset": self.preset, "tree": self.tree, "cut": self.cut, "weight": self.weight,
             "dataset": self.dataset, "multiplicities": dict(self.multiplicities),
             "objects": {k: vars(v).copy() for k, v in self.objects.items()},
+            "unit": self.unit, "met_from": self.met_from,
         }
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "mapping") -> Mapping:
         from adkit.validation import MAPPING, check_document
 
-        known = {"preset", "tree", "cut", "weight", "dataset", "multiplicities", "objects"}
+        known = {"preset", "tree", "cut", "weight", "dataset", "multiplicities", "objects", "unit", "met_from"}
         unknown = set(d) - known if isinstance(d, dict) else set()
         if unknown:
             raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)}; valid: {sorted(known)}")
@@ -106,13 +190,13 @@ class Mapping:
         for name, om in (d.get("objects") or {}).items():
             if not isinstance(om, dict) or "pt" not in om:
                 raise ConfigError(f"{source}: object {name!r} needs at least a 'pt' branch")
-            bad = set(om) - {"pt", "eta", "phi", "min_pt", "max_abs_eta"}
+            bad = set(om) - {"pt", "eta", "phi", "min_pt", "max_abs_eta", "unit"}
             if bad:
                 raise ConfigError(f"{source}: object {name!r} has unknown key(s) {sorted(bad)}")
             objects[name] = ObjectMap(**om)
         m = cls(preset=d.get("preset"), tree=d.get("tree"), objects=objects,
                 multiplicities=dict(d.get("multiplicities") or {}), cut=d.get("cut"),
-                weight=d.get("weight"), dataset=d.get("dataset"))
+                weight=d.get("weight"), dataset=d.get("dataset"), unit=d.get("unit"), met_from=d.get("met_from"))
         m.schema()  # validates multiplicities
         if m.cut:
             _names_in(m.cut, source)

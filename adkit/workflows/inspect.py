@@ -28,10 +28,13 @@ def info_command(*, files, as_json, mapping, tree, dataset, echo) -> list[dict]:
         if d.get("trees") and len(d["trees"]) > 1:
             console.print("  trees: " + ", ".join(f"{k} ({v})" for k, v in d["trees"].items()))
         if "objects" in d:
-            t = Table("object", "max kept", "branches", "status")
+            t = Table("object", "max kept", "branches", "unit", "status")
             for obj, s in d["objects"].items():
-                status = "[green]mapped[/green]" if not s["missing"] else f"[red]missing {', '.join(s['missing'])}[/red]"
-                t.add_row(obj, str(s["max"]), ", ".join(s["branches"]), status)
+                status = ("[yellow]rebuilt: " + s["rebuilt"] + "[/yellow]" if s.get("rebuilt") else
+                          "[green]mapped[/green]" if not s["missing"] else f"[red]missing {', '.join(s['missing'])}[/red]")
+                unit = s.get("unit") or ""
+                t.add_row(obj, str(s["max"]), ", ".join(s["branches"]),
+                          unit + (" → GeV" if unit and unit != "GeV" else ""), status)
             console.print(t)
         if "columns" in d:
             console.print(f"  table columns ({len(d['columns'])}): {', '.join(d['columns'][:12])}"
