@@ -69,6 +69,9 @@ class Model:
     #: A latent-space model: the trained model (an AE) whose encoder maps the inputs to the
     #: space the detector works in; stored inside this model's file.
     encoder: Model | None = None
+    #: Per-feature min/max of the training inputs (:mod:`adkit.features.ranges`), for the
+    #: out-of-distribution check at scoring; None for models that predate it.
+    ranges: dict | None = None
     #: The file this model was loaded from, as it was then (see :meth:`update`).
     source: object = field(default=None, repr=False, compare=False)
 
@@ -107,6 +110,7 @@ class Model:
             "thresholds": [t.to_dict() for t in self.thresholds],
             "provenance": self.provenance, "metrics": self.metrics,
             "encoder": None if self.encoder is None else self.encoder.manifest(),
+            **({} if self.ranges is None else {"input_ranges": self.ranges}),
         }
 
     def tensors(self) -> dict[str, np.ndarray]:
@@ -179,6 +183,10 @@ class Model:
             scaler = Standardizer.from_state({k[14:]: v for k, v in tensors.items() if k.startswith("preprocessing.")})
             spec = InputSpec.from_dict(manifest["input"])
             thresholds = [Threshold(**t) for t in manifest.get("thresholds", [])]
+            ranges = manifest.get("input_ranges")
+            if ranges is not None and not (len(ranges["min"]) == len(ranges["max"]) == len(spec.columns)):
+                raise ModelFileError(f"{path}: input_ranges has {len(ranges['min'])} features, the input "
+                                     f"{len(spec.columns)}; the model file is damaged")
             encoder = None
             if manifest.get("encoder"):
                 encoder = cls.from_manifest(manifest["encoder"], {k[8:]: v for k, v in tensors.items()
@@ -191,7 +199,7 @@ class Model:
             raise ModelFileError(f"{path}: model file is incomplete or inconsistent ({type(e).__name__}: {text})") \
                 from None
         return cls(det, spec, scaler, manifest.get("mapping"), thresholds,
-                   manifest.get("provenance", {}), manifest.get("metrics", {}), encoder)
+                   manifest.get("provenance", {}), manifest.get("metrics", {}), encoder, ranges)
 
 
 def save_detector(detector, path: str | Path, overwrite: bool = False) -> Path:

@@ -191,7 +191,11 @@ MANIFEST = {"type": "object", "required": ["format", "format_version", "detector
     "preprocessing": {"type": "object"},
     "thresholds": {"type": "array", "items": _THRESHOLD, "maxItems": LIMITS["thresholds"]},
     "provenance": {"type": "object"}, "metrics": {"type": "object"},
-    "encoder": {"anyOf": [{"type": "null"}, {"$ref": "#"}]}}}
+    "encoder": {"anyOf": [{"type": "null"}, {"$ref": "#"}]},
+    "input_ranges": {"type": "object", "required": ["min", "max"], "additionalProperties": False, "properties": {
+        "min": {"type": "array", "items": _NUM, "maxItems": LIMITS["features"]},
+        "max": {"type": "array", "items": _NUM, "maxItems": LIMITS["features"]},
+        "populated": {"type": "array", "items": _NUM, "maxItems": LIMITS["features"]}, "events": _INT}}}}
 
 
 def json_depth(doc: Any, limit: int = LIMITS["json_depth"]) -> int:

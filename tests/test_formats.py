@@ -105,3 +105,30 @@ def test_info_exits_2_with_a_suggested_mapping_when_nothing_maps(tmp_path):
     r = run_cli("info", "--json", "--mapping", str(tmp_path / "m.yaml"), str(path))
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)[0]["objects"]["jet"]["missing"] == []
+
+
+def test_scoring_warns_on_inputs_outside_the_training_range(nano, small_model, tmp_path):
+    """Same events, momenta in MeV but read as GeV: a one-line warning naming the features; --strict exits 2
+    and writes nothing. The correctly read file (and a file in MeV declared as MeV) gives no warning."""
+    import uproot
+
+    src, t = nano
+    mev = {k: (t[k] * 1000.0 if k.endswith("_pt") else t[k]) for k in t.fields}
+    with uproot.recreate(tmp_path / "mev.root") as f:
+        f.mktree("Events", mev)
+    r = run_cli("score", "--model", str(small_model), "-o", str(tmp_path / "ok.h5"), "--json", str(src))
+    assert r.exit_code == 0 and "warning" not in r.stderr
+    assert json.loads(r.stdout)["ood"][str(src)]["fraction"] < 0.2
+    r = run_cli("score", "--model", str(small_model), "-o", str(tmp_path / "bad.h5"), str(tmp_path / "mev.root"))
+    assert r.exit_code == 0
+    warning = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "outside the model's training range" in warning[0]
+    assert "met_pt" in warning[0] or "jet1_pt" in warning[0]
+    r = run_cli("score", "--strict", "--model", str(small_model), "-o", str(tmp_path / "strict.h5"),
+                str(tmp_path / "mev.root"))
+    assert r.exit_code == 2 and "--strict" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "strict.h5").exists() and not list(tmp_path.glob(".strict*"))
+    (tmp_path / "mev.yaml").write_text("unit: MeV\n")
+    r = run_cli("score", "--strict", "--model", str(small_model), "--mapping", str(tmp_path / "mev.yaml"),
+                "-o", str(tmp_path / "declared.h5"), str(tmp_path / "mev.root"))
+    assert r.exit_code == 0 and "warning" not in r.stderr

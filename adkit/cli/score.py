@@ -1,7 +1,7 @@
 """``adkit score``."""
 import click
 
-from adkit.cli._options import MODEL_FILE, OVERWRITE, InputPath, executing, progress, reading, say
+from adkit.cli._options import JSON, MODEL_FILE, OVERWRITE, InputPath, executing, progress, reading, say
 
 
 @click.command()
@@ -16,9 +16,18 @@ from adkit.cli._options import MODEL_FILE, OVERWRITE, InputPath, executing, prog
 @executing
 @click.option("--task-events", type=click.IntRange(min=1), default=1_000_000, show_default=True, help="Per task.")
 @click.option("--format", "fmt", type=click.Choice(["h5", "parquet"]), default="h5", show_default=True)
+@click.option("--strict", is_flag=True,
+              help="Stop (exit 2, nothing written) when too many events lie outside the model's training range.")
+@click.option("--ood-limit", type=click.FloatRange(0, 1), default=None,
+              help="Fraction of events outside the training range that warns (or, --strict, stops). [default: 0.5]")
+@JSON
 @reading
-def score(**options):
+def score(as_json, **options):
     """Score every event of FILES: source, entry, score, a pass bit per stored threshold."""
     from adkit.workflows.score import score_command
 
-    score_command(**options, progress=progress(), say=say)
+    summary = score_command(**options, progress=progress(), say=say)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(summary, indent=2, default=str))

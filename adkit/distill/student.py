@@ -140,5 +140,6 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
             "train_correlation": float(np.corrcoef(pred, y)[0, 1]), "cost": student.cost()}
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions(),
                   "teacher": {"detector": teacher.detector.name, "provenance": teacher.provenance}}
-    model = Model(student, spec, scaler, teacher.mapping, [], provenance, {"distill": info})
+    ranges = teacher.ranges if teacher.ranges and len(teacher.ranges["min"]) == len(spec.columns) else None
+    model = Model(student, spec, scaler, teacher.mapping, [], provenance, {"distill": info}, ranges=ranges)
     return model, info

@@ -73,9 +73,10 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
     """
     from adkit.io import Mapping, open_reader, reader_batches
     from adkit.io.files import input_scope, note_input
-    from adkit.workflows.score import score_batch
+    from adkit.workflows.score import range_check, score_batch
 
     model = _model(model_path, model_digest)
+    check = range_check(model)
     m = model.input_spec(Mapping.from_dict(mapping) if mapping else None).mapping
     with input_scope():
         note_input(path)
@@ -89,10 +90,12 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
             try:
                 for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy, entry_start=start,
                                             entry_stop=stop):
+                    if check is not None:
+                        check.update(batch.features)
                     writer.write(0, score_batch(model, batch))
             finally:
                 writer.close()
-    return {"events": writer.n, "part": part}
+    return {"events": writer.n, "part": part, "ranges": None if check is None else check.state()}
 
 
 def _fingerprint(path: str) -> tuple[int, int]:
@@ -283,9 +286,14 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     done_tasks = 0
     if on_task:
         on_task(0, len(tasks))
+    from adkit.workflows.score import range_check
+
+    ood = {p: range_check(model) for p in parts}
     with ex if own else contextlib.nullcontext():
-        for i, _, err in ex.run(score_range, tasks):
+        for i, res, err in ex.run(score_range, tasks):
             path = task_file[i]
+            if err is None and ood[path] is not None and isinstance(res, dict) and res.get("ranges"):
+                ood[path].add(res["ranges"])
             if err is not None and path not in failed:
                 text = str(err) if isinstance(err, AdkitError) else f"{type(err).__name__}: {err}"
                 failed[path] = " ".join(text.split())
@@ -309,7 +317,8 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     return {"files": [{"input": p, **summary[p]} for p in paths], "tasks": len(tasks),
             "seconds": time.perf_counter() - t0, "manifest": str(manifest_path),
             "events": int(sum(s.get("events") or 0 for s in summary.values() if s["status"] != "failed")),
-            "failed": [p for p in paths if summary[p]["status"] == "failed"]}
+            "failed": [p for p in paths if summary[p]["status"] == "failed"],
+            "ood": {p: c for p, c in ood.items() if c is not None and c.events}}
 
 
 
@@ -348,6 +357,10 @@ def score_tasks_command(model_path, files, output, directory, fmt, overwrite, ex
         if f["status"] == "failed":
             reason = f["reason"] if f["reason"].startswith(f["input"]) else f"{f['input']}: {f['reason']}"
             say(f"failed: {reason}")
+    for path, check in summary["ood"].items():
+        if check.exceeded:
+            say("warning: " + check.message(path))
+    summary["ood"] = {p: c.summary() for p, c in summary["ood"].items()}
     if counts["failed"]:
         raise AdkitError(f"{counts['failed']} of {len(files)} input(s) failed (listed above and in "
                          f"{summary['manifest']}); the others were scored")

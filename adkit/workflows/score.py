@@ -88,11 +88,15 @@ def prefetch(iterator, enabled: bool = True):
 
 def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *, mapping: Mapping | None = None,
                 step: int = DEFAULT_STEP, nan_policy: str = "reject", overwrite: bool = False,
-                friend: bool = False, progress: bool = False, read_ahead: bool = True) -> dict:
+                friend: bool = False, progress: bool = False, read_ahead: bool = True, strict: bool = False,
+                ood_limit: float | None = None) -> dict:
     """Score every event of ``paths`` in input order into one table (.h5 or .parquet).
 
     The output appears under its final name only when every file was scored; with
     ``friend=True`` each ROOT input also gets ``<output stem>.<input stem>.friend.root``.
+    Inputs are compared with the model's training range per file (``summary["ood"]``); with
+    ``strict=True`` a file with more than ``ood_limit`` of its events outside stops the run
+    (exit 2) and nothing is written.
     """
     fmt = score_format(output)
     mapping = model.input_spec(mapping).mapping
@@ -108,26 +112,43 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
     attrs = {"adkit_model": str(model.provenance.get("model_path", "")), "detector": model.detector.name,
              "thresholds": ",".join(f"{t.name}={t.value:.6g}" for t in model.thresholds)}
     row_bytes = 24 + 8 * len(getattr(model.detector, "components", ())) + len(model.thresholds)
+    ood: dict = {}
     with atomic_output(output, overwrite, expected_bytes=total * row_bytes) as tmp, bar(progress) as pb:
         task = pb.add_task("score", total=total)
         writer = ScoreWriter(tmp, fmt, [r.path for r in readers], attrs)
         try:
             for i, reader in enumerate(readers):
                 parts = []
+                check = range_check(model, ood_limit)
                 batches = reader_batches(reader, model.spec, step=step, nan_policy=nan_policy)
                 for batch in prefetch(batches, read_ahead):
+                    if check is not None:
+                        check.update(batch.features)
                     cols = score_batch(model, batch)
                     writer.write(i, cols)
                     if friend:
                         parts.append(cols)
                     pb.update(task, advance=len(batch) if batch.entries is None else reader_advance(batch))
+                if check is not None:
+                    ood[reader.path] = check
+                    if strict and check.exceeded:
+                        raise InputError(check.message(reader.path) + "; --strict: nothing was written")
                 if friend:
                     merged = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
                     write_friend_tree(friends[reader.path], reader.num_entries(), merged, overwrite)
         finally:
             writer.close()
     return {"output": str(output), "events": writer.n, "files": len(readers),
-            "friends": [str(p) for p in friends.values()]}
+            "friends": [str(p) for p in friends.values()], "ood": ood}
+
+
+def range_check(model: Model, limit: float | None = None):
+    """A fresh :class:`~adkit.features.ranges.RangeCheck` for the model's inputs (None if it stores no range)."""
+    from adkit.features.ranges import DEFAULT_LIMIT, RangeCheck
+
+    if model.ranges is None:
+        return None
+    return RangeCheck(model.ranges, list(model.spec.columns), DEFAULT_LIMIT if limit is None else limit)
 
 
 def reader_advance(batch: EventBatch) -> int:
@@ -136,7 +157,8 @@ def reader_advance(batch: EventBatch) -> int:
 
 
 def score_command(*, files, model_path, output, friend, overwrite, executor, workers, scheduler, task_events, fmt,
-                  mapping, nan_policy, step, progress: bool, say) -> None:
+                  mapping, nan_policy, step, progress: bool, say, strict: bool = False,
+                  ood_limit: float | None = None) -> dict:
     """``adkit score``: one table, a directory of per-input files (parallel, resumable), or series scores."""
     from adkit.io.writers import SCORE_FORMATS, score_output_path
     from adkit.workflows.config import mapping_from
@@ -156,6 +178,9 @@ def score_command(*, files, model_path, output, friend, overwrite, executor, wor
         raise ConfigError("with several inputs and --executor dask/--workers, -o must name a directory "
                           "(each input gets its own score file there)")
     if directory or parallel:
+        if strict:
+            raise ConfigError("--strict works with the single-table output (one input, or -o FILE.h5); in directory "
+                              "mode each file's out-of-range fraction is reported as a warning")
         if friend:
             raise ConfigError("--friend works with the single-table output (one input, or -o FILE.h5)")
         from adkit.workflows.scaleout import score_tasks_command
@@ -166,8 +191,13 @@ def score_command(*, files, model_path, output, friend, overwrite, executor, wor
         output = score_output_path(files[0])
         say(f"writing scores to ./{output} (change with -o)")
     summary = score_files(model, files, output, mapping=mapping_from(mapping), step=step, nan_policy=nan_policy,
-                          overwrite=overwrite, friend=friend, progress=progress)
+                          overwrite=overwrite, friend=friend, progress=progress, strict=strict, ood_limit=ood_limit)
     thr = ", ".join(t.name for t in model.thresholds) or "none stored (set them with `adkit evaluate --store-thresholds`)"
     say(f"wrote {summary['output']}: {summary['events']} events from {summary['files']} file(s); thresholds: {thr}")
     for f in summary["friends"]:
         say(f"wrote friend tree {f} (tree 'adkit')")
+    for path, check in summary["ood"].items():
+        if check.exceeded:
+            say("warning: " + check.message(path) + " (--strict makes this an error)")
+    summary["ood"] = {p: c.summary() for p, c in summary["ood"].items()}
+    return summary

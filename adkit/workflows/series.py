@@ -340,8 +340,12 @@ def score_series_command(model: Model, files, output, overwrite, say) -> None:
     for out in outputs:  # every output checked before any is written
         out.parent.mkdir(parents=True, exist_ok=True)
         check_output(out, overwrite)
+    written = []
     for f, out in zip(files, outputs):
         r = score_series(model, f)
         write_series_scores(r, out, f, overwrite)
         say(f"wrote {out}: {len(r['score'])} samples (score per row, max over covering windows), "
             f"{len(r['window_score'])} windows")
+        written.append({"input": str(f), "output": str(out), "samples": int(len(r["score"])),
+                        "windows": int(len(r["window_score"]))})
+    return {"outputs": written}

@@ -16,6 +16,7 @@ from adkit.artifact import DEFAULT_MODEL, Model, file_record, versions
 from adkit.detectors.base import TrainOptions
 from adkit.errors import ConfigError, InputError
 from adkit.features.preprocess import Standardizer
+from adkit.features.ranges import fit_ranges
 from adkit.io import DEFAULT_STEP, InputSpec, Mapping, load_arrays, open_reader
 from adkit.io.schema import FeatureSet
 
@@ -129,6 +130,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     if len(X) == 0:
         raise InputError("no training events")
     columns = spec.columns
+    ranges = fit_ranges(X) if spec.kind != "series" else None
     if encoder is not None:
         X = encoder.encode(X)
         columns = [f"z{i}" for i in range(X.shape[1])]
@@ -146,7 +148,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
         provenance["encoder"] = {"detector": encoder.detector.name, "latent_dim": X.shape[1],
                                  "provenance": encoder.provenance}
     return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, metrics,
-                 encoder)
+                 encoder, ranges)
 
 
 def check_samples(det_cls, data, reference) -> None:
