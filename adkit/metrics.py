@@ -2,8 +2,11 @@
 
 A trigger threshold is set on background: a budget of R kHz out of an input rate of
 ``bunch_rate_mhz`` MHz means FPR = R / (1000 · bunch_rate_mhz); 1 kHz of 40 MHz is 2.5e-5.
-A working point is *resolved* only when at least ``min_background`` background events pass
-it; otherwise its TPR is reported but flagged, since it rests on too few events.
+Every efficiency comes with the counts behind it and its Clopper–Pearson interval (central,
+68.27 % by default: the exact binomial "1 σ"). A working point is *resolved* only when at
+least :data:`MIN_BACKGROUND` background events pass it (its FPR then known to about ±30 %);
+otherwise its TPR is reported but flagged, and no trigger threshold is stored there unless
+the user forces it.
 """
 from __future__ import annotations
 
@@ -12,6 +15,34 @@ import numpy as np
 BUNCH_RATE_MHZ = 40.0
 DEFAULT_FPRS = (1e-5, 1e-4, 1e-3)
 DEFAULT_RATES_KHZ = (1.0, 10.0, 100.0)
+#: Background events that must pass a working point for it to count as resolved.
+MIN_BACKGROUND = 10
+#: Confidence level of the intervals printed with every efficiency (the Gaussian 1 σ).
+CL = 0.6827
+
+
+def clopper_pearson(k, n, cl: float = CL) -> tuple:
+    """Exact (Clopper–Pearson) central interval of a binomial efficiency k/n; arrays broadcast.
+
+    Lower edge: the cl/2 quantile below of Beta(k, n−k+1) (0 when k = 0); upper edge: Beta(k+1, n−k)
+    (1 when k = n).
+    """
+    from scipy.stats import beta
+
+    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    a = (1.0 - cl) / 2.0
+    with np.errstate(all="ignore"):
+        lo = np.where(k > 0, beta.ppf(a, k, n - k + 1), 0.0)
+        hi = np.where(k < n, beta.ppf(1 - a, k + 1, n - k), 1.0)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def efficiency(k: float, n: float, cl: float = CL) -> dict:
+    """An efficiency as it is reported everywhere: value, counts and interval."""
+    lo, hi = clopper_pearson(k, n, cl)
+    return {"value": float(k / n) if n else float("nan"), "passed": k, "total": n, "interval": [lo, hi], "cl": cl}
 
 
 def rate_to_fpr(rate_khz: float, bunch_rate_mhz: float = BUNCH_RATE_MHZ) -> float:
@@ -32,6 +63,16 @@ def threshold_at_fpr(background: np.ndarray, fpr: float, weight: np.ndarray | No
     if k >= len(bs):
         return float(np.nextafter(bs[-1], -np.inf))
     return float(bs[k])  # events strictly above bs[k] pass
+
+
+def effective_counts(passed: np.ndarray, weight: np.ndarray | None) -> tuple[float, float]:
+    """(k, n) of a selection: plain counts, or for weighted events the effective numbers
+    n = (Σw)²/Σw² and k = n·(Σ_pass w / Σw), so that k/n is the weighted efficiency."""
+    if weight is None:
+        return int(passed.sum()), int(len(passed))
+    w = np.asarray(weight, dtype=np.float64)
+    n = float(w.sum() ** 2 / (w ** 2).sum()) if len(w) else 0.0
+    return n * float(w[passed].sum() / w.sum()) if len(w) else 0.0, n
 
 
 def tpr_at_threshold(signal: np.ndarray, threshold: float, weight: np.ndarray | None = None) -> float:
@@ -61,23 +102,36 @@ def roc_curve(background: np.ndarray, signal: np.ndarray) -> tuple[np.ndarray, n
 
 def evaluate_scores(background: np.ndarray, signals: dict[str, np.ndarray], *, fprs=DEFAULT_FPRS,
                     rates_khz=DEFAULT_RATES_KHZ, bunch_rate_mhz: float = BUNCH_RATE_MHZ,
-                    background_weight: np.ndarray | None = None, min_background: int = 1) -> dict:
-    """Metrics of every signal against the background."""
-    nb = len(background)
+                    background_weight: np.ndarray | None = None, min_background: int = MIN_BACKGROUND,
+                    cl: float = CL) -> dict:
+    """Metrics of every signal against the background.
+
+    Per working point: the threshold, the background events passing it with the measured FPR
+    and its interval, and ``resolved``. Per signal: AUC, and at every working point the TPR
+    (``tpr_at_fpr``/``tpr_at_rate_khz``, plain numbers) with its counts and interval
+    (``efficiency_at_fpr``/``efficiency_at_rate_khz``).
+    """
+    b = np.asarray(background)
+    nb = len(b)
     points = [("fpr", f, f) for f in fprs] + [("rate", r, rate_to_fpr(r, bunch_rate_mhz)) for r in rates_khz]
     thresholds = {}
     for kind, value, fpr in points:
-        t = threshold_at_fpr(background, fpr, background_weight)
-        n_pass = int((np.asarray(background) > t).sum())
-        thresholds[(kind, value)] = {"threshold": t, "fpr": fpr, "background_passing": n_pass,
-                                     "resolved": fpr * nb >= min_background}
-    out = {"n_background": nb, "bunch_rate_mhz": bunch_rate_mhz, "signals": {}, "working_points": [
-        {"kind": k, "value": v, **thresholds[(k, v)]} for k, v, _ in points]}
+        t = threshold_at_fpr(b, fpr, background_weight)
+        passed = b > t
+        k, n = effective_counts(passed, background_weight)
+        thresholds[(kind, value)] = {"threshold": t, "fpr": fpr, "background_passing": int(passed.sum()),
+                                     "fpr_measured": efficiency(k, n, cl), "resolved": k >= min_background}
+    out = {"n_background": nb, "bunch_rate_mhz": bunch_rate_mhz, "min_background": min_background, "cl": cl,
+           "signals": {}, "working_points": [{"kind": k, "value": v, **thresholds[(k, v)]} for k, v, _ in points]}
     for name, s in signals.items():
-        row = {"n": len(s), "auc": roc_auc(background, s, background_weight), "tpr_at_fpr": {}, "tpr_at_rate_khz": {}}
+        s = np.asarray(s)
+        row = {"n": len(s), "auc": roc_auc(b, s, background_weight), "tpr_at_fpr": {}, "tpr_at_rate_khz": {},
+               "efficiency_at_fpr": {}, "efficiency_at_rate_khz": {}}
         for kind, value, _ in points:
-            tpr = tpr_at_threshold(s, thresholds[(kind, value)]["threshold"])
-            row["tpr_at_fpr" if kind == "fpr" else "tpr_at_rate_khz"][f"{value:g}"] = tpr
+            k = int((s > thresholds[(kind, value)]["threshold"]).sum())
+            key = "fpr" if kind == "fpr" else "rate_khz"
+            row[f"tpr_at_{key}"][f"{value:g}"] = k / len(s) if len(s) else float("nan")
+            row[f"efficiency_at_{key}"][f"{value:g}"] = efficiency(k, len(s), cl)
         out["signals"][name] = row
     return out
 

@@ -1,12 +1,19 @@
-"""Progress bars, one helper for every long loop: rich bars on stderr when enabled, else nothing.
+"""Progress, one helper for every long loop: rich bars on a terminal, plain log lines otherwise.
 
 ``bar(enabled, *fields)``: a rich ``Progress`` (description, bar, done/total, the named task
-fields, elapsed time) or a do-nothing stand-in with the same methods. :class:`TaskBar` counts
-finished tasks (toys, files) through an ``update(done, total)`` callback.
+fields, elapsed time) when stderr is a terminal; :class:`LogProgress`, one plain line every
+:data:`LOG_INTERVAL` seconds on stderr, when it is not (a batch job, a pipe, a log file), so a
+25-minute run is never silent; or a do-nothing stand-in with the same methods when disabled.
+:class:`TaskBar` counts finished tasks (toys, files) through an ``update(done, total)`` callback.
 """
 from __future__ import annotations
 
 import contextlib
+import sys
+import time
+
+#: Seconds between two plain progress lines when stderr is not a terminal.
+LOG_INTERVAL = 10.0
 
 
 class NoProgress(contextlib.nullcontext):
@@ -22,10 +29,60 @@ class NoProgress(contextlib.nullcontext):
         pass
 
 
+class LogProgress(NoProgress):
+    """Plain progress lines on stderr, at most one every ``interval`` seconds and one at the end
+    (only for loops that ran longer than ``interval``): ``adkit: score 120000/400000 (30%), 12 s``."""
+
+    def __init__(self, fields: tuple[str, ...] = (), interval: float | None = None, stream=None) -> None:
+        super().__init__()
+        self.fields, self.interval = fields, LOG_INTERVAL if interval is None else interval
+        self.stream = stream
+        self.tasks: dict[int, dict] = {}
+
+    def add_task(self, description: str, total: float | None = None, **fields) -> int:
+        now = time.monotonic()
+        self.tasks[len(self.tasks)] = {"description": description, "total": total, "completed": 0, "fields": fields,
+                                       "start": now, "last": now}
+        return len(self.tasks) - 1
+
+    def update(self, task: int, advance: float | None = None, completed: float | None = None,
+               total: float | None = None, **fields) -> None:
+        t = self.tasks[task]
+        if total is not None:
+            t["total"] = total
+        if completed is not None:
+            t["completed"] = completed
+        if advance:
+            t["completed"] += advance
+        t["fields"].update(fields)
+        now = time.monotonic()
+        if now - t["last"] >= self.interval:
+            t["last"] = now
+            self._line(t, now)
+
+    def _line(self, t: dict, now: float) -> None:
+        done, total = t["completed"], t["total"]
+        count = f"{done:g}/{total:g} ({100 * done / total:.0f}%)" if total else f"{done:g}"
+        extra = "".join(f", {v}" if isinstance(v, str) else f", {k} {v}" for k, v in t["fields"].items()
+                        if k in self.fields and v != "")
+        print(f"adkit: {t['description']} {count}{extra}, {now - t['start']:.0f} s", file=self.stream or sys.stderr,
+              flush=True)
+
+    def __exit__(self, *exc) -> bool:
+        now = time.monotonic()
+        for t in self.tasks.values():
+            if now - t["start"] >= self.interval and t["last"] != now:
+                self._line(t, now)
+        return False
+
+
 def bar(enabled: bool, *fields: str):
-    """A rich progress bar on stderr showing the task fields ``fields`` (or :class:`NoProgress`)."""
+    """Progress on stderr showing the task fields ``fields``: a rich bar on a terminal, plain log lines
+    otherwise (:class:`LogProgress`), nothing when not ``enabled``."""
     if not enabled:
         return NoProgress()
+    if not sys.stderr.isatty():
+        return LogProgress(fields)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -32,9 +32,15 @@ def main() -> None:
         for name, data in samples.items():
             res, _, _ = nplm_test(ref, data, n_expected=n0, n_toys=toys, params={"sigma": 0.3}, executor=ex)
             null = res["null"]
+            bound = "<" if res["p_value_empirical_bound"] else "="
+            empirical = (f"empirical p {bound} {res['p_value_empirical']:.3g} ({res['toys_above']} of {res['n_toys']} "
+                         f"toys above t; resolution {res['p_value_resolution']:.2g})")
+            if null is None:  # fewer toys than a chi-square fit needs (adkit.stats.nplm.MIN_TOYS_FIT)
+                print(f"{name}: t = {res['t']:.2f}; {empirical}; no chi-square fit on {res['n_toys']} toys")
+                continue
             print(f"{name}: t = {res['t']:.2f}, p = {res['p_value']:.3g}, Z = {res['Z']:.2f}; "
-                  f"null fit dof {null['dof']:.2f}, KS p {null['ks_p_value']:.2f} over {null['n_toys']} toys, "
-                  f"empirical p {res['p_value_empirical']:.3g}")
+                  f"null fit dof {null['dof']:.2f}, KS p {null['ks_p_value']:.2f} over {null['n_toys']} toys; "
+                  f"{empirical}")
 
 
 if __name__ == "__main__":

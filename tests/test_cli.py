@@ -46,19 +46,41 @@ def test_info_table_and_json(shared_data):
     assert [x["entries"] for x in d] == [25, 40000] and d[0]["layout"] == "delphes"
 
 
-def test_quickstart_flow(tmp_path):
-    """The README's main job: train on embedded data, score, evaluate, the table printed."""
-    assert run_cli("generate", "-o", "data", "--events", "4000", "--signal-events", "400", cwd=tmp_path).exit_code == 0
-    r = run_cli("train", "--detector", "ae", "--epochs", "2", cwd=tmp_path)
-    assert r.exit_code == 0 and "./model.adkit" in r.stderr and (tmp_path / "model.adkit").exists()
-    r = run_cli("train", "--detector", "ae", cwd=tmp_path)
-    assert r.exit_code == 2 and "--overwrite" in r.stderr
-    r = run_cli("score", "data/background.h5", cwd=tmp_path)
-    assert r.exit_code == 0 and (tmp_path / "background.scores.h5").exists()
-    r = run_cli("evaluate", "--background", "data/background.h5", *[f"--signal={s}=data/{s}.root" for s in ("Ato4l",)],
-                cwd=tmp_path)
-    assert r.exit_code == 0 and "Ato4l" in r.stdout and "AUC" in r.stdout
-    assert (tmp_path / "report" / "report.md").exists()
+def quick(argv: list[str]) -> list[str]:
+    """A docs command as the tests run it (docs/generate.py's quick mode: small data, one epoch)."""
+    from test_docs import gen
+
+    return gen.quick(argv)
+
+
+def readme_quickstart() -> list[list[str]]:
+    """The adkit commands of the README's first quick-start line, as argument lists (globs expanded later)."""
+    import re
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    line = re.search(r"```bash\n(python3 -m venv[^\n]*)\n```", text).group(1)
+    return [shlex.split(part)[1:] for part in line.split("&&") if part.strip().startswith("adkit ")]
+
+
+def test_quickstart_runs_twice_and_evaluates_its_own_scores(tmp_path):
+    """The README's main job as written (quick mode: 1 epoch, 20k events), twice in a row in the same
+    directory; evaluate reads the scores the run just made, and refuses them once they are stale."""
+    import glob
+
+    cmds = readme_quickstart()
+    assert [c[0] for c in cmds] == ["train", "generate", "score", "evaluate"]
+    for attempt in (1, 2):
+        for argv in cmds:
+            argv = [a for g in argv for a in (sorted(glob.glob(g, root_dir=tmp_path)) if "*" in g else [g])]
+            r = run_cli(*quick(argv), cwd=tmp_path)
+            assert r.exit_code == 0, (attempt, argv, r.output)
+        assert "using the scores in scores/" in r.stderr and "A→4ℓ" in r.stdout
+        assert (tmp_path / "report" / "report.md").exists()
+    # a retrained model makes the stored scores stale: evaluate says so, and how to redo them
+    assert run_cli(*quick(cmds[0]), cwd=tmp_path).exit_code == 0
+    r = run_cli(*cmds[-1], cwd=tmp_path)
+    assert r.exit_code == 2 and "scored with another model file" in r.stderr and "adkit score" in r.stderr
 
 
 def test_train_config_and_resume(tmp_path, adc_file, monkeypatch):

@@ -102,7 +102,17 @@ def test_result_and_empirical_p_value():
     result, det, null = nplm_test(ref, data, n_expected=N0, n_toys=20, params={"sigma": 0.3})
     assert len(null) == 20 and result["toys_above"] == int(np.sum(null >= result["t"]))
     assert result["p_value_empirical"] == pytest.approx((result["toys_above"] + 1) / 21)
-    assert result["Z"] > 2 and result["n_data"] == len(data) and result["dof"] == pytest.approx(chi2_fit(null)["dof"])
+    assert result["p_value_resolution"] == pytest.approx(1 / 21) and result["n_data"] == len(data)
+    assert result["p_value_empirical_bound"] == (result["toys_above"] == 0)
+    lo, hi = result["p_value_empirical_interval"]
+    assert lo <= result["toys_above"] / 20 <= hi
+    # 20 toys are too few for a chi-square fit (MIN_TOYS_FIT): no fitted p-value is claimed
+    from adkit.stats.nplm import MIN_TOYS_FIT, p_values
+
+    assert MIN_TOYS_FIT > 20 and result["p_value"] is None and result["Z"] is None and result["dof"] is None
+    # with a fit, a p-value below the toys' resolution is marked as an extrapolation
+    fitted = p_values(result["t"], null, chi2_fit(null)["dof"])
+    assert fitted["Z"] > 2 and fitted["p_value_extrapolated"] == (fitted["p_value"] < 1 / 21)
 
 
 def test_fit_needs_labels():
@@ -130,7 +140,8 @@ def test_nplm_command_json_plots_and_model(files, tmp_path, monkeypatch):
                                   "--save-model", "f.adkit", "-o", "out"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    assert {"t", "p_value", "Z", "dof", "n_reference", "n_data"} <= set(res)
+    assert {"t", "p_value", "Z", "dof", "n_reference", "n_data", "p_value_resolution"} <= set(res)
+    assert res["p_value"] is None and res["p_value_resolution"] == pytest.approx(1 / 9)  # 8 toys: no fit
     assert res["n_reference"] == 6000 and res["n_data"] == 600 and res["t"] > 100
     saved = json.loads((tmp_path / "out" / "nplm.json").read_text())
     assert saved["t"] == res["t"] and len(saved["null_t"]) == 8

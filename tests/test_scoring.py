@@ -104,7 +104,17 @@ def test_metrics_against_sklearn():
     assert res["signals"]["s"]["tpr_at_rate_khz"]["40"] == pytest.approx((s > t40).mean())
     assert res["signals"]["s"]["tpr_at_rate_khz"]["40"] == res["signals"]["s"]["tpr_at_fpr"]["0.001"]
     wp = {(w["kind"], w["value"]): w for w in res["working_points"]}
-    assert wp[("fpr", 1e-5)]["resolved"] and not evaluate_scores(b[:1000], {"s": s})["working_points"][0]["resolved"]
+    # 200,000 background events: FPR 1e-4 has 20 events above it (resolved), 1e-5 only 2 (not)
+    assert wp[("fpr", 1e-4)]["resolved"] and not wp[("fpr", 1e-5)]["resolved"]
+    assert wp[("fpr", 1e-5)]["background_passing"] == 2 and wp[("fpr", 1e-5)]["fpr_measured"]["passed"] == 2
+    # every TPR with its counts and the exact binomial interval (scipy's, computed independently)
+    from scipy.stats import binomtest
+
+    e = res["signals"]["s"]["efficiency_at_fpr"]["0.0001"]
+    assert e["total"] == len(s) and e["passed"] == int((s > wp[("fpr", 1e-4)]["threshold"]).sum())
+    ci = binomtest(e["passed"], e["total"]).proportion_ci(confidence_level=0.6827, method="exact")
+    assert e["interval"] == pytest.approx([ci.low, ci.high], rel=1e-9)
+    assert e["interval"][0] <= e["value"] <= e["interval"][1]
 
 
 def test_evaluate_writes_report_and_stores_thresholds(tmp_path, small_model, shared_data):
@@ -117,7 +127,7 @@ def test_evaluate_writes_report_and_stores_thresholds(tmp_path, small_model, sha
                 "--signal", f"Ato4l={p / 'Ato4l.h5'}", "--signal", f"hch={p / 'hchtotaunu.root'}",
                 "-o", str(tmp_path / "rep"), "--rates", "10,100", "--store-thresholds", "100")
     assert r.exit_code == 0, r.output
-    assert "Ato4l" in r.stdout and "TPR@100 kHz" in r.stdout
+    assert "A→4ℓ" in r.stdout and "TPR@100 kHz" in r.stdout
     metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
     assert metrics["n_background"] == 65000 and set(metrics["signals"]) == {"Ato4l", "hch"}
     assert 0.5 < metrics["signals"]["hch"]["auc"] <= 1.0
@@ -126,3 +136,24 @@ def test_evaluate_writes_report_and_stores_thresholds(tmp_path, small_model, sha
     assert "![roc](roc.png)" in (tmp_path / "rep" / "report.md").read_text()
     thr = Model.load(model).thresholds
     assert [t.name for t in thr] == ["100kHz"] and thr[0].fpr == pytest.approx(2.5e-3)
+
+
+def test_unresolved_thresholds_are_not_stored_unless_forced(tmp_path, small_model, shared_data):
+    """1 kHz of 40 MHz on 65,000 background events: about 2 events pass, too few; refused in one line before any
+    output is written, stored with --force-thresholds."""
+    import shutil
+
+    model = tmp_path / "m.adkit"
+    shutil.copy(small_model, model)
+    before = model.read_bytes()
+    p = shared_data / "pythia"
+    args = ["evaluate", "--model", str(model), "--background", str(p / "W.h5"), "--background", str(p / "QCD.h5"),
+            "--signal", f"Ato4l={p / 'Ato4l.h5'}", "--store-thresholds", "1"]
+    r = run_cli(*args, "-o", str(tmp_path / "rep"))
+    assert r.exit_code == 2 and "fewer than 10" in r.stderr and "--force-thresholds" in r.stderr
+    assert model.read_bytes() == before and not (tmp_path / "rep").exists()
+    r = run_cli(*args, "-o", str(tmp_path / "rep2"), "--force-thresholds", "--json")
+    assert r.exit_code == 0, r.output
+    assert [t.name for t in Model.load(model).thresholds] == ["1kHz"]
+    res = json.loads(r.stdout)
+    assert res["min_background"] == 10 and res["signals"]["Ato4l"]["efficiency_at_rate_khz"]["1"]["total"] == 2000

@@ -56,7 +56,7 @@ def test_cvae_default_command_conditions_on_multiplicities(tmp_path, adc_file):
     sig = tmp_path / "Ato4l.h5"
     write_particles_h5(sig, generate("Ato4l", 1000, 3))
     r = run_cli("evaluate", "--background", str(adc_file), f"--signal=Ato4l={sig}", cwd=tmp_path)
-    assert r.exit_code == 0 and "Ato4l" in r.stdout
+    assert r.exit_code == 0 and "A→4ℓ" in r.stdout
     r = run_cli("train", "--detector", "ae", "--conditions", "n_jets", "-o", "x.adkit", cwd=tmp_path)
     assert r.exit_code == 2 and "does not use conditions" in r.stderr and "cvae" in r.stderr
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import click
@@ -14,8 +13,8 @@ def say(msg: str) -> None:  # notices (defaults used, files written) go to stder
     click.echo(msg, err=True)
 
 
-def progress() -> bool:  # progress bars only on a terminal
-    return sys.stderr.isatty()
+def progress() -> bool:  # rich bars on a terminal, plain lines every few seconds otherwise (adkit.progress.bar)
+    return True
 
 
 class InputPath(click.Path):

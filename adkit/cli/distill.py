@@ -1,7 +1,7 @@
 """``adkit distill``."""
 import click
 
-from adkit.cli._options import DEFAULT_MODEL, OVERWRITE, SEED, Finite, InputPath, progress, say
+from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, InputPath, progress, say
 
 
 @click.command()
@@ -26,6 +26,7 @@ from adkit.cli._options import DEFAULT_MODEL, OVERWRITE, SEED, Finite, InputPath
 @click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
 @click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
 @click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
+@JSON
 @OVERWRITE
 def distill(**options):
     """Distill a model into a small quantized student and emit trigger firmware (or a CPU export)."""

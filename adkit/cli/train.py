@@ -1,7 +1,7 @@
 """``adkit train``."""
 import click
 
-from adkit.cli._options import SEED, Deprecated, Finite, InputPath, progress, reading, say
+from adkit.cli._options import JSON, SEED, Deprecated, Finite, InputPath, progress, reading, say
 
 
 @click.command()
@@ -27,9 +27,12 @@ from adkit.cli._options import SEED, Deprecated, Finite, InputPath, progress, re
 @click.option("--channels", help="Time series: comma-separated value columns (default: all but time/label/context).")
 @click.option("--time-column", help="Time series: the time stamp column (default: time, timestamp, t, gps_time).")
 @click.option("--rate", type=Finite(min=0, min_open=True), help="Time series without time stamps: Hz.")
+@JSON
 @reading
-def train(detector, old_detector, **options):
+def train(detector, old_detector, as_json, **options):
     """Train a detector and write the model file."""
-    from adkit.workflows.train import train_command
+    from adkit.workflows.train import train_command, train_summary
 
-    train_command(detector=detector or old_detector, **options, progress=progress(), say=say)
+    model = train_command(detector=detector or old_detector, **options, progress=progress(), say=say)
+    if as_json:
+        click.echo(__import__("json").dumps(train_summary(model, options.get("output")), indent=2, default=str))

@@ -11,6 +11,8 @@ stored in the student's model file), quantized to the input type; the output is 
 """
 from __future__ import annotations
 
+import contextlib
+
 import math
 import os
 import shutil
@@ -101,25 +103,57 @@ def hls_config(student, backend: str = "Vitis", strategy: str = "Latency") -> tu
     return net, cfg
 
 
+@contextlib.contextmanager
+def chatter_to(log: str | Path):
+    """Send everything printed meanwhile (hls4ml's messages, the compiler's output: Python prints and
+    the process's own stdout/stderr file descriptors) to the file ``log`` instead of the console."""
+    import io
+    import sys
+
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as fh:
+        saved = []
+        for fd, stream in ((1, sys.stdout), (2, sys.stderr)):
+            try:
+                stream.flush()
+                saved.append((fd, os.dup(fd)))
+                os.dup2(fh.fileno(), fd)
+            except (OSError, ValueError, io.UnsupportedOperation):
+                pass
+        try:
+            with contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
+                yield
+        finally:
+            fh.flush()
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
 def write_project(student, outdir: str | Path, *, backend: str = "Vitis", part: str = DEFAULT_PART,
                   clock_ns: float = DEFAULT_CLOCK_NS, io_type: str = "io_parallel", strategy: str = "Latency",
                   project_name: str = "adkit_trigger"):
-    """Convert, write and compile; returns the compiled hls4ml model (its ``predict`` is the C sim)."""
+    """Convert, write and compile; returns the compiled hls4ml model (its ``predict`` is the C sim).
+    hls4ml's console messages and the compiler's output go to ``<outdir>/hls4ml.log``."""
     if backend not in BACKENDS:
         raise ConfigError(f"unknown HLS backend {backend!r}; valid: {', '.join(BACKENDS)}")
     hls4ml = _hls4ml()
     compiler()
     net, cfg = hls_config(student, backend, strategy)
+    log = Path(outdir) / "hls4ml.log"
     try:
-        model = hls4ml.converters.convert_from_pytorch_model(
-            net, output_dir=str(outdir), project_name=project_name, backend=backend, hls_config=cfg,
-            io_type=io_type, part=part, clock_period=clock_ns)
+        with chatter_to(log):
+            model = hls4ml.converters.convert_from_pytorch_model(
+                net, output_dir=str(outdir), project_name=project_name, backend=backend, hls_config=cfg,
+                io_type=io_type, part=part, clock_period=clock_ns)
     except Exception as e:  # hls4ml raises many kinds; the user needs the first line
         raise FirmwareError(f"hls4ml could not convert the student: {type(e).__name__}: {str(e).splitlines()[0]}") from e
     try:
-        model.compile()
+        with chatter_to(log):
+            model.compile()
     except Exception as e:
-        raise FirmwareError(f"{outdir}: compiling the HLS C simulation failed: {str(e).splitlines()[0]}") from e
+        raise FirmwareError(f"{outdir}: compiling the HLS C simulation failed: {str(e).splitlines()[0]} "
+                            f"(details in {log})") from e
     return model
 
 
@@ -140,5 +174,6 @@ def synthesize(hls_model, backend: str) -> dict:
     tool = HLS_TOOLS[backend]
     if not shutil.which(tool):
         return {"ran": False, "why": f"{tool} is not on PATH (synthesis needs the AMD/Xilinx tools)"}
-    report = hls_model.build(csim=False, synth=True, vsynth=False)
+    with chatter_to(Path(hls_model.config.get_output_dir()) / "hls4ml.log"):
+        report = hls_model.build(csim=False, synth=True, vsynth=False)
     return {"ran": True, "report": report}

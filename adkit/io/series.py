@@ -39,6 +39,8 @@ class Series:
     context: np.ndarray | None = None
     context_names: list[str] = field(default_factory=list)
     gaps: list[tuple[int, float]] = field(default_factory=list)
+    #: "s" (seconds), or "samples" for integer time stamps (a sample index) given without --rate.
+    time_unit: str = "s"
 
     def __len__(self) -> int:
         return len(self.time)
@@ -196,10 +198,14 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
                              "(choose the value columns with --channels)")
     values = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in chans])
     ctx = np.column_stack([np.asarray(table[c], dtype=np.float32) for c in context]) if context else None
+    unit = "s"
     if tcol is not None:
         time = np.asarray(table[tcol])
         if time.dtype.kind == "M":
             time = time.astype("datetime64[ns]").astype(np.int64) / 1e9
+        elif time.dtype.kind in "iu":  # a sample index: seconds only through a rate
+            unit = "s" if rate else "samples"
+            time = time / float(rate) if rate else time
         time = time.astype(np.float64)
     else:
         r = rate or file_rate
@@ -223,7 +229,7 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         step = float(np.median(dt))
         gaps = [(int(i) + 1, float(dt[i])) for i in np.flatnonzero(dt > 1.5 * step)]
     labels = _labels(p, lcol, np.asarray(table[lcol])) if lcol else None
-    return Series(str(path), time, values, chans, labels, ctx, context, gaps)
+    return Series(str(path), time, values, chans, labels, ctx, context, gaps, unit)
 
 
 def _labels(path: Path, column: str, raw: np.ndarray) -> np.ndarray:

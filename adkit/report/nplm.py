@@ -19,8 +19,8 @@ def _style():
     return plt
 
 
-def null_plot(null: np.ndarray, t: float, dof: float, path: Path, overwrite: bool = False) -> str:
-    """Histogram of null-toy t values, the fitted chi-square density and the observed t."""
+def null_plot(null: np.ndarray, t: float, dof: float | None, path: Path, overwrite: bool = False) -> str:
+    """Histogram of null-toy t values, the fitted chi-square density (when there is a fit) and the observed t."""
     from scipy import stats
 
     plt = _style()
@@ -29,7 +29,8 @@ def null_plot(null: np.ndarray, t: float, dof: float, path: Path, overwrite: boo
     ax.hist(null, bins=min(40, max(10, len(null) // 5)), range=(0, hi), density=True, histtype="stepfilled",
             alpha=0.4, label=f"null toys ({len(null)})")
     x = np.linspace(1e-3, hi, 400)
-    ax.plot(x, stats.chi2.pdf(x, dof), lw=2, label=f"$\\chi^2$ fit, dof = {dof:.2f}")
+    if dof is not None:
+        ax.plot(x, stats.chi2.pdf(x, dof), lw=2, label=f"$\\chi^2$ fit, dof = {dof:.2f}")
     ax.axvline(t, color="C3", lw=2, label=f"observed t = {t:.2f}")
     ax.set(xlabel="t", ylabel="density")
     ax.legend(fontsize=14)
@@ -40,8 +41,11 @@ def null_plot(null: np.ndarray, t: float, dof: float, path: Path, overwrite: boo
 
 def projection_plots(ref: np.ndarray, data: np.ndarray, f_ref: np.ndarray, n_expected: float, columns: list[str],
                      outdir: Path, overwrite: bool = False) -> list[str]:
-    """Per feature: data counts, the reference scaled to N(0), and the reference reweighted by
-    e^f (the data density NPLM learned); the ratio panel shows where f sees a difference."""
+    """Per feature, in the features' own units (``ref``/``data`` as read, not standardised): data
+    counts, the reference scaled to N(0), and the reference reweighted by e^f (the data density NPLM
+    learned); the ratio panel shows where f sees a difference. Counts get integer bins."""
+    from adkit.report.style import color, feature_label
+
     plt = _style()
     w = np.full(len(ref), n_expected / len(ref))
     written = []
@@ -49,22 +53,24 @@ def projection_plots(ref: np.ndarray, data: np.ndarray, f_ref: np.ndarray, n_exp
         lo, hi = np.quantile(np.r_[ref[:, j], data[:, j]], [0.001, 0.999])
         if hi <= lo:
             continue
-        bins = np.linspace(lo, hi, 31)
+        values = np.r_[ref[:, j], data[:, j]]
+        integer = np.all(values == np.round(values)) and hi - lo <= 40
+        bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5) if integer else np.linspace(lo, hi, 31)
         d, _ = np.histogram(data[:, j], bins)
         r, _ = np.histogram(ref[:, j], bins, weights=w)
         fit, _ = np.histogram(ref[:, j], bins, weights=w * np.exp(f_ref))
         fig, (ax, rax) = plt.subplots(2, 1, figsize=(9, 9), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
         centres = 0.5 * (bins[1:] + bins[:-1])
         ax.errorbar(centres, d, yerr=np.sqrt(d), fmt="o", color="k", label="data")
-        ax.stairs(r, bins, lw=2, label="reference × N(0)/N_R")
-        ax.stairs(fit, bins, lw=2, ls="--", label="reference × e^f (NPLM)")
+        ax.stairs(r, bins, lw=2, color=color("reference"), label="reference × N(0)/N_R")
+        ax.stairs(fit, bins, lw=2, ls="--", color=color("NPLM fit"), label="reference × e^f (NPLM)")
         ax.set(ylabel="events", yscale="log")
         ax.legend(fontsize=13)
         ok = r > 0
         rax.errorbar(centres[ok], d[ok] / r[ok], yerr=np.sqrt(d[ok]) / r[ok], fmt="o", color="k")
-        rax.plot(centres[ok], fit[ok] / r[ok], lw=2, ls="--", color="C1")
+        rax.plot(centres[ok], fit[ok] / r[ok], lw=2, ls="--", color=color("NPLM fit"))
         rax.axhline(1, color="grey", lw=1)
-        rax.set(xlabel=f"{col} (standardised)", ylabel="ratio to ref.")
+        rax.set(xlabel=feature_label(col), ylabel="ratio to ref.")
         safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in col)
         written.append(_save(fig, outdir / f"f_{safe}.png", overwrite))
         plt.close(fig)

@@ -84,9 +84,21 @@ def chi2_fit(ts: np.ndarray) -> dict:
             "t_median": float(np.median(ts)), "t_mean": float(np.mean(ts))}
 
 
+#: Fewest null toys on which a chi-square is fitted; below, only the empirical p-value is given.
+MIN_TOYS_FIT = 50
+
+
 def p_values(t: float, null: np.ndarray | None, dof: float | None) -> dict:
-    """p and Z from the chi-square fit (or, without toys, from a given dof) and empirically."""
+    """p and Z from the chi-square fit (or, without toys, from a given dof) and empirically.
+
+    The empirical p-value (k+1)/(n+1) of n toys cannot go below its resolution 1/(n+1): with no
+    toy above t it is an upper bound (``p_value_empirical_bound``) and Z a lower bound. Its
+    Clopper–Pearson interval (k of n) is reported with it. A fitted p-value smaller than the
+    resolution is an extrapolation of the fit beyond the toys and is marked so.
+    """
     from scipy import stats
+
+    from adkit.metrics import CL, clopper_pearson
 
     out: dict = {}
     if dof is not None:
@@ -94,9 +106,15 @@ def p_values(t: float, null: np.ndarray | None, dof: float | None) -> dict:
         # below 1e-300 the p-value underflows: Z is then reported as its lower bound, 37.0
         out.update(p_value=p, Z=float(stats.norm.isf(max(p, 1e-300))))
     if null is not None and len(null):
+        n = len(null)
         k = int(np.sum(np.asarray(null) >= t))
-        pe = (k + 1) / (len(null) + 1)
-        out.update(p_value_empirical=pe, Z_empirical=float(stats.norm.isf(pe)), toys_above=k)
+        pe = (k + 1) / (n + 1)
+        lo, hi = clopper_pearson(k, n, CL)
+        out.update(p_value_empirical=pe, Z_empirical=float(stats.norm.isf(pe)), toys_above=k, n_toys=n,
+                   p_value_resolution=1.0 / (n + 1), p_value_empirical_bound=k == 0,
+                   p_value_empirical_interval=[lo, hi])
+        if out.get("p_value") is not None:
+            out["p_value_extrapolated"] = out["p_value"] < 1.0 / (n + 1)
     return out
 
 
@@ -195,11 +213,12 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
     if n_toys:
         null = calibrate(ref, n0, n_toys, model=model, params=params, seed=seed, executor=executor, store=store,
                          on_toy=on_toy)
-        fit = chi2_fit(null)
+        if len(null) >= MIN_TOYS_FIT:
+            fit = chi2_fit(null)
     result = {"t": t, **p_values(t, null, fit.get("dof")), "dof": fit.get("dof"), "n_reference": int(len(ref)),
               "n_data": int(len(data)), "n_expected": n0, "model": model,
               "params": {k: v for k, v in params.items()}, "seed": seed, "null": fit or None,
               "fit": getattr(det, "info_", None)}
-    if not n_toys:
+    if not fit:
         result.update(p_value=None, Z=None)
     return result, det, null

@@ -11,7 +11,7 @@ from adkit.io.files import check_output
 
 def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
                     sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
-                    progress: bool, say, echo) -> Model:
+                    progress: bool, say, echo, as_json: bool = False) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
     from adkit.validation import check_params, check_rates
@@ -59,7 +59,8 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         f"{info['train_correlation']:.3f}")
     if target == "fpga":
         firmware_project(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
-                         part or cfg.get("part"), clock or cfg.get("clock"), synth, say, echo)
+                         part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
+                         (lambda _text: None) if as_json else echo)
     else:
         from adkit.export import export_torchscript
         from adkit.firmware.report import verify
@@ -72,6 +73,12 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
     student.save(output, overwrite)
     say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds)}")
+    if as_json:
+        import json
+
+        echo(json.dumps({"output": str(output), "target": target, "distill": info,
+                         "report": student.metrics.get("report"),
+                         "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
     return student
 
 

@@ -67,6 +67,53 @@ def evaluate(model: Model, background: Sequence[str | Path] | None = None, signa
     return result
 
 
+def scores_from_directory(model_path: str | Path, directory: str | Path,
+                          background_name: str = "background") -> dict[str, np.ndarray]:
+    """The scores ``adkit score FILES -o DIR`` wrote, keyed by input name, if they are this model's and current.
+
+    Refused, with the reason and the command that fixes it, when the directory was scored by
+    another model file, a score file changed since it was written, or an input changed since it
+    was scored (the scores would be stale). The input named ``background_name`` is the background.
+    """
+    import json
+
+    from adkit.io.files import sha256_file
+    from adkit.io.writers import read_scores
+    from adkit.workflows.scaleout import MANIFEST_FORMAT
+
+    d = Path(directory)
+    again = f"score again: adkit score FILES --model {model_path} -o {d} --overwrite"
+    try:
+        doc = json.loads((d / "manifest.json").read_text())
+    except (OSError, ValueError):
+        raise InputError(f"{d}: no readable manifest.json; --scores takes a directory written by "
+                         f"`adkit score FILES -o {d}`") from None
+    if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
+        raise InputError(f"{d}/manifest.json: not an adkit score manifest")
+    if doc.get("model", {}).get("sha256") != sha256_file(model_path):
+        raise InputError(f"{d}: scored with another model file ({doc.get('model', {}).get('path')}), not "
+                         f"{model_path} as it is now; {again}")
+    scores = {}
+    for rec in doc.get("files", []):
+        name = Path(rec["input"]).name.split(".")[0]
+        out = d / Path(rec.get("output", "")).name
+        if rec.get("status") != "done" or not out.is_file():
+            raise InputError(f"{d}: {rec['input']} has no finished score file ({rec.get('reason', 'not done')}); "
+                             f"{again}")
+        if sha256_file(out) != rec.get("output_sha256"):
+            raise InputError(f"{out}: changed since adkit wrote it; {again}")
+        src = Path(rec["input"])
+        st = src.stat() if src.exists() else None
+        if st is None or (st.st_size, st.st_mtime_ns) != (rec.get("input_size"), rec.get("input_mtime_ns")):
+            raise InputError(f"{src}: {'gone' if st is None else 'changed'} since it was scored, so its scores in "
+                             f"{out} are stale; {again}")
+        scores[name] = read_scores(out)["score"]
+    if background_name not in scores:
+        raise InputError(f"{d}: no scored input named {background_name!r} to set the thresholds on (inputs: "
+                         f"{', '.join(scores) or 'none'}); name the background with --background-name")
+    return {"background": scores.pop(background_name), **scores}
+
+
 def _features(model: Model, objects: np.ndarray) -> np.ndarray:
     return model.spec.features.compute(objects).astype(np.float32) if model.spec.features else \
         FeatureSet().compute(objects)
@@ -76,16 +123,31 @@ def _conditions(model: Model, objects: np.ndarray):
     return model.spec.conditions.compute(objects) if model.spec.conditions else None
 
 
-def thresholds_from(result: dict, rates_khz: Sequence[float]) -> list[Threshold]:
-    """Trigger thresholds at the given rates, from an :func:`evaluate` result."""
-    from adkit.metrics import thresholds_at_rates
+def thresholds_from(result: dict, rates_khz: Sequence[float], force: bool = False) -> list[Threshold]:
+    """Trigger thresholds at the given rates, from an :func:`evaluate` result.
 
-    return [Threshold(**t) for t in thresholds_at_rates(result["scores"]["background"], rates_khz,
-                                                         result["bunch_rate_mhz"])]
+    A rate at which fewer than ``result["min_background"]`` background events pass is refused
+    (its threshold would rest on a handful of events) unless ``force``.
+    """
+    from adkit.metrics import MIN_BACKGROUND, thresholds_at_rates
+
+    bkg = result["scores"]["background"]
+    out = []
+    need = result.get("min_background", MIN_BACKGROUND)
+    for t in thresholds_at_rates(bkg, rates_khz, result["bunch_rate_mhz"]):
+        passing = int((bkg > t["value"]).sum())
+        if passing < need and not force:
+            raise ConfigError(f"the threshold at {t['rate_khz']:g} kHz (FPR {t['fpr']:.2g}) rests on {passing} "
+                              f"background event(s) of {len(bkg)}, fewer than {need}: not stored; give at least "
+                              f"{int(need / t['fpr']) + 1} background events, or --force-thresholds")
+        out.append(Threshold(**t))
+    return out
 
 
 def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_rate, store_thresholds, overwrite,
-                     series_files, intervals, false_alarms, mapping, nan_policy, step, say, echo) -> dict:
+                     series_files, intervals, false_alarms, mapping, nan_policy, step, say, echo,
+                     force_thresholds: bool = False, as_json: bool = False, rate: float | None = None,
+                     scores_dir=None, background_name: str = "background") -> dict:
     """``adkit evaluate``: metrics, report and plots; with ``store_thresholds`` the model file updated."""
     from adkit.io.files import check_output, check_outputs
     from adkit.report import REPORT_FILES, footnote, table_rows, write_report
@@ -97,33 +159,58 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
         from adkit.workflows.series import evaluate_series_command
 
         return evaluate_series_command(model, model_path, series_files, outdir, false_alarms, store_thresholds,
-                                       overwrite, intervals, say, echo)
+                                       overwrite, intervals, say, echo, rate=rate, as_json=as_json)
     sig = signal_files(signals)
+    if scores_dir and (sig or background):
+        raise ConfigError("--scores takes the background and signals from the score directory; drop --background "
+                          "and --signal")
     if sig and not background:
         raise ConfigError("--signal needs --background files to set the thresholds on")
-    if not background:
+    if not background and not scores_dir:
         say("no --background: using the embedded test background and the four benchmark signals")
     rate_list = check_rates(csv_floats(rates, "--rates"), "--rates", bunch_rate)
     store = check_rates(csv_floats(store_thresholds, "--store-thresholds"), "--store-thresholds", bunch_rate)
     check_outputs(outdir, REPORT_FILES, overwrite)
     if store:
         check_output(model_path, updates=model.source)
-    result = evaluate(model, list(background), sig, rates_khz=rate_list, bunch_rate_mhz=bunch_rate,
-                      mapping=mapping_from(mapping), step=step, nan_policy=nan_policy)
-    from rich.console import Console
-    from rich.table import Table
+    if scores_dir:
+        from adkit.metrics import evaluate_scores
 
-    header, rows = table_rows(result)
-    table = Table(*header, title=f"{model.detector.name} — {Path(model_path).name}")
-    for r in rows:
-        table.add_row(*r)
-    console = Console(width=max(120, Console().width))
-    console.print(table)
-    console.print(footnote(result))
+        scores = scores_from_directory(model_path, scores_dir, background_name)
+        say(f"using the scores in {scores_dir}/ (this model's, inputs unchanged): background "
+            f"{len(scores['background'])} events, signals {', '.join(k for k in scores if k != 'background')}")
+        result = evaluate_scores(scores["background"], {k: v for k, v in scores.items() if k != "background"},
+                                 fprs=(1e-5, 1e-4, 1e-3), rates_khz=rate_list, bunch_rate_mhz=bunch_rate)
+        result["scores"] = scores
+    else:
+        result = evaluate(model, list(background), sig, rates_khz=rate_list, bunch_rate_mhz=bunch_rate,
+                          mapping=mapping_from(mapping), step=step, nan_policy=nan_policy)
+    from adkit.report import WORKING_POINT_HEADER, working_point_rows
+
+    thresholds = thresholds_from(result, store, force_thresholds) if store else []  # refused before any write
+    if as_json:
+        import json
+
+        echo(json.dumps({k: v for k, v in result.items() if k != "scores"}, indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        header, rows = table_rows(result, sep="\n")
+        table = Table(*header, title=f"{model.detector.name} — {Path(model_path).name}")
+        for r in rows:
+            table.add_row(*r)
+        console = Console(width=max(120, Console().width))
+        console.print(table)
+        console.print(footnote(result))
+        wp = Table(*WORKING_POINT_HEADER, title="working points")
+        for r in working_point_rows(result):
+            wp.add_row(*r)
+        console.print(wp)
     written = write_report(result, outdir, f"adkit evaluation of {Path(model_path).name}", overwrite)
     say(f"wrote {', '.join(str(p) for p in written)}")
     if store:
-        model.thresholds = thresholds_from(result, store)
+        model.thresholds = thresholds
         model.metrics["evaluation"] = {k: v for k, v in result.items() if k != "scores"}
         model.update()
         say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))

@@ -92,6 +92,30 @@ def detector_lines() -> list[str]:
     return [f"{n:10s} {doc.replace('``', '')}" for n, doc in first.items()]  # plain text, not reST
 
 
+def detector_table() -> list[dict]:
+    """The registered detectors for scripts: name, summary, what they read and score."""
+    from adkit.detectors import registry
+
+    out = []
+    for n in registry.available():
+        cls = registry.get(n)
+        tags = getattr(cls, "tags", None)
+        out.append({"name": n, "summary": (cls.__doc__ or "").strip().splitlines()[0].replace("``", ""),
+                    "two_sample": bool(getattr(cls, "two_sample", False)),
+                    "conditional": bool(getattr(cls, "uses_condition", False)),
+                    "preprocessing": getattr(cls, "preprocessing", None),
+                    "tags": sorted(k for k, v in vars(tags).items() if v is True) if tags is not None and
+                    hasattr(tags, "__dict__") else []})
+    return out
+
+
+def feature_table() -> dict:
+    """The valid feature names for scripts: derived ones with their description, and the raw inputs."""
+    from adkit.io.schema import DERIVED, ObjectSchema
+
+    return {"derived": {name: doc for name, (_, doc) in DERIVED.items()}, "raw": ObjectSchema().raw_names()}
+
+
 def feature_lines() -> list[str]:
     """The feature names valid for --features and --conditions."""
     from adkit.io.schema import DERIVED, ObjectSchema

@@ -70,7 +70,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
         if unknown:
             raise ConfigError(f"--plot-features {unknown[0]!r} is not a test feature; features: {', '.join(spec.columns)}")
         idx = [spec.columns.index(c) for c in cols]
-        images += projection_plots(R[:, idx], D[:, idx], det.score(R), result["n_expected"], cols, out, overwrite)
+        images += projection_plots(ref[:, idx], dat[:, idx], det.score(R), result["n_expected"], cols, out, overwrite)
         result["plots"] = images
         if null is not None:
             result["null_t"] = [float(t) for t in null]
@@ -105,19 +105,32 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
     if save_model:
         f_model.save(save_model, overwrite)
         say(f"wrote {save_model}: the learned f(x) (score = log n(x|data)/n(x|reference))")
-    keys = ("t", "p_value", "Z", "dof", "n_reference", "n_data", "n_expected", "p_value_empirical", "Z_empirical")
+    keys = ("t", "p_value", "Z", "dof", "n_reference", "n_data", "n_expected", "p_value_empirical", "Z_empirical",
+            "toys_above", "p_value_resolution", "p_value_empirical_bound", "p_value_empirical_interval",
+            "p_value_extrapolated")
     if as_json:
         summary = {k: result.get(k) for k in keys}
         summary.update(ks_p_value=(result["null"] or {}).get("ks_p_value"), n_toys=toys, model=model,
                        features=result["features"], output=str(outdir))
         echo(json.dumps(summary))
         return result
+    from adkit.stats.nplm import MIN_TOYS_FIT
+
     line = f"t = {result['t']:.3f}"
+    if result.get("p_value_empirical") is not None:
+        lo, hi = result["p_value_empirical_interval"]
+        rel = "<" if result["p_value_empirical_bound"] else "="
+        line += (f"; empirical p {rel} {result['p_value_empirical']:.3g} (Z {'>' if rel == '<' else '='} "
+                 f"{result['Z_empirical']:.2f}): {result['toys_above']} of {result['n_toys']} toys above t, "
+                 f"fraction in [{lo:.2g}, {hi:.2g}], resolution 1/{result['n_toys'] + 1}")
     if result.get("p_value") is not None:
         null = result["null"]
-        line += (f", p = {result['p_value']:.3g}, Z = {result['Z']:.2f} (chi-square fit: dof {result['dof']:.2f}, "
-                 f"KS p {null['ks_p_value']:.2f}, {null['n_toys']} toys); empirical p = "
-                 f"{result['p_value_empirical']:.3g} ({result['toys_above']} toys above t)")
+        line += (f"; chi-square fit (dof {result['dof']:.2f}, KS p {null['ks_p_value']:.2f}): p = "
+                 f"{result['p_value']:.3g}, Z = {result['Z']:.2f}")
+        if result.get("p_value_extrapolated"):
+            line += " — extrapolated beyond the toys (more toys resolve it)"
+    elif toys:
+        line += f"; no chi-square fit on fewer than {MIN_TOYS_FIT} toys (run --toys {MIN_TOYS_FIT} or more)"
     else:
         line += " (no toys: run with --toys N for a p-value)"
     echo(line)

@@ -192,88 +192,153 @@ def interval_labels(time: np.ndarray, iv: np.ndarray) -> np.ndarray:
     return labels
 
 
+def poisson_interval(k: float, cl: float = 0.6827) -> tuple[float, float]:
+    """Exact (Garwood) central interval of a Poisson mean given k observed events."""
+    from scipy.stats import chi2
+
+    a = (1.0 - cl) / 2.0
+    return (float(chi2.ppf(a, 2 * k) / 2) if k > 0 else 0.0, float(chi2.ppf(1 - a, 2 * k + 2) / 2))
+
+
 def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: Sequence[float] = (1.0, 10.0, 100.0),
-                    n_thresholds: int = 200, interval_file: str | Path | None = None) -> dict:
-    """Detection efficiency vs false alarms per hour over labelled series (label column > 0 = anomalous,
-    or the labelled time intervals of the CSV ``interval_file``), and the best efficiency at each false-alarm rate."""
+                    n_thresholds: int = 200, interval_file: str | Path | None = None, rate: float | None = None) -> dict:
+    """Detection efficiency vs false alarms over labelled series (label column > 0 = anomalous, or the
+    labelled time intervals of the CSV ``interval_file``), and the best efficiency at each false-alarm rate.
+
+    False alarms are counted per hour of observed time, or per 1000 samples when the time stamps
+    are a sample index with no ``rate`` (``far_unit`` says which; ``far_per_hour`` is then read in
+    that unit). Every efficiency carries its Clopper–Pearson interval and counts, every
+    false-alarm rate its Poisson interval, the count behind it and the observation time.
+    """
     from sklearn.metrics import roc_auc_score
+
+    from adkit.metrics import CL, efficiency
 
     iv = read_intervals(interval_file) if interval_file else None
     results = []
     for p in paths:
-        r = score_series(model, p)
+        r = score_series(model, p, rate=rate)
         if iv is not None:
             r["label"] = interval_labels(r["time"], iv)
         if "label" not in r:
             raise InputError(f"{p}: no label column (is_anomaly/label); evaluation needs labelled anomalies "
                              "(or --intervals FILE)")
         results.append(r)
+    units = {r["_series"].time_unit for r in results}
+    if len(units) > 1:
+        raise InputError("some series have time stamps in seconds, others a sample index; give --rate HZ so that "
+                         "all are in seconds")
+    unit = units.pop()
     score = np.concatenate([r["score"] for r in results])
     labels = np.concatenate([r["label"] for r in results])
     thresholds = np.unique(np.quantile(score[np.isfinite(score)], np.linspace(0.5, 1.0, n_thresholds)))
     hits, false, n_truth = np.zeros(len(thresholds)), np.zeros(len(thresholds)), 0
-    hours = 0.0
+    observed = 0.0
     for r in results:
         h, f, n = alarm_counts(r["score"], r["label"], thresholds)
         hits, false, n_truth = hits + h, false + f, n_truth + n
         t = r["time"]
-        hours += (t[-1] - t[0] + (t[1] - t[0] if len(t) > 1 else 0.0)) / 3600.0
-    eff = hits / n_truth if n_truth else np.full(len(thresholds), np.nan)
-    far = false / hours
+        observed += t[-1] - t[0] + (t[1] - t[0] if len(t) > 1 else 0.0)
+    if n_truth == 0:
+        raise InputError(f"{', '.join(str(p) for p in paths)}: no labelled anomalous interval, so no efficiency can "
+                         "be measured; evaluate on a series with labelled anomalies (or --intervals FILE)")
+    per = observed / 3600.0 if unit == "s" else observed / 1000.0
+    far_unit = "per hour" if unit == "s" else "per 1000 samples"
+    eff = hits / n_truth
+    far = false / per
     points = {}
     for target in far_per_hour:
         ok = np.flatnonzero(far <= target)
         i = ok[np.argmax(eff[ok])] if len(ok) else None
-        points[f"{target:g}"] = None if i is None else {"threshold": float(thresholds[i]), "efficiency": float(eff[i]),
-                                                       "false_alarms_per_hour": float(far[i])}
+        if i is None:
+            points[f"{target:g}"] = None
+            continue
+        lo, hi = poisson_interval(false[i], CL)
+        points[f"{target:g}"] = {"threshold": float(thresholds[i]), "efficiency": float(eff[i]),
+                                 "detected": efficiency(int(hits[i]), int(n_truth)),
+                                 "false_alarms": int(false[i]), "false_alarm_rate": float(far[i]),
+                                 "false_alarm_interval": [lo / per, hi / per]}
     ok = np.isfinite(score)
     both = len(np.unique(labels[ok] > 0)) == 2
-    return {"curve": {"threshold": thresholds.tolist(), "efficiency": eff.tolist(), "false_alarms_per_hour": far.tolist()},
+    return {"curve": {"threshold": thresholds.tolist(), "efficiency": eff.tolist(), "false_alarm_rate": far.tolist(),
+                      "false_alarms": false.tolist(), "detected": hits.tolist()},
             "working_points": points, "sample_auc": float(roc_auc_score(labels[ok] > 0, score[ok])) if both else None,
-            "n_samples": int(len(score)), "n_anomalies": int(n_truth), "hours": hours, "_results": results}
+            "n_samples": int(len(score)), "n_anomalies": int(n_truth), "time_unit": unit, "far_unit": far_unit,
+            "observed": observed, "hours": observed / 3600.0 if unit == "s" else None, "cl": CL, "_results": results}
+
+
+def minmax_decimate(t: np.ndarray, y: np.ndarray, n_bins: int = 4000) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``2·n_bins`` points that keep every peak: each bin of samples becomes its minimum and its
+    maximum, in time order (plotting every k-th sample would drop a one-sample spike)."""
+    n = len(y)
+    if n <= 2 * n_bins:
+        return t, y
+    k = int(np.ceil(n / n_bins))
+    m = (n // k) * k
+    yb = y[:m].reshape(-1, k)
+    lo, hi = yb.argmin(axis=1), yb.argmax(axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    base = np.arange(len(yb)) * k
+    idx = np.column_stack([base + first, base + second]).ravel()
+    if m < n:  # the tail that does not fill a bin
+        tail = np.arange(m, n)
+        idx = np.r_[idx, tail[np.argmin(y[m:])], tail[np.argmax(y[m:])]]
+        idx = np.unique(idx)
+    return t[idx], y[idx]
 
 
 def series_plots(result: dict, outdir: str | Path, overwrite: bool = False) -> list[str]:
-    """The series with its labelled intervals and the score, and the efficiency vs false-alarm curve."""
+    """The series with its labelled intervals and the score (min/max decimated, so peaks stay; labelled
+    intervals at least a visible width), and the efficiency vs false-alarm curve with its interval band."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import mplhep
 
+    from adkit.metrics import clopper_pearson
     from adkit.report import _save
+    from adkit.report.style import color
 
     plt.style.use(mplhep.style.CMS)
     out = Path(outdir)
     r = result["_results"][0]
     s: Series = r["_series"]
+    unit = "time [s]" if s.time_unit == "s" else "sample"
     n_ch = min(len(s.channels), 4)
     fig, axes = plt.subplots(n_ch + 1, 1, figsize=(12, 2.6 * (n_ch + 1)), sharex=True)
-    stride = max(1, len(s) // 20000)  # plot at most ~20k points per line
     for i in range(n_ch):
-        axes[i].plot(s.time[::stride], s.values[::stride, i], lw=0.6, color="k")
+        axes[i].plot(*minmax_decimate(s.time, s.values[:, i]), lw=0.6, color="k")
         axes[i].set_ylabel(s.channels[i], fontsize=14)
-    axes[-1].plot(s.time[::stride], r["score"][::stride], lw=0.8, color="C0")
-    axes[-1].set(yscale="log", ylabel="score", xlabel="time [s]")
+    score = np.nan_to_num(r["score"], nan=np.nanmin(r["score"]) if np.isfinite(r["score"]).any() else 0.0)
+    axes[-1].plot(*minmax_decimate(s.time, score), lw=0.8, color=color("score"))
+    axes[-1].set(yscale="log", ylabel="score", xlabel=unit)
     wp = result["working_points"].get("10") or next((v for v in result["working_points"].values() if v), None)
     if wp:
-        axes[-1].axhline(wp["threshold"], color="C3", lw=1, label=f"threshold at {wp['false_alarms_per_hour']:.1f}/h")
+        axes[-1].axhline(wp["threshold"], color=color("threshold"), lw=1,
+                         label=f"threshold at {wp['false_alarm_rate']:.2g} false alarms {result['far_unit']}")
         axes[-1].legend(fontsize=12)
+    span = s.time[-1] - s.time[0] if len(s) > 1 else 1.0
     for a, b in intervals(r["label"] > 0):
+        t0, t1 = s.time[a], s.time[min(b, len(s) - 1)]
+        pad = max(0.0, span / 500 - (t1 - t0)) / 2  # an interval of one sample still shows
         for ax in axes:
-            ax.axvspan(s.time[a], s.time[min(b, len(s) - 1)], color="C1", alpha=0.3, lw=0)
+            ax.axvspan(t0 - pad, t1 + pad, color=color("anomalous"), alpha=0.35, lw=0)
     written = [_save(fig, out / "series.png", overwrite)]
     fig, ax = plt.subplots(figsize=(9, 7))
     c = result["curve"]
-    ax.plot(np.clip(c["false_alarms_per_hour"], 1e-2, None), c["efficiency"], lw=2)
-    ax.set(xscale="log", xlabel="false alarms per hour", ylabel="detection efficiency", ylim=(0, 1.02))
+    x = np.clip(c["false_alarm_rate"], 1e-2, None)
+    lo, hi = clopper_pearson(np.asarray(c["detected"]), result["n_anomalies"], result.get("cl", 0.6827))
+    ax.fill_between(x, lo, hi, color=color("efficiency"), alpha=0.25, lw=0, step="post")
+    ax.plot(x, c["efficiency"], lw=2, color=color("efficiency"), drawstyle="steps-post")
+    ax.set(xscale="log", xlabel=f"false alarms {result['far_unit']}", ylabel="detection efficiency", ylim=(0, 1.02))
     written.append(_save(fig, out / "efficiency.png", overwrite))
     plt.close("all")
     return written
 
 
 def evaluate_series_command(model: Model, model_path, series_files, outdir, false_alarms, store_thresholds,
-                            overwrite, intervals, say, echo) -> dict:
+                            overwrite, intervals, say, echo, rate: float | None = None, as_json: bool = False) -> dict:
     """``adkit evaluate`` of a series model: efficiency vs false alarms per hour, report and plots."""
     import json
 
@@ -294,26 +359,40 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
     check_outputs(outdir, ["metrics.json", "report.md", "series.png", "efficiency.png"], overwrite)
     if store:
         check_output(model_path, updates=model.source)
-    result = evaluate_series(model, files, far_per_hour=far, interval_file=intervals)
+    result = evaluate_series(model, files, far_per_hour=far, interval_file=intervals, rate=rate)
+    if result["time_unit"] == "samples":
+        say("the time stamps are a sample index with no unit: false alarms are counted per 1000 samples "
+            "(give --rate HZ for per hour)")
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     images = series_plots(result, out, overwrite)
     summary = {k: v for k, v in result.items() if k != "_results"}
     auc = result["sample_auc"]
+    fu = result["far_unit"]
+    observed = (f"{result['hours']:.3g} h observed" if result["time_unit"] == "s"
+                else f"{result['observed']:.0f} samples observed (no time unit)")
     lines = [f"# adkit time-series evaluation of {Path(model_path).name}", "",
-             f"{result['n_samples']} samples, {result['hours']:.3g} h, {result['n_anomalies']} labelled anomalous "
+             f"{result['n_samples']} samples, {observed}, {result['n_anomalies']} labelled anomalous "
              f"intervals; per-sample AUC {auc if auc is None else round(auc, 3)}",
-             "", "| false alarms per hour (max) | efficiency | threshold | false alarms per hour |", "|---|---|---|---|"]
+             "", f"| false alarms {fu} (max) | efficiency [interval] detected/labelled | threshold | "
+             f"false alarms {fu} [interval] (count) |", "|---|---|---|---|"]
+    from adkit.report import efficiency_cell
+
     for k, wp in result["working_points"].items():
-        lines.append(f"| {k} | " + ("no threshold reaches it |  |  |" if wp is None else
-                                     f"{wp['efficiency']:.3f} | {wp['threshold']:.4g} | {wp['false_alarms_per_hour']:.3g} |"))
+        if wp is None:
+            lines.append(f"| {k} | no threshold reaches it |  |  |")
+            continue
+        lo, hi = wp["false_alarm_interval"]
+        lines.append(f"| {k} | {efficiency_cell(wp['detected'])} | {wp['threshold']:.4g} | "
+                     f"{wp['false_alarm_rate']:.3g} [{lo:.2g}, {hi:.2g}] ({wp['false_alarms']}) |")
+    lines += ["", f"Intervals: {100 * result['cl']:.2f} % Clopper–Pearson (efficiency), Garwood Poisson (false alarms)."]
     lines += [""] + [f"![{Path(i).stem}]({i})" for i in images]
     report = "\n".join(lines) + "\n"
     with atomic_output(out / "metrics.json", overwrite) as tmp:
         tmp.write_text(json.dumps(summary, indent=2))
     with atomic_output(out / "report.md", overwrite) as tmp:
         tmp.write_text(report)
-    echo(report.split("\n![")[0])
+    echo(json.dumps(summary, indent=2) if as_json else report.split("\n![")[0])
     say(f"wrote {out}/metrics.json, {out}/report.md, " + ", ".join(f"{out}/{i}" for i in images))
     if store:
         model.thresholds = [Threshold(f"{r:g}perh", wp["threshold"], 0.0, 0.0)

@@ -151,6 +151,15 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
                  encoder, ranges)
 
 
+def train_summary(model: Model, output=None) -> dict:
+    """What ``adkit train --json`` prints: the file, the detector, what it was trained on, the last epoch."""
+    prov = model.provenance
+    return {"output": str(output or DEFAULT_MODEL), "detector": model.detector.name, "input": model.spec.kind,
+            "features": list(model.spec.columns), "events": prov.get("events"), "windows": prov.get("windows"),
+            "seed": prov.get("seed"), "inputs": prov.get("inputs"), "embedded": prov.get("embedded"),
+            "preprocessing": model.scaler.kind, "train": model.metrics.get("train", {})}
+
+
 def check_samples(det_cls, data, reference) -> None:
     """Two-sample detectors need --data and --reference; the others take no --reference."""
     if det_cls.two_sample and not (data and reference):
