@@ -89,7 +89,7 @@ def test_firmware_agrees_with_the_student(student, teacher, tmp_path):
     assert (tmp_path / "hls" / "firmware" / "adkit_trigger.cpp").exists()
     assert all(v <= 0.001 for v in fw["decision_mismatch"].values()), fw["decision_mismatch"]
     assert fw["max_abs_difference"] == 0.0  # bit-accurate: same fixed-point arithmetic
-    assert [t.name for t in model.thresholds] == ["10kHz", "100kHz"]
+    assert [t.name for t in model.thresholds] == ["100kHz"] and report["thresholds_unresolved"] == ["10kHz"]
     assert report["correlation"]["student_vs_teacher_spearman"] > 0.7
     assert report["cost"]["multiplication_ratio"] < 1
     write_report(tmp_path / "hls", report)
@@ -106,7 +106,9 @@ def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "Trigger decisions differing" in r.stdout and "synthesis skipped" in r.stderr
     student = Model.load(tmp_path / "student.adkit")
-    assert student.detector.name == "student" and len(student.thresholds) == 3
+    # 5,000 held-out background events resolve 100 kHz (12 pass) but not 1 or 10 kHz: those are not stored
+    assert student.detector.name == "student" and [t.name for t in student.thresholds] == ["100kHz"]
+    assert "no threshold stored at 1kHz, 10kHz" in r.stderr
     assert student.detector.precision["input"].startswith("ap_fixed<12,6")
     assert (tmp_path / "hls" / "report.json").exists() and not list(tmp_path.glob(".hls.partial*"))
     r = run_cli("score", "--model", "student.adkit", str(adc_file), "-o", "s.h5", cwd=tmp_path)

@@ -74,7 +74,11 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     metrics = {v: evaluate_scores(s["background"], {k: s[k] for k in sig_names}, fprs=(), rates_khz=rates_khz,
                                   bunch_rate_mhz=bunch_rate_mhz) for v, s in scores.items()}
     bkg = scores["student"]["background"]
-    student.thresholds = [Threshold(**t) for t in thresholds_at_rates(bkg, rates_khz, bunch_rate_mhz)]
+    resolved = {w["value"]: w["resolved"] for w in metrics["student"]["working_points"] if w["kind"] == "rate"}
+    every = [Threshold(**t) for t in thresholds_at_rates(bkg, rates_khz, bunch_rate_mhz)]
+    # a rate that fewer than MIN_BACKGROUND background events resolve gets no stored threshold
+    student.thresholds = [t for t in every if resolved.get(t.rate_khz, True)]
+    unresolved = [t.name for t in every if not resolved.get(t.rate_khz, True)]
     allev = {v: np.concatenate([s[k] for k in events]) for v, s in scores.items()}
     target = student.metrics.get("distill", {}).get("target", {})
     t_all = np.log(allev["teacher"]) if target.get("transform") == "log" else allev["teacher"]
@@ -87,6 +91,7 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
                         "student_vs_teacher_spearman": float(spearmanr(allev["student"], allev["teacher"])[0]),
                         "student_vs_float_pearson": float(np.corrcoef(allev["student"], allev["student_float"])[0, 1])},
         "thresholds": [t.to_dict() for t in student.thresholds],
+        "thresholds_unresolved": unresolved, "background_events": int(len(bkg)),
         "cost": {"student": student.detector.cost(), "teacher_multiplications": teacher_multiplications(teacher)},
     }
     tm = report["cost"]["teacher_multiplications"]

@@ -70,9 +70,17 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         check = export_torchscript(student, export_path, overwrite=overwrite)
         say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
             f"on {check['events']} events")
-        student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
+        student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost",
+                                                            "thresholds_unresolved", "background_events")}
     student.save(output, overwrite)
-    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds)}")
+    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or 'no rate'}")
+    skipped = (student.metrics.get("report") or {}).get("thresholds_unresolved") or []
+    if skipped:
+        from adkit.metrics import MIN_BACKGROUND
+
+        say(f"warning: no threshold stored at {', '.join(skipped)}: fewer than {MIN_BACKGROUND} of the "
+            f"{student.metrics['report']['background_events']} held-out background events pass there; give more "
+            "background with --background to resolve those rates")
     if as_json:
         import json
 
@@ -104,7 +112,8 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
     finally:
         if tmp.is_dir() and not tmp.is_symlink():  # our own temporary build directory
             shutil.rmtree(tmp, ignore_errors=True)
-    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost")}
+    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost", "thresholds_unresolved",
+                                                        "background_events")}
     student.metrics["report"]["decision_mismatch"] = report["firmware"]["decision_mismatch"]
     echo(markdown(report))
     fw = report["firmware"]
