@@ -102,9 +102,13 @@ def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
 
     assert run_cli("train", "--detector", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
     r = run_cli("distill", "--epochs", "2", "--data", str(adc_file), "--background", str(adc_file),
-                "--precision", "input=ap_fixed<12,6>,weight=ap_fixed<6,1>", "--hidden", "16,8", cwd=tmp_path)
+                "--precision", "input=ap_fixed<12,6>,weight=ap_fixed<6,1>", "--hidden", "16,8", "--json", cwd=tmp_path)
     assert r.exit_code == 0, r.output
-    assert "Trigger decisions differing" in r.stdout and "synthesis skipped" in r.stderr
+    out = json.loads(r.stdout)  # --json: stdout is the JSON document only
+    assert out["output"] == "student.adkit" and "correlation" in out["report"] and "synthesis skipped" in r.stderr
+    assert "Trigger decisions differing" in (tmp_path / "hls" / "report.md").read_text()
+    # hls4ml's own console messages go to the project's log file, not the user's console
+    assert "Interpreting Model" not in r.output and "Interpreting Model" in (tmp_path / "hls" / "hls4ml.log").read_text()
     student = Model.load(tmp_path / "student.adkit")
     # 5,000 held-out background events resolve 100 kHz (12 pass) but not 1 or 10 kHz: those are not stored
     assert student.detector.name == "student" and [t.name for t in student.thresholds] == ["100kHz"]

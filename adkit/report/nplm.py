@@ -23,15 +23,17 @@ def null_plot(null: np.ndarray, t: float, dof: float | None, path: Path, overwri
     """Histogram of null-toy t values, the fitted chi-square density (when there is a fit) and the observed t."""
     from scipy import stats
 
+    from adkit.report.style import color
+
     plt = _style()
     fig, ax = plt.subplots(figsize=(9, 7))
     hi = max(np.max(null), t) * 1.1
     ax.hist(null, bins=min(40, max(10, len(null) // 5)), range=(0, hi), density=True, histtype="stepfilled",
-            alpha=0.4, label=f"null toys ({len(null)})")
+            alpha=0.4, color=color("null toys"), label=f"null toys ({len(null)})")
     x = np.linspace(1e-3, hi, 400)
     if dof is not None:
-        ax.plot(x, stats.chi2.pdf(x, dof), lw=2, label=f"$\\chi^2$ fit, dof = {dof:.2f}")
-    ax.axvline(t, color="C3", lw=2, label=f"observed t = {t:.2f}")
+        ax.plot(x, stats.chi2.pdf(x, dof), lw=2, color=color("chi-square fit"), label=f"$\\chi^2$ fit, dof = {dof:.2f}")
+    ax.axvline(t, color=color("observed"), lw=2, label=f"observed t = {t:.2f}")
     ax.set(xlabel="t", ylabel="density")
     ax.legend(fontsize=14)
     name = _save(fig, path, overwrite)
