@@ -204,3 +204,26 @@ def test_series_files_are_read_in_blocks_keeping_only_the_wanted_columns(tmp_pat
         np.testing.assert_array_equal(s.values[:, 0], whole[f].values[:, whole[f].channels.index("b")])
         np.testing.assert_array_equal(s.labels, whole[f].labels)
         np.testing.assert_array_equal(s.time, whole[f].time)
+
+
+def test_ecg_sample_index_time_stamps_statistics_and_no_anomaly(tmp_path):
+    """The ECG file's time stamps are a sample index: false alarms per 1000 samples unless --rate is given; every
+    working point carries its counts, intervals and the observation; a series without anomalies is refused."""
+    if not SHARED.is_dir():
+        pytest.skip(f"needs the shared sensor data at {SHARED}")
+    from adkit.workflows.series import evaluate_series, train_series
+
+    s = read_series(SHARED / "ecg-diff-count-3_TEST.csv")
+    assert s.time_unit == "samples" and read_series(SHARED / "ecg-diff-count-3_TEST.csv", rate=500.0).time_unit == "s"
+    model = train_series("conv-ae", [str(SHARED / "ecg-diff-count-3_TRAIN_NA.csv")], window=32, stride=8, epochs=1)
+    res = evaluate_series(model, [str(SHARED / "ecg-diff-count-3_TEST.csv")], far_per_hour=(1.0, 50.0))
+    assert res["time_unit"] == "samples" and res["far_unit"] == "per 1000 samples" and res["hours"] is None
+    assert res["observed"] == pytest.approx(10_000)
+    wp = res["working_points"]["50"]
+    assert wp is not None and wp["detected"]["total"] == res["n_anomalies"]
+    lo, hi = wp["false_alarm_interval"]
+    assert lo <= wp["false_alarm_rate"] <= hi and wp["false_alarm_rate"] == pytest.approx(wp["false_alarms"] / 10)
+    timed = evaluate_series(model, [str(SHARED / "ecg-diff-count-3_TEST.csv")], far_per_hour=(1.0,), rate=500.0)
+    assert timed["far_unit"] == "per hour" and timed["hours"] == pytest.approx(10_000 / 500 / 3600)
+    with pytest.raises(InputError, match="no labelled anomalous interval"):
+        evaluate_series(model, [str(SHARED / "ecg-diff-count-3_TRAIN_NA.csv")])
