@@ -15,9 +15,9 @@ def _count(x: float) -> str:
 
 
 def efficiency_cell(e: dict, sep: str = " ") -> str:
-    """``0.3540 [0.3507, 0.3573] 7080/20000``: value, Clopper–Pearson interval, counts."""
+    """``0.3540 [0.3507–0.3573] 7080/20000``: value, Clopper–Pearson interval, counts."""
     lo, hi = e["interval"]
-    return f"{e['value']:.4f}{sep}[{lo:.4f}, {hi:.4f}]{sep}{_count(e['passed'])}/{_count(e['total'])}"
+    return f"{e['value']:.4f}{sep}[{lo:.4f}–{hi:.4f}]{sep}{_count(e['passed'])}/{_count(e['total'])}"
 
 
 def table_rows(result: dict, sep: str = " ") -> tuple[list[str], list[list[str]]]:
@@ -57,13 +57,13 @@ def working_point_rows(result: dict) -> list[list[str]]:
     for w in result["working_points"]:
         name = f"FPR {w['value']:g}" if w["kind"] == "fpr" else f"{w['value']:g} kHz"
         m = w.get("fpr_measured")
-        fpr = (f"{m['value']:.3g} [{m['interval'][0]:.2g}, {m['interval'][1]:.2g}]" if m else "")
+        fpr = (f"{m['value']:.3g} [{m['interval'][0]:.2g}–{m['interval'][1]:.2g}]" if m else "")
         rows.append([name, f"{w['threshold']:.6g}", f"{w['background_passing']}/{result['n_background']}", fpr,
                      "yes" if w["resolved"] else "no"])
     return rows
 
 
-WORKING_POINT_HEADER = ["working point", "threshold", "background passing", "FPR measured [interval]", "resolved"]
+WORKING_POINT_HEADER = ["working point", "threshold", "background passing", "FPR measured (68 % interval)", "resolved"]
 
 
 def markdown(result: dict, title: str, images: list[str]) -> str:

@@ -200,7 +200,7 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
         table = Table(*header, title=f"{model.detector.name} — {Path(model_path).name}")
         for r in rows:
             table.add_row(*r)
-        console = Console(width=max(120, Console().width))
+        console = Console(width=max(170, Console().width))  # every interval in full, not cut to fit
         console.print(table)
         console.print(footnote(result))
         wp = Table(*WORKING_POINT_HEADER, title="working points")
