@@ -123,10 +123,20 @@ def markdown(report: dict) -> str:
              "| signal | " + " | ".join(f"AUC {v}" for v in versions) + " | "
              + " | ".join(f"TPR@{r} {v}" for r in rates for v in versions) + " |",
              "|" + "---|" * (1 + len(versions) * (1 + len(rates)))]
+    from adkit.report import efficiency_cell
+
     for s in signals:
         row = [f"{report['metrics'][v]['signals'][s]['auc']:.3f}" for v in versions]
-        row += [f"{report['metrics'][v]['signals'][s]['tpr_at_rate_khz'][r[:-3]]:.4f}" for r in rates for v in versions]
+        for r in rates:
+            for v in versions:
+                sig = report["metrics"][v]["signals"][s]
+                eff = sig.get("efficiency_at_rate_khz", {}).get(r[:-3])
+                row.append(efficiency_cell(eff) if eff else f"{sig['tpr_at_rate_khz'][r[:-3]]:.4f}")
         lines.append(f"| {s} | " + " | ".join(row) + " |")
+    lines += ["", "Each TPR: value [68.27 % Clopper–Pearson interval] signal events passing/total."]
+    if report.get("thresholds_unresolved"):
+        lines += [f"No threshold at {', '.join(report['thresholds_unresolved'])}: fewer than 10 of the "
+                  f"{report.get('background_events')} held-out background events pass there."]
     c = report["correlation"]
     lines += ["", "Correlation: " + ", ".join(f"{k} {v:.4f}" for k, v in c.items()), ""]
     cost = report["cost"]
