@@ -157,3 +157,16 @@ def test_unresolved_thresholds_are_not_stored_unless_forced(tmp_path, small_mode
     assert [t.name for t in Model.load(model).thresholds] == ["1kHz"]
     res = json.loads(r.stdout)
     assert res["min_background"] == 10 and res["signals"]["Ato4l"]["efficiency_at_rate_khz"]["1"]["total"] == 2000
+
+
+def test_evaluate_refuses_an_existing_report_before_computing(tmp_path, small_model, monkeypatch):
+    """The outputs are checked first: an existing report is refused without scoring a single event."""
+    import importlib
+
+    ev = importlib.import_module("adkit.workflows.evaluate")  # the module (the package exports a function of the name)
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "metrics.json").write_text("{}")
+    monkeypatch.setattr(ev, "evaluate", lambda *a, **k: pytest.fail("scored before checking the outputs"))
+    r = run_cli("evaluate", "--model", str(small_model), cwd=tmp_path)
+    assert r.exit_code == 2 and "already exists" in r.stderr and "--overwrite" in r.stderr
+    assert (tmp_path / "report" / "metrics.json").read_text() == "{}"
