@@ -216,7 +216,8 @@ def save_detector(detector, path: str | Path, overwrite: bool = False) -> Path:
     spec = InputSpec(table_columns=[f"x{i}" for i in range(n)])
     provenance = {"arrays": True, "events": int(len(getattr(detector, "decision_scores_", ()))),
                   "versions": versions()}
-    return Model(detector, spec, scaler, None, [], provenance, {}).save(path, overwrite)
+    return Model(detector, spec, scaler, None, [], provenance, {},
+                 ranges=getattr(detector, "input_ranges_", None)).save(path, overwrite)
 
 
 def load_detector(path: str | Path):

@@ -75,6 +75,16 @@ def effective_counts(passed: np.ndarray, weight: np.ndarray | None) -> tuple[flo
     return n * float(w[passed].sum() / w.sum()) if len(w) else 0.0, n
 
 
+def efficiency_cell(e: dict, sep: str = " ") -> str:
+    """``0.3540 [0.3507–0.3573] 7080/20000``: value, Clopper–Pearson interval, counts (as tables print it)."""
+    lo, hi = e["interval"]
+
+    def count(x: float) -> str:
+        return f"{x:.0f}" if float(x) == int(x) else f"{x:.1f}"
+
+    return f"{e['value']:.4f}{sep}[{lo:.4f}–{hi:.4f}]{sep}{count(e['passed'])}/{count(e['total'])}"
+
+
 def tpr_at_threshold(signal: np.ndarray, threshold: float, weight: np.ndarray | None = None) -> float:
     s = np.asarray(signal, dtype=np.float64)
     w = np.ones_like(s) if weight is None else np.asarray(weight, dtype=np.float64)

@@ -79,3 +79,19 @@ def test_summary_tables_in_the_docs_quote_the_generated_pages():
         generated = (docs / source).read_text()
         missing = [q for q in quoted if q not in generated]
         assert not missing, f"{page}: {missing} are not in {source}"
+
+
+def test_saved_array_detector_keeps_its_training_range(tmp_path):
+    """adkit.save stores what the detector was fitted on, so `adkit score` can warn on inputs far outside it."""
+    import numpy as np
+
+    import adkit
+    from adkit.artifact import Model
+    from adkit.detectors import IForest
+
+    X = np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32)
+    det = IForest().fit(X)
+    adkit.save(det, tmp_path / "f.adkit")
+    ranges = Model.load(tmp_path / "f.adkit").ranges
+    np.testing.assert_allclose(ranges["max"], X.max(axis=0), rtol=1e-6)
+    assert ranges["events"] == 500

@@ -44,6 +44,10 @@ def _fit_then_score_training_set(fit):
         finally:
             self._fitting = False
         self.n_features_in_ = int(np.shape(X)[1]) if np.ndim(X) == 2 else None
+        if self.n_features_in_:  # what it was fitted on, for the out-of-range check of a saved model
+            from adkit.features.ranges import fit_ranges
+
+            self.input_ranges_ = fit_ranges(X)
         self.decision_scores_ = self.score(X, condition)
         return self.set_threshold()
 

@@ -123,7 +123,7 @@ def markdown(report: dict) -> str:
              "| signal | " + " | ".join(f"AUC {v}" for v in versions) + " | "
              + " | ".join(f"TPR@{r} {v}" for r in rates for v in versions) + " |",
              "|" + "---|" * (1 + len(versions) * (1 + len(rates)))]
-    from adkit.report import efficiency_cell
+    from adkit.metrics import efficiency_cell
 
     for s in signals:
         row = [f"{report['metrics'][v]['signals'][s]['auc']:.3f}" for v in versions]

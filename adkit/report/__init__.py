@@ -7,17 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from adkit.io.writers import atomic_output
+from adkit.metrics import efficiency_cell
 from adkit.report.style import label
-
-
-def _count(x: float) -> str:
-    return f"{x:.0f}" if float(x) == int(x) else f"{x:.1f}"
-
-
-def efficiency_cell(e: dict, sep: str = " ") -> str:
-    """``0.3540 [0.3507–0.3573] 7080/20000``: value, Clopper–Pearson interval, counts."""
-    lo, hi = e["interval"]
-    return f"{e['value']:.4f}{sep}[{lo:.4f}–{hi:.4f}]{sep}{_count(e['passed'])}/{_count(e['total'])}"
 
 
 def table_rows(result: dict, sep: str = " ") -> tuple[list[str], list[list[str]]]:

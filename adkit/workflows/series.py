@@ -376,7 +376,7 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
              f"intervals; per-sample AUC {auc if auc is None else round(auc, 3)}",
              "", f"| false alarms {fu} (max) | efficiency [interval] detected/labelled | threshold | "
              f"false alarms {fu} [interval] (count) |", "|---|---|---|---|"]
-    from adkit.report import efficiency_cell
+    from adkit.metrics import efficiency_cell
 
     for k, wp in result["working_points"].items():
         if wp is None:
