@@ -42,7 +42,7 @@ class LogProgress(NoProgress):
     def add_task(self, description: str, total: float | None = None, **fields) -> int:
         now = time.monotonic()
         self.tasks[len(self.tasks)] = {"description": description, "total": total, "completed": 0, "fields": fields,
-                                       "start": now, "last": now}
+                                       "start": now, "last": now, "printed": None}
         return len(self.tasks) - 1
 
     def update(self, task: int, advance: float | None = None, completed: float | None = None,
@@ -60,18 +60,22 @@ class LogProgress(NoProgress):
             t["last"] = now
             self._line(t, now)
 
+    def _extra(self, t: dict) -> str:
+        return "".join(f", {v}" if isinstance(v, str) else f", {k} {v}" for k, v in t["fields"].items()
+                       if k in self.fields and v != "")
+
     def _line(self, t: dict, now: float) -> None:
         done, total = t["completed"], t["total"]
         count = f"{done:g}/{total:g} ({100 * done / total:.0f}%)" if total else f"{done:g}"
-        extra = "".join(f", {v}" if isinstance(v, str) else f", {k} {v}" for k, v in t["fields"].items()
-                        if k in self.fields and v != "")
+        extra = self._extra(t)
+        t["printed"] = (done, extra)
         print(f"adkit: {t['description']} {count}{extra}, {now - t['start']:.0f} s", file=self.stream or sys.stderr,
               flush=True)
 
     def __exit__(self, *exc) -> bool:
         now = time.monotonic()
         for t in self.tasks.values():
-            if now - t["start"] >= self.interval and t["last"] != now:
+            if now - t["start"] >= self.interval and t["printed"] != (t["completed"], self._extra(t)):
                 self._line(t, now)
         return False
 

@@ -171,7 +171,7 @@ def run_adkit(argv: list[str], cwd: Path) -> tuple[int, str]:
             r = CliRunner().invoke(main, argv, catch_exceptions=False, terminal_width=120, env={"COLUMNS": "120"})
     finally:
         os.chdir(old)
-    return r.exit_code, (r.stdout + r.stderr)
+    return r.exit_code, r.output  # stdout and stderr interleaved, as a terminal shows them
 
 
 def run_block(block: Block, work: Path, quick_mode: bool) -> list[str]:
