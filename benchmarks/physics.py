@@ -263,9 +263,14 @@ def cell(r: dict, f: float) -> str:
 
 def table(rows: dict, fprs: tuple[float, ...], signals: tuple[str, ...], auc: bool = True) -> str:
     """One markdown table per signal, and the background events above each threshold."""
+    from adkit.metrics import MIN_BACKGROUND
+
+    n = next(iter(rows.values()))["n_bkg"]
+    weak = {f for f in fprs if f * n < MIN_BACKGROUND}  # fewer than 10 background events above the threshold
     out = []
     for s in signals:
-        head = ["detector"] + (["AUC"] if auc else []) + [f"TPR@{f:g} [68 % interval]" for f in fprs]
+        head = ["detector"] + (["AUC"] if auc else []) + [f"TPR@{f:g} [68 % interval]{' *' if f in weak else ''}"
+                                                          for f in fprs]
         lines = [f"**{s}** ({next(iter(rows.values()))['signals'][s]['n']} signal events)", "",
                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for d, r in rows.items():
@@ -273,16 +278,19 @@ def table(rows: dict, fprs: tuple[float, ...], signals: tuple[str, ...], auc: bo
             lines.append(f"| {d} | " + " | ".join(([f"{x['auc']:.3f}"] if auc else []) + [cell(x, f) for f in fprs])
                          + " |")
         out.append("\n".join(lines))
-    n = next(iter(rows.values()))["n_bkg"]
     bk = [f"background events above the threshold (of {n:,}; FPR × N = "
           + ", ".join(f"{f * n:g} at {f:g}" for f in fprs) + "): "
           + "; ".join(f"{d} " + "/".join(str(r["above"][f]) for f in fprs) for d, r in rows.items())]
+    if weak:
+        bk.append(f"\\* unresolved: fewer than {MIN_BACKGROUND} background events lie above the threshold at "
+                  f"FPR {', '.join(f'{f:g}' for f in sorted(weak))}, so these columns rest on a handful of events "
+                  "(the bootstrap interval includes the threshold's own fluctuation); read them as indicative.")
     return "\n\n".join(out + bk) + "\n"
 
 
 def verdicts(rows: dict, fprs: tuple[float, ...], signals: tuple[str, ...]) -> list[str]:
     """Best adkit row against best peer row per signal and FPR, from the paired replicas."""
-    from adkit.metrics import interval
+    from adkit.metrics import MIN_BACKGROUND, interval
 
     ours = [d for d in rows if d.startswith("adkit")]
     peers = [d for d in rows if not d.startswith("adkit")]
@@ -296,6 +304,8 @@ def verdicts(rows: dict, fprs: tuple[float, ...], signals: tuple[str, ...]) -> l
             ra, rb = rows[a]["signals"][s], rows[b]["signals"][s]
             lo, hi = interval(ra["reps"][f] - rb["reps"][f], 0.95)
             word = "ahead" if lo > 0 else "behind" if hi < 0 else "tie"
+            if f * rows[a]["n_bkg"] < MIN_BACKGROUND:
+                word += f" (unresolved: FPR × N = {f * rows[a]['n_bkg']:.3g} background events)"
             out.append(f"{s} @ FPR {f:g}: best adkit {a} {ra['tpr'][f]:.4f} vs best peer {b} {rb['tpr'][f]:.4f}; "
                        f"difference 95 % interval [{lo:+.4f}, {hi:+.4f}] -> {word}")
     return out
