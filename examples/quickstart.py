@@ -23,7 +23,10 @@ def main() -> None:
     for row in rows:
         print(" | ".join(row))
     print(footnote(result))
-    model.thresholds = thresholds_from(result, [1.0, 10.0])  # trigger thresholds at 1 and 10 kHz
+    # trigger thresholds at the rates this background resolves (at least 10 events above): 10 kHz needs 400,000
+    # background events, 100 kHz 40,000; thresholds_from refuses the others unless force=True
+    rates = [100.0] if args.small else [10.0, 100.0]
+    model.thresholds = thresholds_from(result, rates)
     model.save("quickstart.adkit", overwrite=True)
     write_report(result, "quickstart-report", overwrite=True)
     print("wrote quickstart.adkit and quickstart-report/")

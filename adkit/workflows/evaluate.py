@@ -139,7 +139,7 @@ def thresholds_from(result: dict, rates_khz: Sequence[float], force: bool = Fals
         if passing < need and not force:
             raise ConfigError(f"the threshold at {t['rate_khz']:g} kHz (FPR {t['fpr']:.2g}) rests on {passing} "
                               f"background event(s) of {len(bkg)}, fewer than {need}: not stored; give at least "
-                              f"{int(need / t['fpr']) + 1} background events, or --force-thresholds")
+                              f"{int(need / t['fpr']) + 1} background events, or force it (--force-thresholds)")
         out.append(Threshold(**t))
     return out
 
