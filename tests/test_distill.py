@@ -109,6 +109,14 @@ def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
     assert "Trigger decisions differing" in (tmp_path / "hls" / "report.md").read_text()
     # hls4ml's own console messages go to the project's log file, not the user's console
     assert "Interpreting Model" not in r.output and "Interpreting Model" in (tmp_path / "hls" / "hls4ml.log").read_text()
+    # test vectors for the firmware team: the scaled inputs and the quantized student's outputs
+    tb = tmp_path / "hls" / "tb_data"
+    X = np.loadtxt(tb / "tb_input_features.dat")
+    y = np.loadtxt(tb / "tb_output_predictions.dat")
+    assert X.shape == (1000, 57) and y.shape == (1000,)
+    student_model = Model.load(tmp_path / "student.adkit")
+    np.testing.assert_allclose(y, student_model.detector.score(X.astype(np.float32)), rtol=1e-6, atol=1e-6)
+    assert (tmp_path / "hls" / "test_vectors.csv").read_text().splitlines()[0].endswith(",jet10_phi,expected_score")
     student = Model.load(tmp_path / "student.adkit")
     # 5,000 held-out background events resolve 100 kHz (12 pass) but not 1 or 10 kHz: those are not stored
     assert student.detector.name == "student" and [t.name for t in student.thresholds] == ["100kHz"]
@@ -169,3 +177,21 @@ def test_kernel_teacher_distills(tmp_path):
     svc = train("svc", n_default=4000, params={"n_train": 500})
     model, info = distill(svc, n_default=4000, epochs=8, batch_size=256)
     assert info["target"]["transform"] == "none" and info["train_correlation"] > 0.5
+
+
+def test_a_student_that_lost_the_teachers_power_is_said_loudly():
+    """The command ends with one warning line per signal and rate where the student keeps too little."""
+    from adkit.metrics import efficiency
+    from adkit.workflows.distill import lost_power
+
+    def sig(tpr, n=20000):
+        k = int(round(tpr * n))
+        return {"tpr_at_rate_khz": {"10": tpr}, "efficiency_at_rate_khz": {"10": efficiency(k, n)}}
+
+    report = {"thresholds": [{"name": "10kHz", "rate_khz": 10.0}],
+              "metrics": {"teacher": {"signals": {"Ato4l": sig(0.3058), "h0totautau": sig(0.0004)}},
+                          "student": {"signals": {"Ato4l": sig(0.0083), "h0totautau": sig(0.0)}}}}
+    lines = lost_power(report, 0.5)
+    assert lines == ["warning: the student keeps 3% of the teacher's A→4ℓ TPR at 10kHz (0.0083 against 0.3058), "
+                     "below 50%: it lost the teacher's power there"]  # h⁰: 8 teacher events, too few to judge
+    assert lost_power(report, 0.01) == []

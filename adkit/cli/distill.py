@@ -26,6 +26,8 @@ from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, Inp
 @click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
 @click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
 @click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
+@click.option("--min-kept", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Warn where the student keeps less than this fraction of the teacher's TPR at a stored rate.")
 @JSON
 @OVERWRITE
 def distill(**options):

@@ -52,8 +52,13 @@ def heldout_events(teacher: Model, student: Model, background: Sequence[str] | N
 def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_khz: Sequence[float] = (1, 10, 100),
            bunch_rate_mhz: float = 40.0, background=None, signals=None, n_default: int | None = None,
            backend: str = "Vitis", part: str | None = None, clock_ns: float | None = None, synth: bool = False,
-           firmware: bool = True) -> dict:
-    """Score held-out events four ways, set and store thresholds, compare decisions; returns the report."""
+           firmware: bool = True, test_vectors: int = 1000) -> dict:
+    """Score held-out events four ways, set and store thresholds, compare decisions; returns the report.
+
+    With firmware, the project also gets ``test_vectors`` held-out background events as pattern files:
+    ``tb_data/tb_input_features.dat`` / ``tb_output_predictions.dat`` (what hls4ml's testbench reads)
+    and ``test_vectors.csv`` (the same, one event per row, with a header), so the firmware team can
+    repeat the check in their own simulation."""
     from adkit.firmware.hls import DEFAULT_CLOCK_NS, DEFAULT_PART
 
     events = heldout_events(teacher, student, background, signals, n_default)
@@ -70,6 +75,10 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         scores["student"][name] = student.detector.score(Z)
         if firmware:
             scores["firmware"][name] = csim_scores(hls_model, Z)
+    tv = None
+    if firmware and test_vectors:
+        Zb = student.scaler.transform(events["background"][2])[:test_vectors]
+        tv = write_test_vectors(outdir, Zb, scores["student"]["background"][:test_vectors], student.spec.columns)
     sig_names = [k for k in events if k != "background"]
     metrics = {v: evaluate_scores(s["background"], {k: s[k] for k in sig_names}, fprs=(), rates_khz=rates_khz,
                                   bunch_rate_mhz=bunch_rate_mhz) for v, s in scores.items()}
@@ -105,12 +114,41 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
             "max_abs_difference": float(np.abs(diff).max()), "events_differing": int(np.count_nonzero(diff)),
             "decision_mismatch": {t.name: decision_mismatch(allev["firmware"], allev["student"], t.value)
                                   for t in student.thresholds},
+            "test_vectors": tv,
             "synthesis": synthesize(hls_model, backend) if synth else
             {"ran": False, "why": "not requested (--synth)"},
             "estimate": "hls4ml gives resource and latency figures only from HLS synthesis (--synth with "
                         "vitis_hls/vivado_hls on PATH)",
         }
     return report
+
+
+def write_test_vectors(outdir: str | Path, Z: np.ndarray, expected: np.ndarray, columns: Sequence[str]) -> dict:
+    """Input/expected-output patterns of the firmware: the inputs as the firmware sees them (scaled) and
+    the quantized student's output, which the firmware reproduces bit for bit."""
+    d = Path(outdir)
+    (d / "tb_data").mkdir(parents=True, exist_ok=True)
+    fmt = "%.10g"
+    np.savetxt(d / "tb_data" / "tb_input_features.dat", Z, fmt=fmt, delimiter=" ")
+    np.savetxt(d / "tb_data" / "tb_output_predictions.dat", np.asarray(expected).reshape(-1, 1), fmt=fmt)
+    header = ",".join([*columns, "expected_score"])
+    np.savetxt(d / "test_vectors.csv", np.column_stack([Z, expected]), fmt=fmt, delimiter=",", header=header,
+               comments="")
+    return {"events": int(len(Z)), "files": ["tb_data/tb_input_features.dat", "tb_data/tb_output_predictions.dat",
+                                             "test_vectors.csv"]}
+
+
+def kept_fraction(report: dict) -> dict[str, dict[str, float | None]]:
+    """Per signal and stored rate: the student's TPR over the teacher's (None where the teacher passes no event)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for s, t in report["metrics"]["teacher"]["signals"].items():
+        st = report["metrics"]["student"]["signals"][s]
+        out[s] = {}
+        for th in report["thresholds"]:
+            r = f"{th['rate_khz']:g}"
+            tt, ts = t["tpr_at_rate_khz"][r], st["tpr_at_rate_khz"][r]
+            out[s][th["name"]] = ts / tt if tt > 0 else None
+    return out
 
 
 def markdown(report: dict) -> str:
@@ -137,6 +175,11 @@ def markdown(report: dict) -> str:
     if report.get("thresholds_unresolved"):
         lines += [f"No threshold at {', '.join(report['thresholds_unresolved'])}: fewer than 10 of the "
                   f"{report.get('background_events')} held-out background events pass there."]
+    kept = kept_fraction(report)
+    if report["thresholds"]:
+        lines += ["", "Student TPR / teacher TPR at the stored rates: " + "; ".join(
+            f"{s} " + ", ".join(f"{r} {'-' if v is None else format(v, '.0%')}" for r, v in k.items())
+            for s, k in kept.items())]
     c = report["correlation"]
     lines += ["", "Correlation: " + ", ".join(f"{k} {v:.4f}" for k, v in c.items()), ""]
     cost = report["cost"]
@@ -157,6 +200,9 @@ def markdown(report: dict) -> str:
                   "Trigger decisions differing (firmware vs student): "
                   + ", ".join(f"{k} {v:.4%}" for k, v in fw["decision_mismatch"].items()) + ".",
                   f"Synthesis: {'ran' if fw['synthesis']['ran'] else 'skipped: ' + fw['synthesis']['why']}.",
+                  *([f"Test vectors: {fw['test_vectors']['events']} held-out background events in "
+                     + ", ".join(f"`{f}`" for f in fw["test_vectors"]["files"]) + "."] if fw.get("test_vectors")
+                    else []),
                   f"Resources and latency: {fw['estimate']}."]
     return "\n".join(lines) + "\n"
 

@@ -11,7 +11,7 @@ from adkit.io.files import check_output
 
 def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
                     sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
-                    progress: bool, say, echo, as_json: bool = False) -> Model:
+                    progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
     from adkit.validation import check_params, check_rates
@@ -58,7 +58,7 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
         f"{info['train_correlation']:.3f}")
     if target == "fpga":
-        firmware_project(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
+        report = firmware_project(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
                          part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
                          (lambda _text: None) if as_json else echo)
     else:
@@ -81,6 +81,8 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         say(f"warning: no threshold stored at {', '.join(skipped)}: fewer than {MIN_BACKGROUND} of the "
             f"{student.metrics['report']['background_events']} held-out background events pass there; give more "
             "background with --background to resolve those rates")
+    for line in lost_power(report, min_kept):
+        say(line)
     if as_json:
         import json
 
@@ -88,6 +90,27 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
                          "report": student.metrics.get("report"),
                          "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
     return student
+
+
+def lost_power(report: dict, min_kept: float) -> list[str]:
+    """Warning lines for every signal and stored rate where the student keeps less than ``min_kept`` of the
+    teacher's TPR (only where the teacher passes at least 10 signal events, so the ratio means something)."""
+    from adkit.firmware.report import kept_fraction
+    from adkit.report.style import label
+
+    lines = []
+    teacher = report["metrics"]["teacher"]["signals"]
+    student = report["metrics"]["student"]["signals"]
+    for s, per_rate in kept_fraction(report).items():
+        for name, ratio in per_rate.items():
+            r = name[:-3]
+            eff_t = teacher[s]["efficiency_at_rate_khz"][r]
+            if ratio is None or eff_t["passed"] < 10 or ratio >= min_kept:
+                continue
+            lines.append(f"warning: the student keeps {ratio:.0%} of the teacher's {label(s)} TPR at {name} "
+                         f"({student[s]['tpr_at_rate_khz'][r]:.4f} against {teacher[s]['tpr_at_rate_khz'][r]:.4f}), "
+                         f"below {min_kept:.0%}: it lost the teacher's power there")
+    return lines
 
 
 def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: bool, rates, background, signals,
