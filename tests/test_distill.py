@@ -195,3 +195,35 @@ def test_a_student_that_lost_the_teachers_power_is_said_loudly():
     assert lines == ["warning: the student keeps 3% of the teacher's A→4ℓ TPR at 10kHz (0.0083 against 0.3058), "
                      "below 50%: it lost the teacher's power there"]  # h⁰: 8 teacher events, too few to judge
     assert lost_power(report, 0.01) == []
+
+
+def test_distributed_arithmetic_matches_the_student_and_writes_verilog(tmp_path, adc_file):
+    """--strategy da: the da4ml adder graph reproduces the quantized student on every held-out event (its
+    interpreter, before any Verilog), the estimate has no DSP, --rtl writes the pipelined Verilog."""
+    pytest.importorskip("da4ml")
+    from adkit.artifact import Model
+
+    assert run_cli("train", "--detector", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
+    r = run_cli("distill", "--epochs", "2", "--data", str(adc_file), "--background", str(adc_file), "--hidden", "16,8",
+                "--strategy", "da", "--rtl", "rtl", "--json", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)["report"]["da"]
+    assert d["events"] == 5000 and d["events_differing"] == 0 and d["max_abs_difference"] == 0.0
+    assert d["estimate"]["dsp"] == 0 and d["estimate"]["lut"] > 0 and d["estimate"]["cycles"] >= 1
+    assert "AP_RND" in str(Model.load(tmp_path / "student.adkit").detector.types()["fc1"]["result"])
+    top = (tmp_path / "rtl" / "src" / "adkit_trigger_wrapper.v").read_text()
+    assert "module adkit_trigger_wrapper" in top and not list(tmp_path.glob(".rtl.partial*"))
+    # a student with round-half-to-even types cannot be traced exactly: one line, exit 2
+    r = run_cli("distill", "--epochs", "1", "--data", str(adc_file), "--strategy", "latency", "--rtl", "r2",
+                "--overwrite", cwd=tmp_path)
+    assert r.exit_code == 2 and "--strategy da" in r.stderr
+
+
+def test_da_trace_refuses_round_half_to_even(student):
+    pytest.importorskip("da4ml")
+    from adkit.errors import ConfigError
+    from adkit.firmware.da import check_types
+
+    model, _ = student
+    with pytest.raises(ConfigError, match="rounds half up"):
+        check_types(model.detector)

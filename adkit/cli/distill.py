@@ -26,6 +26,11 @@ from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, Inp
 @click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
 @click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
 @click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
+@click.option("--strategy", type=click.Choice(["latency", "da"]), default="latency", show_default=True,
+              help="da: also trace the student as da4ml adder graphs (no DSPs), check them on every held-out event "
+                   "and estimate LUTs and cycles; the student's types then round half up (AP_RND).")
+@click.option("--rtl", type=click.Path(file_okay=False),
+              help="With --strategy da: write the network as Verilog (da4ml) into this new directory.")
 @click.option("--min-kept", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Warn where the student keeps less than this fraction of the teacher's TPR at a stored rate.")
 @JSON

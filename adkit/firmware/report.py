@@ -52,7 +52,7 @@ def heldout_events(teacher: Model, student: Model, background: Sequence[str] | N
 def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_khz: Sequence[float] = (1, 10, 100),
            bunch_rate_mhz: float = 40.0, background=None, signals=None, n_default: int | None = None,
            backend: str = "Vitis", part: str | None = None, clock_ns: float | None = None, synth: bool = False,
-           firmware: bool = True, test_vectors: int = 1000) -> dict:
+           firmware: bool = True, test_vectors: int = 1000, strategy: str = "latency") -> dict:
     """Score held-out events four ways, set and store thresholds, compare decisions; returns the report.
 
     With firmware, the project also gets ``test_vectors`` held-out background events as pattern files:
@@ -66,7 +66,13 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     if firmware:
         hls_model = write_project(student.detector, outdir, backend=backend, part=part or DEFAULT_PART,
                                   clock_ns=clock_ns or DEFAULT_CLOCK_NS)
-    versions = ["teacher", "student_float", "student"] + (["firmware"] if firmware else [])
+    versions = ["teacher", "student_float", "student"] + (["firmware"] if firmware else []) + \
+        (["da"] if strategy == "da" else [])
+    comb = None
+    if strategy == "da":
+        from adkit.firmware import da
+
+        comb = da.trace(student.detector)
     scores: dict[str, dict[str, np.ndarray]] = {v: {} for v in versions}
     for name, (Xt, Ct, Xs) in events.items():
         Z = student.scaler.transform(Xs)
@@ -75,6 +81,8 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         scores["student"][name] = student.detector.score(Z)
         if firmware:
             scores["firmware"][name] = csim_scores(hls_model, Z)
+        if comb is not None:
+            scores["da"][name] = da.predict(comb, student.detector, Z)
     tv = None
     if firmware and test_vectors:
         Zb = student.scaler.transform(events["background"][2])[:test_vectors]
@@ -103,6 +111,11 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         "thresholds_unresolved": unresolved, "background_events": int(len(bkg)),
         "cost": {"student": student.detector.cost(), "teacher_multiplications": teacher_multiplications(teacher)},
     }
+    if comb is not None:
+        diff = allev["da"] - allev["student"]
+        report["da"] = {"events": int(len(diff)), "events_differing": int(np.count_nonzero(diff)),
+                        "max_abs_difference": float(np.abs(diff).max()) if len(diff) else 0.0,
+                        "estimate": da.estimate(comb, clock_ns or DEFAULT_CLOCK_NS)}
     tm = report["cost"]["teacher_multiplications"]
     report["cost"]["multiplication_ratio"] = (report["cost"]["student"]["multiplications"] / tm) if tm else None
     if firmware:
@@ -204,6 +217,13 @@ def markdown(report: dict) -> str:
                      + ", ".join(f"`{f}`" for f in fw["test_vectors"]["files"]) + "."] if fw.get("test_vectors")
                     else []),
                   f"Resources and latency: {fw['estimate']}."]
+    d = report.get("da")
+    if d:
+        e = d["estimate"]
+        lines += ["", f"Distributed arithmetic (da4ml): the traced adder graph against the quantized student on "
+                      f"{d['events']} held-out events: {d['events_differing']} differ (max |difference| "
+                      f"{d['max_abs_difference']:.3g}). Estimate ({e['method']}): {e['lut']:.0f} LUT, {e['dsp']} DSP, "
+                      f"{e['cycles']} cycles at {e['clock_ns']:g} ns ({e['note']})."]
     return "\n".join(lines) + "\n"
 
 

@@ -11,7 +11,8 @@ from adkit.io.files import check_output
 
 def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
                     sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
-                    progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5) -> Model:
+                    progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5,
+                    strategy: str = "latency", rtl: str | None = None) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
     from adkit.validation import check_params, check_rates
@@ -41,6 +42,19 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         compiler()  # fail before training, not after
     else:
         check_output(export_path, overwrite)
+    if rtl and strategy != "da":
+        raise ConfigError("--rtl writes da4ml's Verilog: give --strategy da with it")
+    if strategy == "da":
+        from adkit.firmware.da import DA_PRECISION, _da4ml
+
+        _da4ml()  # fail before training, not after
+        if rtl:
+            from adkit.io.files import check_replace_dir
+
+            check_replace_dir(Path(rtl), overwrite, "--rtl")
+        if not (precision or cfg.get("precision")):
+            precision = dict(DA_PRECISION)
+            say("--strategy da: student types round half up (AP_RND), as da4ml's adder graphs do")
     sig = signal_files(signals)
     if sig and not background:
         raise ConfigError("--signal needs --background files to set the thresholds on")
@@ -59,14 +73,14 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         f"{info['train_correlation']:.3f}")
     if target == "fpga":
         report = firmware_project(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
-                         part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
-                         (lambda _text: None) if as_json else echo)
+                                  part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
+                                  (lambda _text: None) if as_json else echo, strategy)
     else:
         from adkit.export import export_torchscript
         from adkit.firmware.report import verify
 
         report = verify(teacher_model, student, None, rates_khz=rate_list, background=list(background), signals=sig,
-                        firmware=False)
+                        firmware=False, strategy=strategy)
         check = export_torchscript(student, export_path, overwrite=overwrite)
         say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
             f"on {check['events']} events")
@@ -81,6 +95,23 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         say(f"warning: no threshold stored at {', '.join(skipped)}: fewer than {MIN_BACKGROUND} of the "
             f"{student.metrics['report']['background_events']} held-out background events pass there; give more "
             "background with --background to resolve those rates")
+    if rtl:
+        from adkit.firmware import da
+        from adkit.io.files import partial_path, replace_dir
+
+        tmp = partial_path(Path(rtl))
+        try:
+            meta = da.write_rtl(da.trace(student.detector), tmp, clock or cfg.get("clock") or 6.25)
+            replace_dir(tmp, Path(rtl), overwrite, "--rtl")
+        finally:
+            if tmp.is_dir() and not tmp.is_symlink():  # our own temporary directory
+                shutil.rmtree(tmp, ignore_errors=True)
+        say(f"wrote the Verilog (da4ml, top {meta['top']}, {meta['metadata'].get('latency', '?')} cycles) to {rtl}/")
+    if report.get("da"):
+        d = report["da"]
+        say(f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out events "
+            f"differ; estimate {d['estimate']['lut']:.0f} LUT, 0 DSP, {d['estimate']['cycles']} cycles")
+        student.metrics.setdefault("report", {})["da"] = d
     for line in lost_power(report, min_kept):
         say(line)
     if as_json:
@@ -114,7 +145,7 @@ def lost_power(report: dict, min_kept: float) -> list[str]:
 
 
 def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: bool, rates, background, signals,
-                     backend, part, clock, synth, say, echo) -> dict:
+                     backend, part, clock, synth, say, echo, strategy: str = "latency") -> dict:
     """Build and check the HLS project in a temporary directory; put it in place only when complete."""
     from adkit.firmware.report import markdown, verify, write_report
     from adkit.io.files import partial_path, remove_stale_partials, replace_dir, write_error
@@ -123,7 +154,7 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
     tmp = partial_path(hls_path)
     try:
         report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
-                        backend=backend, part=part, clock_ns=clock, synth=synth)
+                        backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy)
         report["firmware"]["project"] = str(hls_path)
         write_report(tmp, report)
         replace_dir(tmp, hls_path, overwrite, "--hls-dir")

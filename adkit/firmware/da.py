@@ -1,0 +1,117 @@
+"""Distributed arithmetic with da4ml: the quantized student as adder graphs (no DSPs), its cost
+estimate, and Verilog.
+
+:func:`trace` replays the student's firmware arithmetic in da4ml's tracer, layer by layer: the
+input word, each dense layer as a constant matrix times the previous layer's words plus the bias,
+quantized to the layer's result type, then ReLU. da4ml turns every constant matrix–vector product
+into a graph of shifts and additions. Its interpreter (:func:`predict`) runs that graph, so the
+traced network can be compared with the student on every held-out event before any Verilog is
+written.
+
+da4ml rounds half up (``AP_RND``) or truncates (``AP_TRN``); it has no round-half-to-even, which
+is adkit's default (``AP_RND_CONV``). A student meant for DA is therefore trained with ``AP_RND``
+result types (``adkit distill --strategy da`` sets them); :func:`check_types` refuses the others
+in one line rather than emitting firmware that differs from the student on ties.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from adkit.errors import ConfigError, missing_extra
+
+#: Rounding of the result types da4ml reproduces, and the names it gives them.
+ROUNDING = {"AP_RND": "RND", "AP_TRN": "TRN"}
+OVERFLOW = {"AP_SAT": "SAT", "AP_WRAP": "WRAP"}
+#: The default student precision for DA: adkit's defaults with rounding half up.
+DA_PRECISION = {"input": "ap_fixed<14,6,AP_RND,AP_SAT>", "weight": "ap_fixed<8,2,AP_RND,AP_SAT>",
+                "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>",
+                "output": "ap_fixed<16,8,AP_RND,AP_SAT>"}
+
+
+def _da4ml():
+    try:
+        import da4ml  # noqa: F401
+    except ImportError:
+        raise missing_extra("da4ml", "fpga") from None
+
+
+def check_types(student) -> None:
+    """Every result type must round the way da4ml does; one line naming the first that does not."""
+    types = student.types()
+    for name in student.layer_names():
+        t = types[name]["result"]
+        if t.quant not in ROUNDING:
+            raise ConfigError(f"distributed arithmetic (da4ml) rounds half up or truncates, but layer {name}'s "
+                              f"result type is {t}; distill with --strategy da (AP_RND types) or give AP_RND/AP_TRN "
+                              "precisions")
+
+
+def _kif(t) -> tuple[int, int, int]:
+    """da4ml's (sign, integer bits without the sign, fraction bits) of an ap_fixed type."""
+    return int(t.signed), t.integer - int(t.signed), t.frac
+
+
+def trace(student):
+    """The student's firmware arithmetic as a da4ml combinational-logic graph (``CombLogic``)."""
+    _da4ml()
+    from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
+
+    check_types(student)
+    types = student.types()
+    weights = student.quantized_weights()
+    n_in = weights[student.layer_names()[0]][0].shape[1]
+    inp = FixedVariableArrayInput((n_in,), hwconf=HWConfig(1, -1, -1))
+    h = inp.quantize(*_kif(types["input"]["result"]))  # the input word as it arrives (already quantized)
+    names = student.layer_names()
+    for name in names:
+        w, b = weights[name]
+        t = types[name]["result"]
+        h = (h @ w.T + b).quantize(*_kif(t), overflow_mode=OVERFLOW[t.overflow], round_mode=ROUNDING[t.quant])
+        if name != names[-1]:
+            h = h.relu()
+    return comb_trace(inp, h)
+
+
+def predict(comb, student, Z: np.ndarray) -> np.ndarray:
+    """The traced graph's output for scaled inputs ``Z`` (quantized to the input type first, as the
+    firmware receives them), float64, one value per event."""
+    Zq = student.types()["input"]["result"].quantize(np.asarray(Z, dtype=np.float64))
+    return np.asarray(comb.predict(Zq.astype(np.float32)), dtype=np.float64).reshape(len(Zq), -1)[:, 0]
+
+
+def pipeline_cycles(comb, clock_ns: float, latency_cutoff: float | None = None) -> int:
+    """Clock cycles of the pipelined design: the graph cut into stages of at most ``latency_cutoff`` of
+    da4ml's delay units (default: the clock period's value, the cut-off da4ml's own command line takes
+    from the clock). The unit is da4ml's adder-delay model, not a timing-closed figure."""
+    from da4ml.trace import to_pipeline
+
+    cutoff = latency_cutoff if latency_cutoff is not None else max(1.0, float(clock_ns))
+    return int(len(to_pipeline(comb, cutoff, verbose=False).solutions))
+
+
+def estimate(comb, clock_ns: float) -> dict:
+    """Resources and latency from da4ml's own cost model, with the method named."""
+    lo, hi = comb.latency
+    return {"method": "da4ml cost model (adder graph; no synthesis)", "lut": float(comb.cost), "dsp": 0,
+            "adder_depth": float(hi), "cycles": pipeline_cycles(comb, clock_ns), "clock_ns": float(clock_ns),
+            "note": "LUT = da4ml's cost (adder bits), its proxy for LUTs; DSP 0 by construction (no multipliers); "
+                    "cycles = pipeline stages with at most one clock period of da4ml delay units each; not "
+                    "checked against synthesis here"}
+
+
+def write_rtl(comb, outdir: str | Path, clock_ns: float, name: str = "adkit_trigger") -> dict:
+    """Verilog of the pipelined network (da4ml's RTL model) in ``outdir``; returns its metadata."""
+    import json
+
+    from da4ml.codegen import RTLModel
+
+    out = Path(outdir)
+    model = RTLModel(comb, name, out, flavor="verilog", latency_cutoff=max(1.0, float(clock_ns)),
+                     clock_period=float(clock_ns))
+    model.write()
+    meta_path = out / "metadata.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return {"directory": str(out), "top": f"{name}_wrapper", "files": sorted(p.name for p in (out / "src").glob("*.v")),
+            "metadata": meta}
