@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -213,10 +214,32 @@ def test_distributed_arithmetic_matches_the_student_and_writes_verilog(tmp_path,
     assert "AP_RND" in str(Model.load(tmp_path / "student.adkit").detector.types()["fc1"]["result"])
     top = (tmp_path / "rtl" / "src" / "adkit_trigger_wrapper.v").read_text()
     assert "module adkit_trigger_wrapper" in top and not list(tmp_path.glob(".rtl.partial*"))
+    rtl = json.loads(r.stdout)["report"]["rtl"]
+    if shutil.which("verilator"):  # CI installs it (.ci/run): the RTL itself, simulated on every held-out event
+        assert rtl["simulated"] and rtl["events"] == 5000 and rtl["differing_vs_student"] == 0
+        assert rtl["differing_vs_csim"] == 0 and rtl["events_per_second"] > 0
+        assert set(rtl["decisions_equal_vs_float"]) == {"100kHz"}
+        assert "Verilator on 5000 held-out events: 0 differ from the quantized student" in r.stderr
+    else:
+        assert not rtl["simulated"] and "apt-get install verilator" in rtl["why"]
     # a student with round-half-to-even types cannot be traced exactly: one line, exit 2
     r = run_cli("distill", "--epochs", "1", "--data", str(adc_file), "--strategy", "latency", "--rtl", "r2",
                 "--overwrite", cwd=tmp_path)
     assert r.exit_code == 2 and "--strategy da" in r.stderr
+
+
+def test_without_verilator_the_rtl_is_written_and_that_is_said(tmp_path, adc_file, monkeypatch):
+    pytest.importorskip("da4ml")
+    import adkit.firmware.rtlsim as rtlsim
+
+    monkeypatch.setattr(rtlsim.shutil, "which", lambda name: None)
+    assert run_cli("train", "--detector", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
+    r = run_cli("distill", "--target", "cpu", "--epochs", "1", "--data", str(adc_file), "--background", str(adc_file),
+                "--hidden", "8", "--strategy", "da", "--rtl", "rtl", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.stderr.splitlines() if "not simulated" in ln)
+    assert "Verilator is not installed" in line and "apt-get install verilator" in line
+    assert (tmp_path / "rtl" / "src" / "adkit_trigger_wrapper.v").exists()
 
 
 def test_da_trace_refuses_round_half_to_even(student):

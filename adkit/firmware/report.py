@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+import subprocess
 from pathlib import Path
 
 import numpy as np
 
 from adkit.artifact import Model, Threshold
-from adkit.firmware.hls import csim_scores, decision_mismatch, synthesize, write_project
+from adkit.firmware.hls import FirmwareError, csim_scores, decision_mismatch, synthesize, write_project
 from adkit.metrics import evaluate_scores, thresholds_at_rates
 
 
@@ -52,13 +53,16 @@ def heldout_events(teacher: Model, student: Model, background: Sequence[str] | N
 def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_khz: Sequence[float] = (1, 10, 100),
            bunch_rate_mhz: float = 40.0, background=None, signals=None, n_default: int | None = None,
            backend: str = "Vitis", part: str | None = None, clock_ns: float | None = None, synth: bool = False,
-           firmware: bool = True, test_vectors: int = 1000, strategy: str = "latency") -> dict:
+           firmware: bool = True, test_vectors: int = 1000, strategy: str = "latency",
+           rtl_dir: str | Path | None = None) -> dict:
     """Score held-out events four ways, set and store thresholds, compare decisions; returns the report.
 
     With firmware, the project also gets ``test_vectors`` held-out background events as pattern files:
     ``tb_data/tb_input_features.dat`` / ``tb_output_predictions.dat`` (what hls4ml's testbench reads)
     and ``test_vectors.csv`` (the same, one event per row, with a header), so the firmware team can
-    repeat the check in their own simulation."""
+    repeat the check in their own simulation. With ``strategy="da"`` the da4ml adder graph scores every
+    event too; with ``rtl_dir`` its Verilog is written there and simulated with Verilator on every
+    held-out event (:func:`rtl_check`)."""
     from adkit.firmware.hls import DEFAULT_CLOCK_NS, DEFAULT_PART
 
     events = heldout_events(teacher, student, background, signals, n_default)
@@ -74,8 +78,10 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
 
         comb = da.trace(student.detector)
     scores: dict[str, dict[str, np.ndarray]] = {v: {} for v in versions}
+    inputs = {}
     for name, (Xt, Ct, Xs) in events.items():
         Z = student.scaler.transform(Xs)
+        inputs[name] = Z
         scores["teacher"][name] = teacher.score(Xt, Ct)
         scores["student_float"][name] = student.detector.float_score(Z)
         scores["student"][name] = student.detector.score(Z)
@@ -116,6 +122,10 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         report["da"] = {"events": int(len(diff)), "events_differing": int(np.count_nonzero(diff)),
                         "max_abs_difference": float(np.abs(diff).max()) if len(diff) else 0.0,
                         "estimate": da.estimate(comb, clock_ns or DEFAULT_CLOCK_NS)}
+        if rtl_dir is not None:
+            Zq = student.detector.types()["input"]["result"].quantize(
+                np.concatenate([inputs[k] for k in events]).astype(np.float64))
+            report["rtl"] = rtl_check(comb, rtl_dir, clock_ns or DEFAULT_CLOCK_NS, Zq, allev, student.thresholds)
     tm = report["cost"]["teacher_multiplications"]
     report["cost"]["multiplication_ratio"] = (report["cost"]["student"]["multiplications"] / tm) if tm else None
     if firmware:
@@ -134,6 +144,28 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
                         "vitis_hls/vivado_hls on PATH)",
         }
     return report
+
+
+def rtl_check(comb, rtl_dir: str | Path, clock_ns: float, Zq: np.ndarray, allev: dict[str, np.ndarray],
+              thresholds) -> dict:
+    """Write the Verilog and simulate it with Verilator on every event: bit-exact against the quantized
+    student and the hls4ml C simulation, trigger decisions against the float student."""
+    from adkit.firmware import da, rtlsim
+
+    meta = da.write_rtl(comb, rtl_dir, clock_ns)
+    out = {"top": meta["top"], "cycles": meta["metadata"].get("latency"), "files": meta["files"], "simulated": False}
+    try:
+        rtlsim.verilator()
+    except FirmwareError as e:
+        return {**out, "why": str(e)}
+    y, rate = rtlsim.simulate(rtl_dir, comb, int(meta["metadata"].get("latency", 0)), meta["top"], Zq)
+    version = subprocess.run([rtlsim.verilator(), "--version"], capture_output=True, text=True).stdout.strip()
+    out.update(simulated=True, simulator=version, events=int(len(y)), events_per_second=float(rate),
+               differing_vs_student=int(np.count_nonzero(y != allev["student"])),
+               differing_vs_csim=(int(np.count_nonzero(y != allev["firmware"])) if "firmware" in allev else None),
+               decisions_equal_vs_float={t.name: float(np.mean((y > t.value) == (allev["student_float"] > t.value)))
+                                         for t in thresholds})
+    return out
 
 
 def write_test_vectors(outdir: str | Path, Z: np.ndarray, expected: np.ndarray, columns: Sequence[str]) -> dict:
@@ -224,6 +256,17 @@ def markdown(report: dict) -> str:
                       f"{d['events']} held-out events: {d['events_differing']} differ (max |difference| "
                       f"{d['max_abs_difference']:.3g}). Estimate ({e['method']}): {e['lut']:.0f} LUT, {e['dsp']} DSP, "
                       f"{e['cycles']} cycles at {e['clock_ns']:g} ns ({e['note']})."]
+    r = report.get("rtl")
+    if r:
+        if r["simulated"]:
+            csim = (f", {r['differing_vs_csim']} differ from the hls4ml C simulation"
+                    if r["differing_vs_csim"] is not None else "")
+            lines += [f"RTL (`{r['top']}`, {r['cycles']} cycles) simulated with {r['simulator']} on {r['events']} "
+                      f"held-out events ({r['events_per_second']:.0f} events/s): {r['differing_vs_student']} differ "
+                      f"from the quantized student{csim}. Trigger decisions equal to the float student's: "
+                      + ", ".join(f"{k} {v:.4%}" for k, v in r["decisions_equal_vs_float"].items()) + "."]
+        else:
+            lines += [f"RTL written (`{r['top']}`), not simulated: {r['why']}."]
     return "\n".join(lines) + "\n"
 
 

@@ -71,21 +71,21 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
     say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
         f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
         f"{info['train_correlation']:.3f}")
-    if target == "fpga":
-        report = firmware_project(teacher_model, student, hls_path, overwrite, rate_list, list(background), sig, backend,
-                                  part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
-                                  (lambda _text: None) if as_json else echo, strategy)
-    else:
-        from adkit.export import export_torchscript
-        from adkit.firmware.report import verify
+    from adkit.io.files import partial_path, remove_stale_partials, replace_dir
 
-        report = verify(teacher_model, student, None, rates_khz=rate_list, background=list(background), signals=sig,
-                        firmware=False, strategy=strategy)
-        check = export_torchscript(student, export_path, overwrite=overwrite)
-        say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
-            f"on {check['events']} events")
-        student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost",
-                                                            "thresholds_unresolved", "background_events")}
+    rtl_tmp = None
+    if rtl:
+        remove_stale_partials(Path(rtl))
+        rtl_tmp = partial_path(Path(rtl))
+    try:
+        report = _check_student(target, teacher_model, student, hls_path, overwrite, rate_list, list(background), sig,
+                                backend, part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
+                                (lambda _text: None) if as_json else echo, strategy, rtl_tmp, export_path, cpu_format)
+        if rtl_tmp is not None:
+            replace_dir(rtl_tmp, Path(rtl), overwrite, "--rtl")
+    finally:
+        if rtl_tmp is not None and rtl_tmp.is_dir() and not rtl_tmp.is_symlink():  # our own temporary directory
+            shutil.rmtree(rtl_tmp, ignore_errors=True)
     student.save(output, overwrite)
     say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or 'no rate'}")
     skipped = (student.metrics.get("report") or {}).get("thresholds_unresolved") or []
@@ -95,23 +95,23 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         say(f"warning: no threshold stored at {', '.join(skipped)}: fewer than {MIN_BACKGROUND} of the "
             f"{student.metrics['report']['background_events']} held-out background events pass there; give more "
             "background with --background to resolve those rates")
-    if rtl:
-        from adkit.firmware import da
-        from adkit.io.files import partial_path, replace_dir
-
-        tmp = partial_path(Path(rtl))
-        try:
-            meta = da.write_rtl(da.trace(student.detector), tmp, clock or cfg.get("clock") or 6.25)
-            replace_dir(tmp, Path(rtl), overwrite, "--rtl")
-        finally:
-            if tmp.is_dir() and not tmp.is_symlink():  # our own temporary directory
-                shutil.rmtree(tmp, ignore_errors=True)
-        say(f"wrote the Verilog (da4ml, top {meta['top']}, {meta['metadata'].get('latency', '?')} cycles) to {rtl}/")
     if report.get("da"):
         d = report["da"]
         say(f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out events "
             f"differ; estimate {d['estimate']['lut']:.0f} LUT, 0 DSP, {d['estimate']['cycles']} cycles")
         student.metrics.setdefault("report", {})["da"] = d
+    rt = report.get("rtl")
+    if rt:
+        student.metrics.setdefault("report", {})["rtl"] = rt
+        if rt["simulated"]:
+            say(f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on {rt['events']} "
+                f"held-out events: {rt['differing_vs_student']} differ from the quantized student"
+                + (f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None
+                   else ""))
+            if rt["differing_vs_student"]:
+                say("warning: the RTL does not reproduce the quantized student bit for bit; do not use this firmware")
+        else:
+            say(f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}")
     for line in lost_power(report, min_kept):
         say(line)
     if as_json:
@@ -121,6 +121,25 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
                          "report": student.metrics.get("report"),
                          "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
     return student
+
+
+def _check_student(target, teacher_model, student, hls_path, overwrite, rate_list, background, sig, backend, part,
+                   clock, synth, say, echo, strategy, rtl_tmp, export_path, cpu_format) -> dict:
+    """The firmware project and its checks (``fpga``), or the CPU export and the same score checks (``cpu``)."""
+    if target == "fpga":
+        return firmware_project(teacher_model, student, hls_path, overwrite, rate_list, background, sig, backend,
+                                part, clock, synth, say, echo, strategy, rtl_tmp)
+    from adkit.export import export_torchscript
+    from adkit.firmware.report import verify
+
+    report = verify(teacher_model, student, None, rates_khz=rate_list, background=background, signals=sig,
+                    firmware=False, strategy=strategy, rtl_dir=rtl_tmp, clock_ns=clock)
+    check = export_torchscript(student, export_path, overwrite=overwrite)
+    say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
+        f"on {check['events']} events")
+    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost",
+                                                        "thresholds_unresolved", "background_events")}
+    return report
 
 
 def lost_power(report: dict, min_kept: float) -> list[str]:
@@ -145,7 +164,8 @@ def lost_power(report: dict, min_kept: float) -> list[str]:
 
 
 def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: bool, rates, background, signals,
-                     backend, part, clock, synth, say, echo, strategy: str = "latency") -> dict:
+                     backend, part, clock, synth, say, echo, strategy: str = "latency", rtl_dir: Path | None = None
+                     ) -> dict:
     """Build and check the HLS project in a temporary directory; put it in place only when complete."""
     from adkit.firmware.report import markdown, verify, write_report
     from adkit.io.files import partial_path, remove_stale_partials, replace_dir, write_error
@@ -154,7 +174,7 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
     tmp = partial_path(hls_path)
     try:
         report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
-                        backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy)
+                        backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy, rtl_dir=rtl_dir)
         report["firmware"]["project"] = str(hls_path)
         write_report(tmp, report)
         replace_dir(tmp, hls_path, overwrite, "--hls-dir")
