@@ -250,3 +250,26 @@ def test_da_trace_refuses_round_half_to_even(student):
     model, _ = student
     with pytest.raises(ConfigError, match="rounds half up"):
         check_types(model.detector)
+
+
+def test_axol1tl_preset_reports_the_budget(tmp_path, adc_file):
+    """--preset axol1tl: the AXOL1TL v5 size and precisions, DA, and whether it fits 2 bunch crossings on the part."""
+    pytest.importorskip("da4ml")
+    from adkit.artifact import Model
+
+    assert run_cli("train", "--detector", "ae", "--epochs", "1", "--data", str(adc_file), cwd=tmp_path).exit_code == 0
+    r = run_cli("distill", "--target", "cpu", "--preset", "axol1tl", "--epochs", "1", "--data", str(adc_file),
+                "--background", str(adc_file), "--part", "xcvu9p-flga2104-2-e", "--json", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    student = Model.load(tmp_path / "student.adkit").detector
+    types = student.types()
+    assert student.hidden == (32, 16) or list(student.hidden) == [32, 16]
+    assert str(types["input"]["result"]).startswith("ap_fixed<14,6") and str(types["fc1"]["weight"]).startswith(
+        "ap_fixed<6,3")
+    assert sum(w.size for w, _ in student.quantized_weights().values()) == 57 * 32 + 32 * 16 + 16
+    da = json.loads(r.stdout)["report"]["da"]
+    b = da["budget"]
+    assert b["limit_ns"] == 50.0 and b["latency_ns"] == da["estimate"]["cycles"] * 6.25
+    assert b["part"].startswith("xcvu9p") and b["part_known"] and 0 < b["fraction"]["lut"] < 1
+    assert b["fraction"]["dsp"] == 0
+    assert ("fits" if b["fits_latency"] else "DOES NOT FIT") in r.stderr and "2 bunch crossings" in r.stderr

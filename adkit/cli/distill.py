@@ -29,6 +29,9 @@ from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, Inp
 @click.option("--strategy", type=click.Choice(["latency", "da"]), default="latency", show_default=True,
               help="da: also trace the student as da4ml adder graphs (no DSPs), check them on every held-out event "
                    "and estimate LUTs and cycles; the student's types then round half up (AP_RND).")
+@click.option("--preset", type=click.Choice(["axol1tl"]),
+              help="axol1tl: the CMS AXOL1TL v5 student (57-32-16-1, ap_fixed<14,6> inputs, ap_fixed<6,3> weights), "
+                   "distributed arithmetic, and whether it fits 2 bunch crossings at 40 MHz on --part.")
 @click.option("--rtl", type=click.Path(file_okay=False),
               help="With --strategy da: write the network as Verilog (da4ml) into this new directory.")
 @click.option("--min-kept", type=click.FloatRange(0, 1), default=0.5, show_default=True,

@@ -81,24 +81,47 @@ def predict(comb, student, Z: np.ndarray) -> np.ndarray:
     return np.asarray(comb.predict(Zq.astype(np.float32)), dtype=np.float64).reshape(len(Zq), -1)[:, 0]
 
 
-def pipeline_cycles(comb, clock_ns: float, latency_cutoff: float | None = None) -> int:
-    """Clock cycles of the pipelined design: the graph cut into stages of at most ``latency_cutoff`` of
-    da4ml's delay units (default: the clock period's value, the cut-off da4ml's own command line takes
-    from the clock). The unit is da4ml's adder-delay model, not a timing-closed figure."""
+def pipeline(comb, clock_ns: float, latency_cutoff: float | None = None):
+    """The graph cut into pipeline stages of at most ``latency_cutoff`` of da4ml's delay units
+    (default: the clock period's value, the cut-off da4ml's own command line takes from the clock).
+    The unit is da4ml's adder-delay model, not a timing-closed figure."""
     from da4ml.trace import to_pipeline
 
     cutoff = latency_cutoff if latency_cutoff is not None else max(1.0, float(clock_ns))
-    return int(len(to_pipeline(comb, cutoff, verbose=False).solutions))
+    return to_pipeline(comb, cutoff, verbose=False)
 
 
 def estimate(comb, clock_ns: float) -> dict:
     """Resources and latency from da4ml's own cost model, with the method named."""
     lo, hi = comb.latency
+    pipe = pipeline(comb, clock_ns)
     return {"method": "da4ml cost model (adder graph; no synthesis)", "lut": float(comb.cost), "dsp": 0,
-            "adder_depth": float(hi), "cycles": pipeline_cycles(comb, clock_ns), "clock_ns": float(clock_ns),
-            "note": "LUT = da4ml's cost (adder bits), its proxy for LUTs; DSP 0 by construction (no multipliers); "
-                    "cycles = pipeline stages with at most one clock period of da4ml delay units each; not "
-                    "checked against synthesis here"}
+            "ff": int(pipe.reg_bits), "adder_depth": float(hi), "cycles": int(len(pipe.solutions)),
+            "clock_ns": float(clock_ns),
+            "note": "LUT = da4ml's cost (adder bits), its proxy for LUTs; FF = the pipeline's register bits; DSP 0 "
+                    "by construction (no multipliers); cycles = pipeline stages with at most one clock period of "
+                    "da4ml delay units each; not checked against synthesis here"}
+
+
+#: Resources of the parts trigger boards use (AMD Virtex UltraScale+ data sheet, DS923).
+PARTS = {"xcvu9p": {"lut": 1_182_240, "ff": 2_364_480, "dsp": 6_840},
+         "xcvu13p": {"lut": 1_728_000, "ff": 3_456_000, "dsp": 12_288}}
+#: The CMS AXOL1TL v5 budget: 57 inputs at ap_fixed<14,6>, ~6-bit weights (ap_fixed<6,3>), about
+#: 2,300 weights (57-32-16-1 has 2,352), a score within 2 bunch crossings of the 40 MHz input.
+AXOL1TL = {"hidden": [32, 16], "bunch_crossings": 2, "bunch_ns": 25.0,
+           "precision": {"input": "ap_fixed<14,6,AP_RND,AP_SAT>", "weight": "ap_fixed<6,3,AP_RND,AP_SAT>",
+                         "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>",
+                         "output": "ap_fixed<16,8,AP_RND,AP_SAT>"}}
+
+
+def budget(est: dict, part: str, crossings: int = 2, bunch_ns: float = 25.0) -> dict:
+    """Does the estimate fit ``crossings`` bunch crossings at its clock, and what share of ``part`` it takes."""
+    limit = crossings * bunch_ns
+    latency = est["cycles"] * est["clock_ns"]
+    key = next((k for k in PARTS if part.lower().startswith(k)), None)
+    share = ({r: est[r] / PARTS[key][r] for r in ("lut", "ff", "dsp")} if key else None)
+    return {"latency_ns": latency, "limit_ns": limit, "fits_latency": latency <= limit, "part": part,
+            "part_known": key is not None, "fraction": share}
 
 
 def write_rtl(comb, outdir: str | Path, clock_ns: float, name: str = "adkit_trigger") -> dict:

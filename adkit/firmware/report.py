@@ -122,6 +122,7 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         report["da"] = {"events": int(len(diff)), "events_differing": int(np.count_nonzero(diff)),
                         "max_abs_difference": float(np.abs(diff).max()) if len(diff) else 0.0,
                         "estimate": da.estimate(comb, clock_ns or DEFAULT_CLOCK_NS)}
+        report["da"]["budget"] = da.budget(report["da"]["estimate"], part or DEFAULT_PART)
         if rtl_dir is not None:
             Zq = student.detector.types()["input"]["result"].quantize(
                 np.concatenate([inputs[k] for k in events]).astype(np.float64))
@@ -256,6 +257,12 @@ def markdown(report: dict) -> str:
                       f"{d['events']} held-out events: {d['events_differing']} differ (max |difference| "
                       f"{d['max_abs_difference']:.3g}). Estimate ({e['method']}): {e['lut']:.0f} LUT, {e['dsp']} DSP, "
                       f"{e['cycles']} cycles at {e['clock_ns']:g} ns ({e['note']})."]
+    b = (report.get("da") or {}).get("budget")
+    if b:
+        share = (", ".join(f"{k.upper()} {v:.2%}" for k, v in b["fraction"].items()) + f" of {b['part']}"
+                 if b["fraction"] else f"part {b['part']}: resources unknown to adkit")
+        lines += [f"Budget: {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
+                  f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}; {share}."]
     r = report.get("rtl")
     if r:
         if r["simulated"]:

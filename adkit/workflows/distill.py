@@ -12,13 +12,21 @@ from adkit.io.files import check_output
 def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
                     sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
                     progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5,
-                    strategy: str = "latency", rtl: str | None = None) -> Model:
+                    strategy: str = "latency", rtl: str | None = None, preset: str | None = None) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
     from adkit.validation import check_params, check_rates
     from adkit.workflows.config import csv_floats, load_config, signal_files
 
     cfg = load_config(config, "distill")
+    if preset == "axol1tl":  # the CMS AXOL1TL v5 budget: its size and precisions, DA with estimates
+        from adkit.firmware.da import AXOL1TL
+
+        hidden = hidden or ",".join(map(str, AXOL1TL["hidden"]))
+        precision = precision or dict(AXOL1TL["precision"])
+        strategy = "da"
+        say(f"--preset axol1tl: student 57-{hidden.replace(',', '-')}-1, inputs {AXOL1TL['precision']['input']}, "
+            f"weights {AXOL1TL['precision']['weight']}, distributed arithmetic; budget 2 bunch crossings (50 ns)")
     rate_list = check_rates(csv_floats(rates, "--rates") or csv_floats(str(cfg.get("rates", "")), "rates"), "--rates")
     try:
         hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [32, 16]))]
@@ -98,7 +106,13 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
     if report.get("da"):
         d = report["da"]
         say(f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out events "
-            f"differ; estimate {d['estimate']['lut']:.0f} LUT, 0 DSP, {d['estimate']['cycles']} cycles")
+            f"differ; estimate {d['estimate']['lut']:.0f} LUT, {d['estimate']['ff']} FF, 0 DSP, "
+            f"{d['estimate']['cycles']} cycles")
+        b = d.get("budget")
+        if b:
+            share = (f", {b['fraction']['lut']:.2%} of the LUTs of {b['part']}" if b["fraction"] else "")
+            say(f"latency {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
+                f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}{share} (da4ml estimate, not synthesis)")
         student.metrics.setdefault("report", {})["da"] = d
     rt = report.get("rtl")
     if rt:
@@ -133,7 +147,7 @@ def _check_student(target, teacher_model, student, hls_path, overwrite, rate_lis
     from adkit.firmware.report import verify
 
     report = verify(teacher_model, student, None, rates_khz=rate_list, background=background, signals=sig,
-                    firmware=False, strategy=strategy, rtl_dir=rtl_tmp, clock_ns=clock)
+                    firmware=False, strategy=strategy, rtl_dir=rtl_tmp, clock_ns=clock, part=part)
     check = export_torchscript(student, export_path, overwrite=overwrite)
     say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
         f"on {check['events']} events")
