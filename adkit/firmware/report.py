@@ -255,7 +255,8 @@ def markdown(report: dict) -> str:
         e = d["estimate"]
         lines += ["", f"Distributed arithmetic (da4ml): the traced adder graph against the quantized student on "
                       f"{d['events']} held-out events: {d['events_differing']} differ (max |difference| "
-                      f"{d['max_abs_difference']:.3g}). Estimate ({e['method']}): {e['lut']:.0f} LUT, {e['dsp']} DSP, "
+                      f"{d['max_abs_difference']:.3g}). Estimate ({e['method']}): {e['lut']:.0f} LUT, {e.get('ff', '?')} FF, "
+                      f"{e['dsp']} DSP, "
                       f"{e['cycles']} cycles at {e['clock_ns']:g} ns ({e['note']})."]
     b = (report.get("da") or {}).get("budget")
     if b:
