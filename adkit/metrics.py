@@ -39,6 +39,14 @@ def clopper_pearson(k, n, cl: float = CL) -> tuple:
     return lo, hi
 
 
+def poisson_interval(k: float, cl: float = CL) -> tuple[float, float]:
+    """Exact (Garwood) central interval of a Poisson mean given k observed events."""
+    from scipy.stats import chi2
+
+    a = (1.0 - cl) / 2.0
+    return (float(chi2.ppf(a, 2 * k) / 2) if k > 0 else 0.0, float(chi2.ppf(1 - a, 2 * k + 2) / 2))
+
+
 def efficiency(k: float, n: float, cl: float = CL) -> dict:
     """An efficiency as it is reported everywhere: value, counts and interval."""
     lo, hi = clopper_pearson(k, n, cl)

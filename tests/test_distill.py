@@ -273,3 +273,17 @@ def test_axol1tl_preset_reports_the_budget(tmp_path, adc_file):
     assert b["part"].startswith("xcvu9p") and b["part_known"] and 0 < b["fraction"]["lut"] < 1
     assert b["fraction"]["dsp"] == 0
     assert ("fits" if b["fits_latency"] else "DOES NOT FIT") in r.stderr and "2 bunch crossings" in r.stderr
+
+
+def test_rtl_simulation_never_removes_a_directory_adkit_did_not_make(tmp_path):
+    """rtlsim rebuilds DIR/adkit_sim only when it is adkit's own earlier build."""
+    if shutil.which("verilator") is None:
+        pytest.skip("Verilator is not installed (apt-get install verilator)")
+    from adkit.firmware.hls import FirmwareError
+    from adkit.firmware.rtlsim import build
+
+    (tmp_path / "adkit_sim").mkdir()
+    (tmp_path / "adkit_sim" / "notes.txt").write_text("mine")
+    with pytest.raises(FirmwareError, match="not replaced"):
+        build(tmp_path, {"n_in": 1, "bw_in": 8, "n_out": 1, "bw_out": 8}, 1, "top")
+    assert (tmp_path / "adkit_sim" / "notes.txt").read_text() == "mine"

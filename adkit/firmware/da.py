@@ -126,12 +126,14 @@ def budget(est: dict, part: str, crossings: int = 2, bunch_ns: float = 25.0) -> 
 
 
 def write_rtl(comb, outdir: str | Path, clock_ns: float, name: str = "adkit_trigger") -> dict:
-    """Verilog of the pipelined network (da4ml's RTL model) in ``outdir``; returns its metadata."""
+    """Verilog of the pipelined network (da4ml's RTL model) in the new directory ``outdir``; returns its metadata."""
     import json
 
     from da4ml.codegen import RTLModel
 
     out = Path(outdir)
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{out}: exists and is not empty; the Verilog goes into a new directory")
     model = RTLModel(pipeline(comb, clock_ns), name, out, flavor="verilog", clock_period=float(clock_ns))
     model.write()
     meta_path = out / "metadata.json"

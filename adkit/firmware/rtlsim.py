@@ -122,10 +122,15 @@ def build(rtl_dir: str | Path, layout: dict, latency: int, top: str, jobs: int =
     (``WIDTHTRUNC``/``WIDTHEXPAND``) spelled as the older ``WIDTH``: comments only, the logic is
     the same. Verilator's and the compiler's output go to ``adkit_sim/build.log``.
     """
+    from adkit.io.files import owned
+
     exe = verilator()
     rtl = Path(rtl_dir).resolve()
     work = rtl / "adkit_sim"
-    if work.exists():
+    if work.exists():  # rebuilt only when it is adkit's own earlier build
+        ok, why = owned(work)
+        if not ok:
+            raise FirmwareError(f"{work}: exists and is not replaced: {why}")
         shutil.rmtree(work)
     (work / "src").mkdir(parents=True)
     for v in (rtl / "src").rglob("*.v"):
@@ -155,6 +160,8 @@ def simulate(rtl_dir: str | Path, comb, latency: int, top: str, Zq: np.ndarray, 
     simulation's events per second (the run of the executable, not the build)."""
     import time
 
+    from adkit.io.files import mark_owned
+
     layout = io_layout(comb)
     rtl_dir = Path(rtl_dir).resolve()
     exe = build(rtl_dir, layout, latency, top, jobs)
@@ -174,4 +181,5 @@ def simulate(rtl_dir: str | Path, comb, latency: int, top: str, Zq: np.ndarray, 
     values = ((out + offset) % span - offset) * 2.0 ** -f
     for p in (work / "inputs.bin", work / "outputs.bin"):
         os.remove(p)
+    mark_owned(work)
     return values[:, 0], len(raw) / seconds if seconds > 0 else float("inf")

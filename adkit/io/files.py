@@ -338,7 +338,8 @@ def mark_owned(d: str | Path) -> None:
     (d / STAMP).write_text(json.dumps({"format": "adkit-made", "files": _listing(d)}))
 
 
-def _owned(d: Path) -> tuple[bool, str]:
+def owned(d: Path) -> tuple[bool, str]:
+    """(True, "") when ``d`` is a directory adkit made and holds only files adkit wrote; else (False, why)."""
     try:
         doc = json.loads((d / STAMP).read_text())
         files = set(doc["files"])
@@ -377,7 +378,7 @@ def check_replace_dir(d: str | Path, overwrite: bool, option: str) -> Path:
     if not overwrite:
         raise OutputError(f"{option} {d}: exists and is not empty; pass --overwrite (it replaces only a directory "
                           "adkit made) or give another directory")
-    ok, why = _owned(p)
+    ok, why = owned(p)
     if not ok:
         raise OutputError(f"{option} {d}: not replaced: {why}; give another directory")
     return p
@@ -404,6 +405,21 @@ def replace_dir(tmp: Path, dest: Path, overwrite: bool, option: str) -> None:
             from None
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_dir(dest: str | Path, overwrite: bool, option: str) -> Iterator[Path]:
+    """A temporary directory beside ``dest`` to build an output directory in: published as ``dest``
+    (:func:`replace_dir`) when the block succeeds, removed in any case (it is adkit's own)."""
+    dest = Path(dest)
+    remove_stale_partials(dest)
+    tmp = partial_path(dest)
+    try:
+        yield tmp
+        replace_dir(tmp, dest, overwrite, option)
+    finally:
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read_text(path: str | Path, what: str, limit: int = 16 << 20) -> str:

@@ -1,7 +1,6 @@
 """``adkit distill``: a quantized student of a trained model, its firmware project and report."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from adkit.artifact import DEFAULT_MODEL, Model
@@ -79,53 +78,19 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
     say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
         f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
         f"{info['train_correlation']:.3f}")
-    from adkit.io.files import partial_path, remove_stale_partials, replace_dir
+    import contextlib
 
-    rtl_tmp = None
-    if rtl:
-        remove_stale_partials(Path(rtl))
-        rtl_tmp = partial_path(Path(rtl))
-    try:
+    from adkit.io.files import staged_dir
+
+    with staged_dir(rtl, overwrite, "--rtl") if rtl else contextlib.nullcontext() as rtl_tmp:
         report = _check_student(target, teacher_model, student, hls_path, overwrite, rate_list, list(background), sig,
                                 backend, part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
                                 (lambda _text: None) if as_json else echo, strategy, rtl_tmp, export_path, cpu_format)
-        if rtl_tmp is not None:
-            replace_dir(rtl_tmp, Path(rtl), overwrite, "--rtl")
-    finally:
-        if rtl_tmp is not None and rtl_tmp.is_dir() and not rtl_tmp.is_symlink():  # our own temporary directory
-            shutil.rmtree(rtl_tmp, ignore_errors=True)
+    student.metrics["report"] = stored_report(report)
     student.save(output, overwrite)
     say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or 'no rate'}")
-    skipped = (student.metrics.get("report") or {}).get("thresholds_unresolved") or []
-    if skipped:
-        from adkit.metrics import MIN_BACKGROUND
-
-        say(f"warning: no threshold stored at {', '.join(skipped)}: fewer than {MIN_BACKGROUND} of the "
-            f"{student.metrics['report']['background_events']} held-out background events pass there; give more "
-            "background with --background to resolve those rates")
-    if report.get("da"):
-        d = report["da"]
-        say(f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out events "
-            f"differ; estimate {d['estimate']['lut']:.0f} LUT, {d['estimate']['ff']} FF, 0 DSP, "
-            f"{d['estimate']['cycles']} cycles")
-        b = d.get("budget")
-        if b:
-            share = (f", {b['fraction']['lut']:.2%} of the LUTs of {b['part']}" if b["fraction"] else "")
-            say(f"latency {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
-                f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}{share} (da4ml estimate, not synthesis)")
-        student.metrics.setdefault("report", {})["da"] = d
-    rt = report.get("rtl")
-    if rt:
-        student.metrics.setdefault("report", {})["rtl"] = rt
-        if rt["simulated"]:
-            say(f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on {rt['events']} "
-                f"held-out events: {rt['differing_vs_student']} differ from the quantized student"
-                + (f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None
-                   else ""))
-            if rt["differing_vs_student"]:
-                say("warning: the RTL does not reproduce the quantized student bit for bit; do not use this firmware")
-        else:
-            say(f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}")
+    for line in check_lines(report, rtl):
+        say(line)
     for line in lost_power(report, min_kept):
         say(line)
     if as_json:
@@ -151,9 +116,48 @@ def _check_student(target, teacher_model, student, hls_path, overwrite, rate_lis
     check = export_torchscript(student, export_path, overwrite=overwrite)
     say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
         f"on {check['events']} events")
-    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost",
-                                                        "thresholds_unresolved", "background_events")}
     return report
+
+
+def stored_report(report: dict) -> dict:
+    """The part of the report kept in the student's model file."""
+    keep = ("correlation", "thresholds", "cost", "thresholds_unresolved", "background_events", "da", "rtl")
+    out = {k: report[k] for k in keep if k in report}
+    if "firmware" in report:
+        out["decision_mismatch"] = report["firmware"]["decision_mismatch"]
+    return out
+
+
+def check_lines(report: dict, rtl: str | None) -> list[str]:
+    """What the checks found, one line each: unresolved rates, the DA graph and budget, the RTL simulation."""
+    from adkit.metrics import MIN_BACKGROUND
+
+    lines = []
+    if report.get("thresholds_unresolved"):
+        lines.append(f"warning: no threshold stored at {', '.join(report['thresholds_unresolved'])}: fewer than "
+                     f"{MIN_BACKGROUND} of the {report['background_events']} held-out background events pass there; "
+                     "give more background with --background to resolve those rates")
+    d = report.get("da")
+    if d:
+        e = d["estimate"]
+        lines.append(f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out "
+                     f"events differ; estimate {e['lut']:.0f} LUT, {e['ff']} FF, 0 DSP, {e['cycles']} cycles")
+        b = d["budget"]
+        share = f", {b['fraction']['lut']:.2%} of the LUTs of {b['part']}" if b["fraction"] else ""
+        lines.append(f"latency {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
+                     f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}{share} (da4ml estimate, not synthesis)")
+    rt = report.get("rtl")
+    if rt and not rt["simulated"]:
+        lines.append(f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}")
+    elif rt:
+        csim = f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None else ""
+        lines.append(f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on "
+                     f"{rt['events']} held-out events: {rt['differing_vs_student']} differ from the quantized "
+                     f"student{csim}")
+        if rt["differing_vs_student"]:
+            lines.append("warning: the RTL does not reproduce the quantized student bit for bit; do not use this "
+                         "firmware")
+    return lines
 
 
 def lost_power(report: dict, min_kept: float) -> list[str]:
@@ -182,27 +186,20 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
                      ) -> dict:
     """Build and check the HLS project in a temporary directory; put it in place only when complete."""
     from adkit.firmware.report import markdown, verify, write_report
-    from adkit.io.files import partial_path, remove_stale_partials, replace_dir, write_error
+    from adkit.io.files import staged_dir, write_error
 
-    remove_stale_partials(hls_path)
-    tmp = partial_path(hls_path)
     try:
-        report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
-                        backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy, rtl_dir=rtl_dir)
-        report["firmware"]["project"] = str(hls_path)
-        write_report(tmp, report)
-        replace_dir(tmp, hls_path, overwrite, "--hls-dir")
+        with staged_dir(hls_path, overwrite, "--hls-dir") as tmp:
+            report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
+                            backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy,
+                            rtl_dir=rtl_dir)
+            report["firmware"]["project"] = str(hls_path)
+            write_report(tmp, report)
     except OSError as e:
         err = write_error(e, hls_path)
         if err is None:
             raise
         raise err from None
-    finally:
-        if tmp.is_dir() and not tmp.is_symlink():  # our own temporary build directory
-            shutil.rmtree(tmp, ignore_errors=True)
-    student.metrics["report"] = {k: report[k] for k in ("correlation", "thresholds", "cost", "thresholds_unresolved",
-                                                        "background_events")}
-    student.metrics["report"]["decision_mismatch"] = report["firmware"]["decision_mismatch"]
     echo(markdown(report))
     fw = report["firmware"]
     if not fw["synthesis"]["ran"]:

@@ -192,14 +192,6 @@ def interval_labels(time: np.ndarray, iv: np.ndarray) -> np.ndarray:
     return labels
 
 
-def poisson_interval(k: float, cl: float = 0.6827) -> tuple[float, float]:
-    """Exact (Garwood) central interval of a Poisson mean given k observed events."""
-    from scipy.stats import chi2
-
-    a = (1.0 - cl) / 2.0
-    return (float(chi2.ppf(a, 2 * k) / 2) if k > 0 else 0.0, float(chi2.ppf(1 - a, 2 * k + 2) / 2))
-
-
 def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: Sequence[float] = (1.0, 10.0, 100.0),
                     n_thresholds: int = 200, interval_file: str | Path | None = None, rate: float | None = None) -> dict:
     """Detection efficiency vs false alarms over labelled series (label column > 0 = anomalous, or the
@@ -212,7 +204,7 @@ def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: 
     """
     from sklearn.metrics import roc_auc_score
 
-    from adkit.metrics import CL, efficiency
+    from adkit.metrics import CL, efficiency, poisson_interval
 
     iv = read_intervals(interval_file) if interval_file else None
     results = []
