@@ -38,8 +38,8 @@ class RangeCheck:
     limit: float = DEFAULT_LIMIT
     events: int = 0
     outside: int = 0
-    per_feature: np.ndarray = field(default=None)
-    sums: np.ndarray = field(default=None)  # of |values|, to estimate a scale factor
+    per_feature: np.ndarray = field(init=False)  # values outside, per feature
+    sums: np.ndarray = field(init=False)  # of |values|, for the mean seen here
 
     def __post_init__(self) -> None:
         self.lo = np.asarray(self.ranges["min"], dtype=np.float64)
