@@ -28,6 +28,7 @@ def main() -> int:
     from adkit.datasets import embedded_test_set
     from adkit.distill.student import distill
     from adkit.firmware import da, rtlsim
+    from adkit.firmware.budget import budget
     from adkit.workflows import train
 
     n_train, epochs, events = (5000, 1, 2000) if args.quick else (None, 30, args.events)
@@ -54,7 +55,7 @@ def main() -> int:
         if differ:
             print("  the graph does not reproduce the student: stopping")
             return 1
-        b = da.budget(est, "xcvu9p")
+        b = budget(est, "xcvu9p")
         print(f"  estimate ({est['method']}) in {t_est:.2f} s: {est['lut']:.0f} LUT ({b['fraction']['lut']:.2%} of "
               f"xcvu9p), {est['ff']} FF, {est['dsp']} DSP, {est['cycles']} cycles = {b['latency_ns']:g} ns "
               f"({'fits' if b['fits_latency'] else 'does not fit'} 2 bunch crossings)")

@@ -8,7 +8,8 @@ given its context. Scores:
 
 - ``reco``: −log p(x | mu_z, c), the Gaussian NLL at the posterior mean,
 - ``kl``: KL(q(z | x, c) || N(0, 1)),
-- ``total``: reco + beta · kl, the negative ELBO the network is trained on (the paper's score).
+- ``total``: reco + beta · kl, the negative ELBO the network is trained on (the paper's score),
+- ``latent``: Σ mu_z², the squared posterior mean (the AXOL1TL trigger's score: encoder only).
 
 The conditions are standardised inside the network (mean and scale are buffers saved with
 the weights), so raw luminosities or counts can be given as they are.
@@ -23,7 +24,7 @@ import numpy as np
 from adkit.detectors.ae import dense_stack
 from adkit.detectors.torch_base import TorchDetector
 
-CVAE_SCORES = ("total", "reco", "kl")
+CVAE_SCORES = ("total", "reco", "kl", "latent")
 LOGVAR_RANGE = (-6.0, 6.0)  # bounds the decoder variance: no collapse onto single training points
 
 
@@ -32,7 +33,7 @@ class ConditionalVAE(TorchDetector):
 
     name = "cvae"
     score_kinds = CVAE_SCORES
-    components = ("total", "reco", "kl")
+    components = CVAE_SCORES
     tags = replace(TorchDetector.tags, uses_condition=True)
 
     def __init__(self, latent_dim: int = 4, hidden: tuple[int, ...] = (32, 16), beta: float = 1.0,
@@ -97,5 +98,5 @@ class ConditionalVAE(TorchDetector):
     def event_scores(self, module, x, c):
         c, mu, _, kl = self._parts(module, x, c)
         reco = self._nll(module, mu, c, x)
-        parts = {"total": reco + self.beta * kl, "reco": reco, "kl": kl}
+        parts = {"total": reco + self.beta * kl, "reco": reco, "kl": kl, "latent": (mu ** 2).sum(dim=1)}
         return {"score": parts[self.score_kind], **parts}

@@ -3,23 +3,25 @@
 Encoder 57 → 32 → 16 → (mu, log sigma²) of a ``latent_dim`` Gaussian; decoder mirrors it.
 Training minimises MSE + ``beta`` · KL. ``score`` chooses the default score: ``kl`` (the
 KL divergence of the event's posterior from the prior, the ADC2021/L1 choice: it needs only
-the encoder, so it fits in trigger firmware), ``reco`` (MSE of the decoded mean) or
-``total`` (the training objective). All three are written by ``adkit score``.
+the encoder, so it fits in trigger firmware), ``reco`` (MSE of the decoded mean), ``total``
+(the training objective) or ``latent`` (Σ μ², the squared mean of the encoder: the score the
+CMS AXOL1TL trigger computes, needing neither the variance head nor the decoder). All four are
+written by ``adkit score``.
 """
 from __future__ import annotations
 
 from adkit.detectors.ae import dense_stack
 from adkit.detectors.torch_base import TorchDetector
 
-VAE_SCORES = ("kl", "reco", "total")
+VAE_SCORES = ("kl", "reco", "total", "latent")
 
 
 class VariationalAutoencoder(TorchDetector):
-    """Dense VAE; scores ``kl``, ``reco`` and ``total``."""
+    """Dense VAE; scores ``kl``, ``reco``, ``total`` and ``latent``."""
 
     name = "vae"
     score_kinds = VAE_SCORES
-    components = ("kl", "reco", "total")
+    components = VAE_SCORES
 
     def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), beta: float = 1.0,
                  score: str = "kl", epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3,
@@ -60,5 +62,5 @@ class VariationalAutoencoder(TorchDetector):
     def event_scores(self, module, x, c):
         mu, _, kl = self._parts(module, x)
         reco = ((module["decoder"](mu) - x) ** 2).mean(dim=1)
-        parts = {"kl": kl, "reco": reco, "total": reco + self.beta * kl}
+        parts = {"kl": kl, "reco": reco, "total": reco + self.beta * kl, "latent": (mu ** 2).sum(dim=1)}
         return {"score": parts[self.score_kind], **parts}

@@ -92,10 +92,13 @@ def _artificial(teacher: Model, Xs: np.ndarray, n: int, method: str, seed: int):
 def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = (32, 16),
             precision: str | dict | None = None, layer_precision: dict | None = None, sparsity: float = 0.0,
             epochs: int = 30, batch_size: int = 1024, lr: float = 3e-3, seed: int = 0, transform: str = "auto",
-            augment: float = 0.0, augment_method: str = "mix",
+            augment: float = 0.0, augment_method: str = "mix", teacher_score: str | None = None,
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
             progress: bool = False) -> tuple[Model, dict]:
-    """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2)."""
+    """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2).
+
+    ``teacher_score`` names the teacher's score component the student learns (default: its
+    score); ``latent`` for a VAE or CVAE is the AXOL1TL choice, Σ μ² of the encoder."""
     from adkit.detectors.student import QuantizedStudent
     from adkit.features.preprocess import Standardizer
     from adkit.io import DEFAULT_STEP, load_arrays
@@ -107,6 +110,15 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
                                layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
                                batch_size=batch_size, lr=lr, seed=seed)
     student._validate()
+    comps = teacher.detector.components
+    if teacher_score is not None and teacher_score not in ("score", *comps):
+        raise ConfigError(f"--teacher-score {teacher_score}: the {teacher.detector.name} teacher's scores are "
+                          f"{', '.join(('score', *comps)) if comps else 'score (no components)'}")
+    component = teacher_score or "score"
+
+    def teacher_scores(Xt, Ct):
+        return teacher.score_components(Xt, Ct)[component]
+
     spec = _student_spec(teacher)
     mapping = teacher.input_spec().mapping
     if data:
@@ -127,15 +139,15 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     if len(X) == 0:
         raise InputError("no events to distill on")
     scaler = Standardizer.for_columns(spec.columns, "standard" if spec.kind == "table" else "pooled").fit(Xs)
-    scores = teacher.score(X, C)
+    scores = teacher_scores(X, C)
     if augment:
         Xa, Ca, Xsa = _artificial(teacher, Xs, int(round(augment * len(Xs))), augment_method, seed)
-        scores = np.concatenate([scores, teacher.score(Xa, Ca)])
+        scores = np.concatenate([scores, teacher_scores(Xa, Ca)])
         Xs = np.concatenate([Xs, Xsa])
     y, target = teacher_target(scores, transform)
     student.fit(scaler.transform(Xs), None, y, options=TrainOptions(progress=progress))
     pred = student.score(scaler.transform(Xs))
-    info = {"teacher": teacher.detector.name, "target": target, "events": int(len(X)),
+    info = {"teacher": teacher.detector.name, "teacher_score": component, "target": target, "events": int(len(X)),
             "augment": {"ratio": float(augment), "method": augment_method, "events": int(len(Xs) - len(X))},
             "train_correlation": float(np.corrcoef(pred, y)[0, 1]), "cost": student.cost()}
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions(),

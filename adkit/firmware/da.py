@@ -15,6 +15,7 @@ in one line rather than emitting firmware that differs from the student on ties.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,23 +54,28 @@ def _kif(t) -> tuple[int, int, int]:
     return int(t.signed), t.integer - int(t.signed), t.frac
 
 
-def trace(student):
-    """The student's firmware arithmetic as a da4ml combinational-logic graph (``CombLogic``)."""
+def trace(student, layers: Sequence[str] | None = None):
+    """The student's firmware arithmetic as a da4ml combinational-logic graph (``CombLogic``);
+    ``layers``: only these consecutive layers, fed with the previous layer's result type."""
     _da4ml()
     from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
 
     check_types(student)
     types = student.types()
     weights = student.quantized_weights()
-    n_in = weights[student.layer_names()[0]][0].shape[1]
-    inp = FixedVariableArrayInput((n_in,), hwconf=HWConfig(1, -1, -1))
-    h = inp.quantize(*_kif(types["input"]["result"]))  # the input word as it arrives (already quantized)
     names = student.layer_names()
-    for name in names:
+    todo = list(layers or names)
+    first = names.index(todo[0])
+    in_type = types["input"]["result"] if first == 0 else types[names[first - 1]]["result"]
+    inp = FixedVariableArrayInput((weights[todo[0]][0].shape[1],), hwconf=HWConfig(1, -1, -1))
+    h = inp.quantize(*_kif(in_type))  # the word as it arrives (already quantized; after ReLU when not the input)
+    if first > 0:
+        h = h.relu()
+    for name in todo:
         w, b = weights[name]
         t = types[name]["result"]
         h = (h @ w.T + b).quantize(*_kif(t), overflow_mode=OVERFLOW[t.overflow], round_mode=ROUNDING[t.quant])
-        if name != names[-1]:
+        if name != names[-1] and name != todo[-1]:
             h = h.relu()
     return comb_trace(inp, h)
 
@@ -104,25 +110,24 @@ def estimate(comb, clock_ns: float) -> dict:
                     "da4ml delay units each; not checked against synthesis here"}
 
 
-#: Resources of the parts trigger boards use (AMD Virtex UltraScale+ data sheet, DS923).
-PARTS = {"xcvu9p": {"lut": 1_182_240, "ff": 2_364_480, "dsp": 6_840},
-         "xcvu13p": {"lut": 1_728_000, "ff": 3_456_000, "dsp": 12_288}}
+def layer_estimates(student, clock_ns: float) -> dict[str, dict]:
+    """da4ml's cost and pipeline per layer, each traced on its own from the previous layer's output
+    word: LUT, FF, DSP (0) and cycles. Their sum can differ from the whole network's figures, which
+    da4ml optimises and pipelines across layer boundaries."""
+    out = {}
+    for name in student.layer_names():
+        comb = trace(student, [name])
+        pipe = pipeline(comb, clock_ns)
+        out[name] = {"lut": float(comb.cost), "ff": int(pipe.reg_bits), "dsp": 0, "cycles": int(len(pipe.solutions))}
+    return out
+
+
 #: The CMS AXOL1TL v5 budget: 57 inputs at ap_fixed<14,6>, ~6-bit weights (ap_fixed<6,3>), about
 #: 2,300 weights (57-32-16-1 has 2,352), a score within 2 bunch crossings of the 40 MHz input.
 AXOL1TL = {"hidden": [32, 16], "bunch_crossings": 2, "bunch_ns": 25.0,
            "precision": {"input": "ap_fixed<14,6,AP_RND,AP_SAT>", "weight": "ap_fixed<6,3,AP_RND,AP_SAT>",
                          "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>",
                          "output": "ap_fixed<16,8,AP_RND,AP_SAT>"}}
-
-
-def budget(est: dict, part: str, crossings: int = 2, bunch_ns: float = 25.0) -> dict:
-    """Does the estimate fit ``crossings`` bunch crossings at its clock, and what share of ``part`` it takes."""
-    limit = crossings * bunch_ns
-    latency = est["cycles"] * est["clock_ns"]
-    key = next((k for k in PARTS if part.lower().startswith(k)), None)
-    share = ({r: est[r] / PARTS[key][r] for r in ("lut", "ff", "dsp")} if key else None)
-    return {"latency_ns": latency, "limit_ns": limit, "fits_latency": latency <= limit, "part": part,
-            "part_known": key is not None, "fraction": share}
 
 
 def write_rtl(comb, outdir: str | Path, clock_ns: float, name: str = "adkit_trigger") -> dict:

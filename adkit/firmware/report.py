@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from adkit.artifact import Model, Threshold
+from adkit.firmware.budget import budget
+from adkit.firmware.estimate import latency_estimate, side_by_side, synthesis_figures
 from adkit.firmware.hls import FirmwareError, csim_scores, decision_mismatch, synthesize, write_project
 from adkit.metrics import evaluate_scores, thresholds_at_rates
 
@@ -121,8 +123,9 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         diff = allev["da"] - allev["student"]
         report["da"] = {"events": int(len(diff)), "events_differing": int(np.count_nonzero(diff)),
                         "max_abs_difference": float(np.abs(diff).max()) if len(diff) else 0.0,
-                        "estimate": da.estimate(comb, clock_ns or DEFAULT_CLOCK_NS)}
-        report["da"]["budget"] = da.budget(report["da"]["estimate"], part or DEFAULT_PART)
+                        "estimate": {**da.estimate(comb, clock_ns or DEFAULT_CLOCK_NS),
+                                     "layers": da.layer_estimates(student.detector, clock_ns or DEFAULT_CLOCK_NS)}}
+        report["da"]["budget"] = budget(report["da"]["estimate"], part or DEFAULT_PART)
         if rtl_dir is not None:
             Zq = student.detector.types()["input"]["result"].quantize(
                 np.concatenate([inputs[k] for k in events]).astype(np.float64))
@@ -141,9 +144,12 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
             "test_vectors": tv,
             "synthesis": synthesize(hls_model, backend) if synth else
             {"ran": False, "why": "not requested (--synth)"},
-            "estimate": "hls4ml gives resource and latency figures only from HLS synthesis (--synth with "
-                        "vitis_hls/vivado_hls on PATH)",
+            "estimate": latency_estimate(student.detector, part or DEFAULT_PART, clock_ns or DEFAULT_CLOCK_NS),
         }
+        fw = report["firmware"]
+        fw["synthesis_figures"] = synthesis_figures(fw["synthesis"]) if fw["synthesis"]["ran"] else None
+        if fw["estimate"].get("method"):
+            fw["budget"] = budget(fw["estimate"], part or DEFAULT_PART)
     return report
 
 
@@ -249,21 +255,15 @@ def markdown(report: dict) -> str:
                   *([f"Test vectors: {fw['test_vectors']['events']} held-out background events in "
                      + ", ".join(f"`{f}`" for f in fw["test_vectors"]["files"]) + "."] if fw.get("test_vectors")
                     else []),
-                  f"Resources and latency: {fw['estimate']}."]
+                  *estimate_lines("hls4ml Latency strategy", fw["estimate"], fw.get("budget"),
+                                  fw.get("synthesis_figures"))]
     d = report.get("da")
     if d:
         e = d["estimate"]
         lines += ["", f"Distributed arithmetic (da4ml): the traced adder graph against the quantized student on "
                       f"{d['events']} held-out events: {d['events_differing']} differ (max |difference| "
-                      f"{d['max_abs_difference']:.3g}). Estimate ({e['method']}): {e['lut']:.0f} LUT, {e.get('ff', '?')} FF, "
-                      f"{e['dsp']} DSP, "
-                      f"{e['cycles']} cycles at {e['clock_ns']:g} ns ({e['note']})."]
-    b = (report.get("da") or {}).get("budget")
-    if b:
-        share = (", ".join(f"{k.upper()} {v:.2%}" for k, v in b["fraction"].items()) + f" of {b['part']}"
-                 if b["fraction"] else f"part {b['part']}: resources unknown to adkit")
-        lines += [f"Budget: {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
-                  f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}; {share}."]
+                      f"{d['max_abs_difference']:.3g}).",
+                  *estimate_lines("da4ml distributed arithmetic", e, d.get("budget"), None)]
     r = report.get("rtl")
     if r:
         if r["simulated"]:
@@ -276,6 +276,35 @@ def markdown(report: dict) -> str:
         else:
             lines += [f"RTL written (`{r['top']}`), not simulated: {r['why']}."]
     return "\n".join(lines) + "\n"
+
+
+def estimate_lines(design: str, e: dict, b: dict | None, synthesis: dict | None) -> list[str]:
+    """Markdown: a design's estimate per layer and in total with its method and error, its budget, and
+    the estimate beside synthesis when synthesis ran."""
+    if not e.get("method"):
+        return ["", f"Resources and latency of the {design} design: no estimate without synthesis ({e['why']})."]
+    lines = ["", f"Resources and latency of the {design} design, estimated by {e['method']}; "
+                 f"error: {e.get('error', 'not stated by the method')}.", "",
+             f"| layer | LUT | FF | DSP | cycles at {e['clock_ns']:g} ns |", "|---|---|---|---|---|"]
+    for name, v in (e.get("layers") or {}).items():
+        lines.append(f"| {name} | {v['lut']:,.0f} | {v['ff']:,.0f} | {v['dsp']:,.0f} | {v.get('cycles', '-')} |")
+    lines.append(f"| total | {e['lut']:,.0f} | {e['ff']:,.0f} | {e['dsp']:,.0f} | {e['cycles']} |")
+    notes = [e["note"]] if e.get("note") else []
+    notes += list(e.get("caveats", []))
+    if e.get("layers") and "note" in e:
+        notes.append("per-layer rows traced and pipelined one layer at a time; the total is the whole network, "
+                     "optimised across layers")
+    if notes:
+        lines += ["", "Caveats: " + "; ".join(notes) + "."]
+    if b:
+        share = (", ".join(f"{k.upper()} {v:.2%}" for k, v in b["fraction"].items()) + f" of {b['part']}"
+                 if b["fraction"] else f"part {b['part']}: resources unknown to adkit")
+        lines += ["", f"Budget: {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
+                      f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}; {share}."]
+    if synthesis:
+        lines += ["", f"Estimate beside synthesis ({synthesis['source']}, {synthesis['clock_ns']:g} ns clock):", "",
+                  *side_by_side(e, synthesis)]
+    return lines
 
 
 def write_report(outdir: str | Path, report: dict) -> None:

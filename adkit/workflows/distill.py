@@ -137,6 +137,15 @@ def check_lines(report: dict, rtl: str | None) -> list[str]:
         lines.append(f"warning: no threshold stored at {', '.join(report['thresholds_unresolved'])}: fewer than "
                      f"{MIN_BACKGROUND} of the {report['background_events']} held-out background events pass there; "
                      "give more background with --background to resolve those rates")
+    e = (report.get("firmware") or {}).get("estimate")
+    if e and e.get("method"):
+        b = report["firmware"]["budget"]
+        lines.append(f"hls4ml Latency design, {e['method'].split(' (')[0]} estimate ({e['error']}): {e['lut']:,.0f} LUT, "
+                     f"{e['ff']:,.0f} FF, {e['dsp']:,.0f} DSP, {e['cycles']} cycles at {e['clock_ns']:g} ns = "
+                     f"{b['latency_ns']:g} ns: {'fits' if b['fits_latency'] else 'does not fit'} "
+                     f"{b['limit_ns']:g} ns")
+    elif e:
+        lines.append(f"hls4ml Latency design: no resource estimate without synthesis: {e['why']}")
     d = report.get("da")
     if d:
         e = d["estimate"]
