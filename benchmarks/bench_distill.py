@@ -37,7 +37,11 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--teacher", choices=sorted(TEACHERS), default="ae")
-    ap.add_argument("--augment", type=float, default=0.0, help="artificial events per background event")
+    ap.add_argument("--augment", type=float, default=None,
+                    help="artificial events per background event (default: adkit's, 1 event with extra objects)")
+    ap.add_argument("--augment-method", choices=["objects", "mix", "uniform", "shuffle", "smear"], default=None,
+                    help="default: adkit's (objects)")
+    ap.add_argument("--teacher-score", default=None, help="the teacher's score the student learns (e.g. latent)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="3,000 events, 2 epochs each: checks that it runs "
                                                           "(a test runs this)")
@@ -52,6 +56,7 @@ def main() -> int:
     from adkit.datasets import write_particles_h5
     from adkit.distill import distill
     from adkit.firmware.report import verify
+    from adkit.metrics import efficiency_cell
     from adkit.workflows import train
 
     train_p, test_p = adc_mix(0)
@@ -71,8 +76,8 @@ def main() -> int:
         t_teacher = time.perf_counter() - t
         t = time.perf_counter()
         student, info = distill(teacher, [files["train"]], epochs=2 if args.quick else 60, batch_size=256,
-                                augment=args.augment,
-                                seed=args.seed)
+                                augment=args.augment, augment_method=args.augment_method,
+                                teacher_score=args.teacher_score, seed=args.seed)
         t_student = time.perf_counter() - t
         t = time.perf_counter()
         report = verify(teacher, student, Path(tmp) / "hls", rates_khz=RATES_KHZ,
@@ -81,22 +86,28 @@ def main() -> int:
 
     cost = report["cost"]
     m = report["metrics"]
-    print(f"teacher {args.teacher} {teacher_params}, augment {args.augment}: trained in {t_teacher:.0f} s; student distilled in {t_student:.0f} s; "
+    aug = info["augment"]
+    print(f"teacher {args.teacher} {teacher_params}, student learns its {info['teacher_score']}, augment "
+          f"{aug['ratio']:g} ({aug['method']}, {aug['events']} events): trained in {t_teacher:.0f} s; student distilled in {t_student:.0f} s; "
           f"HLS write + C-sim compile + scoring {sum(report['events'].values())} events in {t_fw:.0f} s")
     print(f"multiplications: teacher {cost['teacher_multiplications']}, student "
           f"{cost['student']['multiplications']} → ratio {cost['multiplication_ratio']:.4f} (target ≤ 0.05)")
     print(f"student vs teacher score correlation: Spearman {report['correlation']['student_vs_teacher_spearman']:.3f}")
-    print("\n| signal | rate (FPR) | TPR teacher | TPR student float | TPR student | TPR firmware | student/teacher |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| signal | rate (FPR) | TPR teacher | TPR student | student/teacher | TPR firmware |")
+    print("|---|---|---|---|---|---|")
     for s in SIGNALS:
         for r in RATES_KHZ:
             key = f"{r:g}"
-            vals = [m[v]["signals"][s]["tpr_at_rate_khz"][key] for v in ("teacher", "student_float", "student", "firmware")]
-            ratio = vals[2] / vals[0] if vals[0] else float("nan")
-            print(f"| {s} | {r:g} kHz ({r / 40000:.1e}) | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {ratio:.2f} |")
+            eff = {v: m[v]["signals"][s]["efficiency_at_rate_khz"][key] for v in ("teacher", "student", "firmware")}
+            vals = {v: m[v]["signals"][s]["tpr_at_rate_khz"][key] for v in eff}
+            ratio = vals["student"] / vals["teacher"] if vals["teacher"] else float("nan")
+            print(f"| {s} | {r:g} kHz ({r / 40000:.1e}) | {efficiency_cell(eff['teacher'])} | "
+                  f"{efficiency_cell(eff['student'])} | {ratio:.2f} | {vals['firmware']:.4f} |")
+    print("\nTPR: value [68.27 % Clopper–Pearson interval] passing/total; teacher and student on the same events.")
     wp = {w["value"]: w for w in m["student"]["working_points"]}
     print("\nbackground events passing the student thresholds: "
-          + ", ".join(f"{k:g} kHz: {w['background_passing']}" for k, w in wp.items()))
+          + ", ".join(f"{k:g} kHz: {w['background_passing']}{'' if w['resolved'] else ' (unresolved)'}"
+                      for k, w in wp.items()))
     fw = report["firmware"]
     agree = {k: 1 - v for k, v in fw["decision_mismatch"].items()}
     print(f"firmware vs student: max |difference| {fw['max_abs_difference']:.3g}; decisions agreeing: "

@@ -18,7 +18,14 @@ from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, Inp
 @click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
 @click.option("--sparsity", type=Finite(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
-@click.option("--augment", type=Finite(min=0), help="Artificial events per background event (default 0).")
+@click.option("--augment", type=Finite(min=0),
+              help="Artificial events per background event, labelled by the teacher (default 1 for a teacher of "
+                   "collision objects, 0 for a table).")
+@click.option("--augment-method", type=click.Choice(["objects", "mix", "uniform", "shuffle", "smear"]),
+              help="objects: background events with extra leptons/jets copied from other events (default for "
+                   "collision objects); mix, uniform, shuffle, smear: in feature space.")
+@click.option("--teacher-score", help="The teacher's score the student learns, e.g. latent (Σμ² of a VAE/CVAE "
+                                      "encoder, the AXOL1TL score). Default: the teacher's score.")
 @click.option("--seed", type=SEED, help="Random seed (default 0).")
 @click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz: thresholds stored.")
 @click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True)

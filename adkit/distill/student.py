@@ -11,11 +11,13 @@ no log: what the trigger's input stage can do); a table teacher's condition colu
 ordinary student inputs.
 
 Background alone rarely visits the regions where a teacher's score is extreme (an event with
-four leptons), so a student trained only there extrapolates badly. ``augment`` adds that many
-artificial events per background event (:mod:`adkit.features.artificial`, ``mix`` by
-default), labelled by the teacher like any other: the student learns the teacher's function
-on a wider domain. On the Pythia A→4l benchmark this took the student's TPR at FPR 1e-4 from
-0.0005 to ~0.1 (see docs/distill.md).
+four leptons): the weights reading the third and fourth lepton slots of a student trained only
+on background are never constrained, so it extrapolates at random there. ``augment`` adds that
+many artificial events per background event, labelled by the teacher like any other, so the
+student learns the teacher's function on a wider domain. For a teacher of collision objects the
+default is one event with extra objects per background event
+(:func:`adkit.features.artificial.extra_objects`); the feature-space methods (``mix`` ...) are
+the alternative for tables. docs/distill.md has the study behind the choice.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ from adkit.errors import ConfigError, InputError
 #: evaluation uses seed 1).
 DISTILL_SEED = 2
 MIN_EVENTS = 100
+#: Events with extra objects per background event, by default (docs/distill.md: the study).
+DEFAULT_AUGMENT = 1.0
 
 
 def teacher_target(scores: np.ndarray, transform: str = "auto") -> tuple[np.ndarray, dict]:
@@ -72,33 +76,51 @@ def _student_spec(teacher: Model):
 
 def _artificial(teacher: Model, Xs: np.ndarray, n: int, method: str, seed: int):
     """Artificial events in the student's input space, and the teacher's view of them."""
-    from adkit.features.artificial import artificial_anomalies
+    from adkit.features.artificial import artificial_anomalies, extra_objects
     from adkit.io.schema import FeatureSet
 
+    if method == "objects":
+        if not reads_objects(teacher):
+            raise ConfigError("augment method 'objects' adds collision objects, so the teacher must read the raw "
+                              "object inputs; use --augment-method mix")
+        schema = teacher.spec.features.schema
+        o = extra_objects(Xs.reshape(len(Xs), schema.n_rows, 3), schema, n, seed=seed + 17)
+        Xa = o.reshape(n, -1).astype(np.float32)
+        return Xa, (teacher.spec.conditions.compute(o) if teacher.spec.conditions else None), Xa
     Xa = artificial_anomalies(Xs, n, method, seed=seed + 17).astype(np.float32)
     if teacher.spec.kind == "table":
         nf = len(teacher.spec.table_columns)
         return Xa[:, :nf], (Xa[:, nf:] if teacher.spec.table_conditions else None), Xa
     if teacher.spec.conditions is None:
         return Xa, None, Xa
-    raw = FeatureSet(teacher.spec.features.schema)
-    if teacher.spec.features.columns != raw.columns:
+    if not reads_objects(teacher):
         raise ConfigError("augmenting needs the teacher's conditions for artificial events, which adkit can only "
                           "recompute when the teacher reads the raw object inputs; distill with augment=0")
-    n_obj = len(raw.columns) // 3
+    n_obj = len(FeatureSet(teacher.spec.features.schema).columns) // 3
     return Xa, teacher.spec.conditions.compute(Xa.reshape(len(Xa), n_obj, 3)), Xa
+
+
+def reads_objects(teacher: Model) -> bool:
+    """Whether the teacher's features are the raw objects (pT, eta, phi of every slot)."""
+    from adkit.io.schema import FeatureSet
+
+    if teacher.spec.kind == "table":
+        return False
+    return teacher.spec.features.columns == FeatureSet(teacher.spec.features.schema).columns
 
 
 def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = (32, 16),
             precision: str | dict | None = None, layer_precision: dict | None = None, sparsity: float = 0.0,
             epochs: int = 30, batch_size: int = 1024, lr: float = 3e-3, seed: int = 0, transform: str = "auto",
-            augment: float = 0.0, augment_method: str = "mix", teacher_score: str | None = None,
+            augment: float | None = None, augment_method: str | None = None, teacher_score: str | None = None,
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
             progress: bool = False) -> tuple[Model, dict]:
     """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2).
 
     ``teacher_score`` names the teacher's score component the student learns (default: its
-    score); ``latent`` for a VAE or CVAE is the AXOL1TL choice, Σ μ² of the encoder."""
+    score); ``latent`` for a VAE or CVAE is the AXOL1TL choice, Σ μ² of the encoder. ``augment``
+    (artificial events per background event) and ``augment_method`` default to
+    ``DEFAULT_AUGMENT`` events with extra objects for a teacher of collision objects, none otherwise."""
     from adkit.detectors.student import QuantizedStudent
     from adkit.features.preprocess import Standardizer
     from adkit.io import DEFAULT_STEP, load_arrays
@@ -119,6 +141,10 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     def teacher_scores(Xt, Ct):
         return teacher.score_components(Xt, Ct)[component]
 
+    if augment_method is None:
+        augment_method = "objects" if reads_objects(teacher) else "mix"
+    if augment is None:
+        augment = DEFAULT_AUGMENT if augment_method == "objects" else 0.0
     spec = _student_spec(teacher)
     mapping = teacher.input_spec().mapping
     if data:

@@ -11,7 +11,8 @@ from adkit.io.files import check_output
 def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
                     sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
                     progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5,
-                    strategy: str = "latency", rtl: str | None = None, preset: str | None = None) -> Model:
+                    strategy: str = "latency", rtl: str | None = None, preset: str | None = None,
+                    augment_method: str | None = None, teacher_score: str | None = None) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
     from adkit.validation import check_params, check_rates
@@ -74,7 +75,9 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
                             epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
                             batch_size=cfg.get("batch_size", 1024), seed=seed if seed is not None else cfg.get("seed", 0),
                             transform=cfg.get("transform", "auto"),
-                            augment=augment if augment is not None else cfg.get("augment", 0.0), progress=progress)
+                            augment=augment if augment is not None else cfg.get("augment"),
+                            augment_method=augment_method or cfg.get("augment_method"),
+                            teacher_score=teacher_score or cfg.get("teacher_score"), progress=progress)
     say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
         f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
         f"{info['train_correlation']:.3f}")
