@@ -1,9 +1,11 @@
-"""Firmware without synthesis: da4ml estimates per design and the RTL simulated with Verilator.
+"""Firmware without synthesis: DA (da4ml) and Latency (rule4ml) estimates per design, the RTL
+simulated with Verilator.
 
 For the default student (57-32-16-1, 8-bit weights) and the AXOL1TL v5 preset (57-32-16-1,
 6-bit weights), both with round-half-up types and distilled from an AE trained on the embedded
 background: first checks that da4ml's adder graph reproduces the quantized student on every
-held-out event, then times the estimate (trace + cost model + pipelining), writes the Verilog,
+held-out event, then times the DA estimate (trace + cost model + pipelining) and rule4ml's
+estimate of the same student as an hls4ml Latency design (on the VU9P), writes the Verilog,
 verilates it with adkit's testbench and streams the held-out events through it, counting the
 events that differ from the quantized student. One run; no synthesis tool is used.
 
@@ -29,6 +31,7 @@ def main() -> int:
     from adkit.distill.student import distill
     from adkit.firmware import da, rtlsim
     from adkit.firmware.budget import budget
+    from adkit.firmware.estimate import latency_estimate
     from adkit.workflows import train
 
     n_train, epochs, events = (5000, 1, 2000) if args.quick else (None, 30, args.events)
@@ -59,7 +62,18 @@ def main() -> int:
         print(f"  estimate ({est['method']}) in {t_est:.2f} s: {est['lut']:.0f} LUT ({b['fraction']['lut']:.2%} of "
               f"xcvu9p), {est['ff']} FF, {est['dsp']} DSP, {est['cycles']} cycles = {b['latency_ns']:g} ns "
               f"({'fits' if b['fits_latency'] else 'does not fit'} 2 bunch crossings)")
-        print("  Latency-strategy (hls4ml) estimate: none without synthesis (no estimator such as rule4ml installed)")
+        t0 = time.perf_counter()
+        lat = latency_estimate(det, "xcvu9p", args.clock)
+        t_lat = time.perf_counter() - t0
+        if lat["method"]:
+            bl = budget(lat, "xcvu9p")
+            print(f"  Latency-strategy (hls4ml) estimate ({lat['method']}; {lat['error']}) in {t_lat:.2f} s: "
+                  f"{lat['lut']:,.0f} LUT, {lat['ff']:,.0f} FF, {lat['dsp']:,.0f} DSP, {lat['cycles']} cycles at "
+                  f"{lat['clock_ns']:g} ns = {bl['latency_ns']:g} ns")
+            print(f"  DA / Latency: LUT {est['lut'] / max(lat['lut'], 1):.2f}, DSP {est['dsp']} vs {lat['dsp']:,.0f}, "
+                  f"latency {b['latency_ns']:g} ns vs {bl['latency_ns']:g} ns")
+        else:
+            print(f"  Latency-strategy (hls4ml) estimate: none ({lat['why']})")
         if shutil.which("verilator") is None:
             print("  RTL simulation: Verilator is not installed (apt-get install verilator)")
             continue

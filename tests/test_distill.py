@@ -287,3 +287,52 @@ def test_rtl_simulation_never_removes_a_directory_adkit_did_not_make(tmp_path):
     with pytest.raises(FirmwareError, match="not replaced"):
         build(tmp_path, {"n_in": 1, "bw_in": 8, "n_out": 1, "bw_out": 8}, 1, "top")
     assert (tmp_path / "adkit_sim" / "notes.txt").read_text() == "mine"
+
+
+def test_extra_objects_add_objects_of_one_type_copied_from_the_background():
+    from adkit.datasets import default_background
+    from adkit.features.artificial import extra_objects
+    from adkit.io.schema import ObjectSchema
+
+    s = ObjectSchema()
+    o = default_background(3000, 5)[:, :, :3].astype(np.float64)
+    a = extra_objects(o, s, 2000, seed=1)
+    assert a.shape == (2000, s.n_rows, 3)
+    np.testing.assert_array_equal(a, extra_objects(o, s, 2000, seed=1))  # same seed, same events
+    met = {tuple(r) for r in o[:, s.rows("met")].reshape(-1, 3)}
+    assert all(tuple(r) in met for r in a[:, s.rows("met")].reshape(-1, 3))
+    for k in ("electron", "muon", "jet"):
+        rows = s.rows(k)
+        pool = {tuple(r) for r in o[:, rows].reshape(-1, 3) if r[0] > 0}
+        got = a[:, rows]
+        # every object of the type is one of the background's objects of that type, pT-ordered, no gaps
+        assert all(tuple(r) in pool for r in got.reshape(-1, 3) if r[0] > 0)
+        assert (np.diff(got[:, :, 0], axis=1) <= 0).all()
+    n_obj = lambda x, k: (x[:, s.rows(k), 0] > 0).sum(axis=1)  # noqa: E731
+    leptons_o = n_obj(o, "electron") + n_obj(o, "muon")
+    leptons_a = n_obj(a, "electron") + n_obj(a, "muon")
+    assert leptons_o.max() < 3 <= leptons_a.max()  # events the background never has: three or more leptons
+    total = sum(n_obj(a, k) for k in ("electron", "muon", "jet")).mean()
+    assert total > sum(n_obj(o, k) for k in ("electron", "muon", "jet")).mean() + 1
+
+
+def test_distill_defaults_augment_objects_and_learns_a_named_teacher_score():
+    from adkit.workflows import train
+
+    vae = train("vae", epochs=1, n_default=3000)
+    _, info = distill(vae, n_default=3000, epochs=1, teacher_score="latent")
+    assert info["augment"] == {"ratio": 1.0, "method": "objects", "events": 3000}
+    assert info["teacher_score"] == "latent"
+    X = vae.spec.features.compute(__import__("adkit.datasets", fromlist=["x"]).default_background(50, 3)[:, :, :3])
+    comps = vae.score_components(X.astype(np.float32))
+    mu = vae.detector.module_["mu"]  # latent = Σ μ², μ from the encoder, as AXOL1TL computes it
+    import torch
+
+    with torch.no_grad():
+        h = vae.detector.module_["encoder"](torch.from_numpy(vae.scaler.transform(X).astype(np.float32)))
+        np.testing.assert_allclose(comps["latent"], (mu(h) ** 2).sum(dim=1).numpy(), rtol=1e-5)
+    with pytest.raises(ConfigError, match="kl, reco, total, latent"):
+        distill(vae, n_default=3000, epochs=1, teacher_score="nope")
+    with pytest.raises(ConfigError, match="must read the raw object inputs"):
+        distill(train("ae", epochs=1, n_default=3000, features="ht,n_leptons"), n_default=3000, epochs=1,
+                augment_method="objects")

@@ -15,8 +15,6 @@ types and reports its cycles at 10 ns, with these caveats next to the figures.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 
 import numpy as np
@@ -49,19 +47,19 @@ def latency_estimate(student, part: str, clock_ns: float) -> dict:
     if board is None:
         return {"method": None, "why": f"rule4ml has no board with the part {part} (it knows "
                                         f"{', '.join(RULE4ML_BOARDS)} among trigger parts)"}
+    from adkit.firmware.hls import chatter_to, plain_network
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with chatter_to(os.devnull):  # TensorFlow's start-up lines, at the file-descriptor level too
             from rule4ml.models.wrappers import MultiModelWrapper
     except ImportError:
         return {"method": None, "why": "rule4ml is not installed (pip install 'adkit[estimate]')"}
     from importlib.metadata import version
 
-    from adkit.firmware.hls import plain_network
-
     precision = _widest(student)
     cfg = {"board": board, "model": {"strategy": "latency", "precision": precision, "reuse_factor": 1}}
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    with chatter_to(os.devnull):
         est = MultiModelWrapper()
         est.load_default_models()
         row = est.predict(plain_network(student), hls_configs=[cfg], hls4ml_versions=[RULE4ML_VERSIONS[0]],
