@@ -70,6 +70,9 @@ def test_student_is_a_quantized_pruned_detector(student):
     types = det.types()
     for name, (w, b) in det.quantized_weights().items():
         np.testing.assert_array_equal(types[name]["weight"].quantize(w), w)  # on the 8-bit grid
+        # the stored weights are the firmware's, so the float student is this network in float arithmetic
+        np.testing.assert_array_equal(det.module_[name].weight.detach().double().numpy(), w)
+        np.testing.assert_array_equal(det.module_[name].bias.detach().double().numpy(), b)
     from adkit.datasets import background
 
     X = model.spec.features.compute(background(2000, 1)[0][:, :, :3])

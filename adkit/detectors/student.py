@@ -127,8 +127,31 @@ class QuantizedStudent(TorchDetector):
     def event_scores(self, module, x, c):
         return {"score": self.forward(module, x, "exact")}
 
+    def fit(self, *args, **kwargs) -> QuantizedStudent:
+        super().fit(*args, **kwargs)
+        self._snap_to_grid()
+        return self
+
+    def _snap_to_grid(self) -> None:
+        """Keep the firmware's weights: every weight and bias on its fixed-point grid, pruned ones 0.
+
+        Quantization-aware training leaves float "shadow" weights between the grid points; the
+        network they define is a training device that nothing deploys, and it can rank events
+        differently from the firmware. After this the stored weights are the firmware's, the
+        quantized score is unchanged, and :meth:`float_score` is this very network in float
+        arithmetic."""
+        import torch
+
+        types = self.types()
+        with torch.no_grad():
+            for n in self.layer_names():
+                lin, mask = self.module_[n], getattr(self.module_, f"mask_{n}")
+                lin.weight.copy_(types[n]["weight"].quantize((lin.weight * mask).double()).float())
+                lin.bias.copy_(types[n]["bias"].quantize(lin.bias.double()).float())
+
     def float_score(self, X: np.ndarray) -> np.ndarray:
-        """The same network without any quantization (what quantization costs, for reports)."""
+        """The same network (its firmware weights) in float arithmetic: inputs, layer results and
+        output neither rounded nor saturated (what fixed-point arithmetic costs, for reports)."""
         import torch
 
         self._check_fitted()

@@ -1,8 +1,9 @@
 """Verify a student's firmware on held-out events and write ``report.md`` / ``report.json``.
 
-Four versions of the score are compared on the same events: the teacher, the student without
-quantization (``student_float``, what quantization costs), the quantized student (the adkit
-model's score) and the firmware (hls4ml C simulation). Trigger thresholds are set on the
+Four versions of the score are compared on the same events: the teacher, the student in float
+arithmetic (``student_float``: its firmware weights, inputs and results neither rounded nor
+saturated; what fixed-point arithmetic costs), the quantized student (the adkit model's score)
+and the firmware (hls4ml C simulation). Trigger thresholds are set on the
 held-out background at the requested rates and stored in the student model.
 """
 from __future__ import annotations
@@ -72,8 +73,9 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     if firmware:
         hls_model = write_project(student.detector, outdir, backend=backend, part=part or DEFAULT_PART,
                                   clock_ns=clock_ns or DEFAULT_CLOCK_NS)
-    versions = ["teacher", "student_float", "student"] + (["firmware"] if firmware else []) + \
-        (["da"] if strategy == "da" else [])
+    learned = student.metrics.get("distill", {}).get("teacher_score", "score")
+    versions = ["teacher"] + ([f"teacher_{learned}"] if learned != "score" else []) + \
+        ["student_float", "student"] + (["firmware"] if firmware else []) + (["da"] if strategy == "da" else [])
     comb = None
     if strategy == "da":
         from adkit.firmware import da
@@ -84,7 +86,10 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     for name, (Xt, Ct, Xs) in events.items():
         Z = student.scaler.transform(Xs)
         inputs[name] = Z
-        scores["teacher"][name] = teacher.score(Xt, Ct)
+        comps = teacher.score_components(Xt, Ct)
+        scores["teacher"][name] = comps["score"]
+        if learned != "score":  # the score the student learned, beside the teacher's own
+            scores[f"teacher_{learned}"][name] = comps[learned]
         scores["student_float"][name] = student.detector.float_score(Z)
         scores["student"][name] = student.detector.score(Z)
         if firmware:
@@ -106,14 +111,15 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     unresolved = [t.name for t in every if not resolved.get(t.rate_khz, True)]
     allev = {v: np.concatenate([s[k] for k in events]) for v, s in scores.items()}
     target = student.metrics.get("distill", {}).get("target", {})
-    t_all = np.log(allev["teacher"]) if target.get("transform") == "log" else allev["teacher"]
+    t_learned = allev["teacher" if learned == "score" else f"teacher_{learned}"]
+    t_all = np.log(t_learned) if target.get("transform") == "log" else t_learned
     from scipy.stats import spearmanr
 
     report = {
         "events": {k: int(len(v[0])) for k, v in events.items()},
         "metrics": {v: {"signals": m["signals"], "working_points": m["working_points"]} for v, m in metrics.items()},
         "correlation": {"student_vs_teacher_pearson": float(np.corrcoef(allev["student"], t_all)[0, 1]),
-                        "student_vs_teacher_spearman": float(spearmanr(allev["student"], allev["teacher"])[0]),
+                        "student_vs_teacher_spearman": float(spearmanr(allev["student"], t_learned)[0]),
                         "student_vs_float_pearson": float(np.corrcoef(allev["student"], allev["student_float"])[0, 1])},
         "thresholds": [t.to_dict() for t in student.thresholds],
         "thresholds_unresolved": unresolved, "background_events": int(len(bkg)),
