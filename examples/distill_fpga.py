@@ -9,7 +9,7 @@ compiles its C simulation, and the report compares teacher, student and firmware
 from __future__ import annotations
 
 import argparse
-import shutil
+from pathlib import Path
 
 from adkit.distill import distill
 from adkit.firmware.report import markdown, verify, write_report
@@ -20,6 +20,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--small", action="store_true", help="20k events, few epochs")
     args = ap.parse_args()
+    for out in ("hls_example", "student_example.adkit"):
+        if Path(out).exists():  # never replace what a user has there
+            raise SystemExit(f"{out} exists: run this example in another directory, or remove it first")
     n = 20_000 if args.small else 200_000
     teacher = train("ae", epochs=3 if args.small else 30, n_default=n)
     student, info = distill(teacher, n_default=n, epochs=8 if args.small else 30,
@@ -27,10 +30,9 @@ def main() -> None:
                             precision="input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
     print(f"student: {info['cost']['multiplications']} multiplications, "
           f"train correlation with the teacher {info['train_correlation']:.3f}")
-    shutil.rmtree("hls_example", ignore_errors=True)
     report = verify(teacher, student, "hls_example", n_default=n, rates_khz=(10.0, 100.0))
     write_report("hls_example", report)
-    student.save("student_example.adkit", overwrite=True)
+    student.save("student_example.adkit")
     print(markdown(report))
 
 

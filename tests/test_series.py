@@ -227,3 +227,26 @@ def test_ecg_sample_index_time_stamps_statistics_and_no_anomaly(tmp_path):
     assert timed["far_unit"] == "per hour" and timed["hours"] == pytest.approx(10_000 / 500 / 3600)
     with pytest.raises(InputError, match="no labelled anomalous interval"):
         evaluate_series(model, [str(SHARED / "ecg-diff-count-3_TRAIN_NA.csv")])
+
+
+def test_every_sample_of_a_long_enough_segment_gets_a_score(tmp_path):
+    """The last window of each segment ends on its last sample; samples of segments shorter than a window
+    are the only ones without a score, and the command says how many."""
+    t = np.r_[np.arange(97), np.arange(200, 205)].astype(float)  # 97 rows, a gap, then 5 rows
+    rng = np.random.default_rng(0)
+    _write_csv(tmp_path / "s.csv", {"time": t, "x": rng.normal(size=len(t))})
+    s = read_series(tmp_path / "s.csv")
+    starts = window_starts(s, 10, 7)
+    assert starts[-1] == 87 and list(starts[:3]) == [0, 7, 14] and all(a + 10 <= 97 for a in starts)
+    r = run_cli("train", "--detector", "conv-ae", "--data", tmp_path / "s.csv", "--window", "10", "--stride", "7",
+                "--epochs", "1", "-o", tmp_path / "m.adkit")
+    assert r.exit_code == 0, r.output
+    assert "warning: only 14 training windows" in r.stderr and "--stride" in r.stderr
+    r = run_cli("score", tmp_path / "s.csv", "--model", tmp_path / "m.adkit", "-o", tmp_path / "s.scores.h5")
+    assert r.exit_code == 0, r.output
+    assert "warning:" in r.stderr and "5 samples lie in segments" in r.stderr
+    import h5py
+
+    with h5py.File(tmp_path / "s.scores.h5") as h5:
+        score = h5["score"][:]
+    assert np.isfinite(score[:97]).all() and np.isnan(score[97:]).all()

@@ -29,7 +29,7 @@ LOGVAR_RANGE = (-6.0, 6.0)  # bounds the decoder variance: no collapse onto sing
 
 
 class ConditionalVAE(TorchDetector):
-    """Dense conditional VAE with a Gaussian decoder; scores ``total``, ``reco`` and ``kl``."""
+    """Dense conditional VAE with a Gaussian decoder; scores ``total``, ``reco``, ``kl`` and ``latent``."""
 
     name = "cvae"
     score_kinds = CVAE_SCORES

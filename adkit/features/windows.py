@@ -9,11 +9,23 @@ from adkit.io.series import Series
 
 
 def window_starts(series: Series, window: int, stride: int) -> np.ndarray:
-    """Row index where each window starts; windows never cross a gap."""
+    """Row index where each window starts; windows never cross a gap, and the last window of each
+    segment ends on its last sample, so every sample of a segment at least one window long is
+    covered (the stride only sets how far apart the others start)."""
     if window < 1 or stride < 1:
         raise ConfigError(f"--window and --stride must be >= 1, got {window}, {stride}")
-    starts = [np.arange(a, b - window + 1, stride) for a, b in series.segments()]
+    starts = []
+    for a, b in series.segments():
+        if b - a < window:
+            continue
+        s = np.arange(a, b - window + 1, stride)
+        starts.append(s if s[-1] == b - window else np.append(s, b - window))
     return np.concatenate(starts).astype(np.int64) if starts else np.zeros(0, np.int64)
+
+
+def uncovered(series: Series, window: int) -> int:
+    """Samples in segments shorter than one window: no window covers them, their score is NaN."""
+    return int(sum(b - a for a, b in series.segments() if b - a < window))
 
 
 def window_matrix(values: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:

@@ -17,11 +17,13 @@ from adkit.artifact import Model, file_record, versions
 from adkit.detectors.base import TrainOptions
 from adkit.errors import ConfigError, InputError
 from adkit.features.preprocess import Standardizer
-from adkit.features.windows import per_sample, window_context, window_matrix, window_starts
+from adkit.features.windows import per_sample, uncovered, window_context, window_matrix, window_starts
 from adkit.io.series import Series, SeriesSpec, demo_name
 from adkit.io.writers import score_output_path
 
 DEFAULT_WINDOW = 128
+#: Fewer training windows than this get a warning: too few for a network to learn "normal".
+MIN_WINDOWS = 300
 
 
 def _windows(spec: SeriesSpec, series: Series) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -98,7 +100,7 @@ def score_series(model: Model, path: str | Path, rate: float | None = None) -> d
     X, C, starts = _windows(spec, s)
     comps = model.score_components(X, C)
     w = comps["score"]
-    out = {"time": s.time, "score": per_sample(w, starts, spec.window, len(s)),
+    out = {"time": s.time, "score": per_sample(w, starts, spec.window, len(s)), "_uncovered": uncovered(s, spec.window),
            "window_start": s.time[starts], "window_stop": s.time[starts + spec.window - 1], "window_score": w,
            "window_row": starts}
     for t in model.thresholds:
@@ -417,6 +419,9 @@ def score_series_command(model: Model, files, output, overwrite, say) -> None:
         write_series_scores(r, out, f, overwrite)
         say(f"wrote {out}: {len(r['score'])} samples (score per row, max over covering windows), "
             f"{len(r['window_score'])} windows")
+        if r["_uncovered"]:
+            say(f"warning: {f}: {r['_uncovered']} samples lie in segments between gaps shorter than the "
+                f"{model.spec.window}-sample window; no window covers them and their score is NaN")
         written.append({"input": str(f), "output": str(out), "samples": int(len(r["score"])),
-                        "windows": int(len(r["window_score"]))})
+                        "windows": int(len(r["window_score"])), "samples_without_score": r["_uncovered"]})
     return {"outputs": written}

@@ -278,14 +278,20 @@ def train_command(*, detector: str | None, data, reference, config, epochs, seed
 
 
 def _train_series_command(name, data, conditions, window, stride, channels, time_column, rate, options, say) -> Model:
-    from adkit.workflows.series import DEFAULT_WINDOW
+    from adkit.workflows.series import DEFAULT_WINDOW, MIN_WINDOWS
 
     if not data:
         say("no --data: training on the embedded sensor demo (sensor-demo: two noisy channels with transients)")
     if not window:
         say(f"time series: windows of {DEFAULT_WINDOW} samples (change with --window)")
-    return train(name, data, conditions=conditions, window=window, stride=stride,
-                 channels=[c.strip() for c in channels.split(",")] if channels else None, time_column=time_column,
-                 rate=rate, on_gaps=lambda s: say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row "
-                                                  f"{s.gaps[0][0]}, {s.gaps[0][1]:g} s); no window spans a gap"),
-                 **options)
+    model = train(name, data, conditions=conditions, window=window, stride=stride,
+                  channels=[c.strip() for c in channels.split(",")] if channels else None, time_column=time_column,
+                  rate=rate, on_gaps=lambda s: say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row "
+                                                   f"{s.gaps[0][0]}, {s.gaps[0][1]:g} s); no window spans a gap"),
+                  **options)
+    n = model.provenance["windows"]
+    if n < MIN_WINDOWS:
+        say(f"warning: only {n} training windows of {model.spec.window} samples (stride {model.spec.stride}); "
+            f"fewer than {MIN_WINDOWS} is too few to learn what normal looks like: give a smaller --stride or "
+            "--window, or more data")
+    return model
