@@ -250,3 +250,47 @@ def test_every_sample_of_a_long_enough_segment_gets_a_score(tmp_path):
     with h5py.File(tmp_path / "s.scores.h5") as h5:
         score = h5["score"][:]
     assert np.isfinite(score[:97]).all() and np.isnan(score[97:]).all()
+
+
+def test_ucr_archive_files_and_protocol(tmp_path):
+    """A UCR Anomaly Archive file: its name gives the training part and the anomaly; training reads only the
+    training part; the protocol's answer is the top-scored test sample, a hit within the tolerance."""
+    from adkit.io.series import ucr_fields
+    from adkit.workflows.series import ucr_protocol
+
+    rng = np.random.default_rng(0)
+    t = np.arange(3000)
+    x = np.sin(2 * np.pi * t / 50) + 0.05 * rng.normal(size=3000)
+    x[2000:2040] = np.sin(2 * np.pi * t[2000:2040] / 20)  # a faster beat: the anomaly
+    f = tmp_path / "001_UCR_Anomaly_sine_1200_2001_2040.txt"
+    f.write_text("\n".join(f"{v:.6f}" for v in x))
+    assert ucr_fields(f) == {"name": "sine", "train": 1200, "begin": 2001, "end": 2040}
+    s = read_series(f)
+    assert s.train_stop == 1200 and s.labels.sum() == 40 and s.labels[2000] == 1 and s.labels[1999] == 0
+    r = run_cli("train", "--detector", "conv-ae", "--data", f, "--window", "32", "--stride", "4", "--epochs", "3",
+                "-o", tmp_path / "m.adkit")
+    assert r.exit_code == 0, r.output
+    from adkit.artifact import Model
+
+    model = Model.load(tmp_path / "m.adkit")
+    assert model.provenance["windows"] == len(range(0, 1200 - 32 + 1, 4))  # the training part only, last aligned
+    res = ucr_protocol(model, [f])
+    row = res["series"][0]
+    assert row["test_start"] == 1200 and row["anomalies"] == [[2000, 2039]] and row["top_sample"] >= 1200
+    assert row["hit"] == (row["distance"] <= 100) and res["accuracy"]["total"] == 1
+    # the tolerance is what decides: the same answer is a miss with a tolerance below its distance
+    far = ucr_protocol(model, [f], tolerance=0)
+    assert far["series"][0]["hit"] == (row["distance"] == 0)
+    r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--protocol", "ucr", "--series", f, "-o", tmp_path / "r")
+    assert r.exit_code == 0, r.output
+    assert "| 001_UCR_Anomaly_sine_1200_2001_2040.txt | 1200 | 2000–2039 |" in r.stdout
+    assert (tmp_path / "r" / "ucr.json").exists() and (tmp_path / "r" / "ucr.md").exists()
+    bad = tmp_path / "002_UCR_Anomaly_short_100_5000_5010.txt"
+    bad.write_text("1 2 3")
+    r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--protocol", "ucr", "--series", bad, "-o", tmp_path / "r2")
+    assert r.exit_code == 2 and "002_UCR_Anomaly_short_100_5000_5010.txt" in r.stderr and "Traceback" not in r.output
+    nolabel = tmp_path / "n.csv"
+    _write_csv(nolabel, {"time": np.arange(500.0), "value": np.zeros(500)})
+    r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--protocol", "ucr", "--series", nolabel, "-o",
+                tmp_path / "r3")
+    assert r.exit_code == 2 and "no labelled anomaly" in r.stderr

@@ -25,6 +25,11 @@ from adkit.cli._options import JSON, MODEL_FILE, OVERWRITE, Finite, InputPath, r
 @click.option("--false-alarms", default="1,10,100", show_default=True, help="Series models: false alarms per hour.")
 @click.option("--rate", type=Finite(min=0, min_open=True),
               help="Series models: samples per second, for series whose time stamps have no unit.")
+@click.option("--protocol", type=click.Choice(["events", "ucr"]), default="events", show_default=True,
+              help="Series models: events = efficiency vs false alarms; ucr = the UCR Anomaly Archive protocol "
+                   "(the top-scored sample of each series within --tolerance of its anomaly).")
+@click.option("--tolerance", type=click.IntRange(min=0), default=100, show_default=True,
+              help="With --protocol ucr: samples the top-scored sample may lie outside the anomaly.")
 @reading
 def evaluate(**options):
     """AUC and TPR at FPR 1e-5/1e-4/1e-3 and at trigger rates, per signal; plots and a report."""

@@ -7,7 +7,9 @@ and optional ``context`` columns (e.g. luminosity, pile-up: the conditions of a 
 Formats: CSV and Parquet with a time column (``time``, ``timestamp``, ``t``, ``gps_time``,
 or ``--time-column``), HDF5 (a (T, C) dataset; time from a ``time`` dataset or a
 ``sampling_rate`` attribute, column names from a ``columns`` attribute) and NumPy ``.npy`` /
-``.npz`` (``values`` and optional ``time``; never unpickled). Without time stamps, ``rate``
+``.npz`` (``values`` and optional ``time``; never unpickled), and UCR Anomaly Archive files
+(``NNN_UCR_Anomaly_NAME_TRAINEND_BEGIN_END.txt``: the name gives the training part and the
+anomaly). Without time stamps, ``rate``
 (Hz) gives them. Time stamps that go backwards are an error naming the row; gaps (steps over
 1.5× the median step) split the series into segments, are reported, and no window spans one.
 
@@ -16,6 +18,7 @@ handling); the windows themselves are cut by :mod:`adkit.features.windows`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +44,8 @@ class Series:
     gaps: list[tuple[int, float]] = field(default_factory=list)
     #: "s" (seconds), or "samples" for integer time stamps (a sample index) given without --rate.
     time_unit: str = "s"
+    #: Rows before this are the training part (a UCR Anomaly Archive file says so in its name).
+    train_stop: int | None = None
 
     def __len__(self) -> int:
         return len(self.time)
@@ -49,10 +54,48 @@ class Series:
     def step(self) -> float:
         return float(np.median(np.diff(self.time))) if len(self.time) > 1 else 1.0
 
+    def head(self, n: int) -> Series:
+        """The first ``n`` rows (the training part of a UCR file)."""
+        return Series(self.path, self.time[:n], self.values[:n], self.channels,
+                      None if self.labels is None else self.labels[:n],
+                      None if self.context is None else self.context[:n], self.context_names,
+                      [g for g in self.gaps if g[0] < n], self.time_unit, None)
+
     def segments(self) -> list[tuple[int, int]]:
         """Contiguous [start, stop) row ranges between gaps."""
         cuts = [0, *[i for i, _ in self.gaps], len(self)]
         return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+#: A UCR Anomaly Archive file: ``NNN_UCR_Anomaly_NAME_TRAINEND_BEGIN_END.txt`` (Wu & Keogh), one
+#: value per sample, the training part before TRAINEND, one anomaly from BEGIN to END.
+UCR_NAME = re.compile(r"^\d+_UCR_Anomaly_(?P<name>.+)_(?P<train>\d+)_(?P<begin>\d+)_(?P<end>\d+)\.txt$")
+
+
+def ucr_fields(path: str | Path) -> dict | None:
+    """{"name", "train", "begin", "end"} of a UCR Anomaly Archive file name, else None."""
+    m = UCR_NAME.match(Path(str(path)).name)
+    return None if m is None else {"name": m["name"], **{k: int(m[k]) for k in ("train", "begin", "end")}}
+
+
+def read_ucr(path: Path) -> Series:
+    """A UCR Anomaly Archive series: values separated by white space; time = the sample index;
+    labels 1 on the anomaly (BEGIN..END, counted from 1 as the archive does); ``train_stop`` = TRAINEND."""
+    f = ucr_fields(path)
+    try:
+        values = np.array(path.read_text().split(), dtype=np.float64)
+    except ValueError as e:
+        raise InputError(f"{path}: a UCR Anomaly Archive file holds numbers separated by white space ({e})") from None
+    n = len(values)
+    if not (0 < f["train"] < f["begin"] <= f["end"] <= n):
+        raise InputError(f"{path}: its name says training part 1..{f['train']} and anomaly {f['begin']}..{f['end']}, "
+                         f"which does not fit its {n} values")
+    if not np.isfinite(values).all():
+        raise InputError(f"{path}: NaN/inf values (first at row {int(np.flatnonzero(~np.isfinite(values))[0])})")
+    labels = np.zeros(n, dtype=np.int8)
+    labels[f["begin"] - 1:f["end"]] = 1
+    return Series(str(path), np.arange(n, dtype=np.float64), values.astype(np.float32)[:, None], ["value"], labels,
+                  time_unit="samples", train_stop=f["train"])
 
 
 def demo_name(path: str | Path) -> tuple[str, int] | None:
@@ -169,6 +212,15 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         from adkit.io.files import existing_input
 
         p = existing_input(path, "series", "the series file inside it")
+        if ucr_fields(p):
+            s = read_ucr(p)
+            if channels and len(channels) != 1:
+                raise InputError(f"{p}: a UCR series has one channel; the model reads {len(channels)} "
+                                 f"({', '.join(channels)})")
+            s.channels = list(channels or s.channels)
+            if rate:
+                s.time, s.time_unit = s.time / float(rate), "s"
+            return s
         named = {*(channels or []), *(context or []), time_column, label_column}
         auto = {*TIME_NAMES, *LABEL_NAMES}
         keep = (lambda n: n in named or n.lower() in auto) if channels else None  # else every column is a channel

@@ -147,7 +147,8 @@ def thresholds_from(result: dict, rates_khz: Sequence[float], force: bool = Fals
 def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_rate, store_thresholds, overwrite,
                      series_files, intervals, false_alarms, mapping, nan_policy, step, say, echo,
                      force_thresholds: bool = False, as_json: bool = False, rate: float | None = None,
-                     scores_dir=None, background_name: str = "background") -> dict:
+                     scores_dir=None, background_name: str = "background", protocol: str = "events",
+                     tolerance: int = 100) -> dict:
     """``adkit evaluate``: metrics, report and plots; with ``store_thresholds`` the model file updated."""
     from adkit.io.files import check_output, check_outputs
     from adkit.report import REPORT_FILES, footnote, table_rows, write_report
@@ -155,6 +156,13 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
     from adkit.workflows.config import csv_floats, mapping_from, signal_files
 
     model = Model.load(model_path)
+    if protocol == "ucr":
+        if model.spec.kind != "series":
+            raise ConfigError("--protocol ucr scores time series: give a model trained on series")
+        from adkit.workflows.series import ucr_command
+
+        return ucr_command(model, model_path, list(series_files), outdir, tolerance, overwrite, say, echo, rate=rate,
+                           as_json=as_json)
     if model.spec.kind == "series":
         from adkit.workflows.series import evaluate_series_command
 

@@ -68,6 +68,8 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     feats, conds = [], []
     for path in data:
         s = first if (first is not None and path == data[0]) else spec.read(path)
+        if s.train_stop is not None:  # a UCR file: train on its training part only
+            s = s.head(s.train_stop)
         if s.gaps and on_gaps:
             on_gaps(s)
         X, C, starts = _windows(spec, s)
@@ -393,6 +395,79 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
                             for r in store if (wp := result["working_points"].get(f"{r:g}"))]
         model.update()
         say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
+    return result
+
+
+#: The UCR Anomaly Archive's tolerance (Wu & Keogh): the top-scored sample may lie this many samples
+#: before or after the labelled anomaly and still count as found.
+UCR_TOLERANCE = 100
+
+
+def ucr_protocol(model: Model, paths: Sequence[str | Path], *, tolerance: int = UCR_TOLERANCE,
+                 rate: float | None = None) -> dict:
+    """The UCR Anomaly Archive protocol: in each series the one sample with the highest score in the test
+    part (after the training part a UCR file's name gives; the whole series otherwise) is the
+    detector's answer; it is a hit when it lies inside the labelled anomaly widened by ``tolerance``
+    samples on each side. The archive has one anomaly per series; in a series with several, a hit
+    at any of them counts. Accuracy = hits / series, with its Clopper–Pearson interval."""
+    from adkit.metrics import efficiency
+
+    if tolerance < 0:
+        raise ConfigError(f"--tolerance must be >= 0, got {tolerance}")
+    rows = []
+    for p in paths:
+        r = score_series(model, p, rate)
+        series: Series = r["_series"]
+        start = series.train_stop or 0
+        if series.labels is None or not series.labels[start:].any():
+            raise InputError(f"{p}: no labelled anomaly{' after its training part' if start else ''}; the UCR "
+                             "protocol needs one per series (a label column, or a UCR Anomaly Archive file name)")
+        score = r["score"][start:]
+        if not np.isfinite(score).any():
+            raise InputError(f"{p}: no sample of the test part has a score (shorter than one window)")
+        top = start + int(np.nanargmax(score))
+        spans = [[int(a), int(b) - 1] for a, b in intervals(series.labels > 0) if b > start]
+        distance = min(max(a - top, top - b, 0) for a, b in spans)
+        rows.append({"series": str(p), "samples": int(len(series)), "test_start": int(start), "anomalies": spans,
+                     "top_sample": top, "top_score": float(r["score"][top]), "distance": int(distance),
+                     "hit": bool(distance <= tolerance)})
+    hits = sum(row["hit"] for row in rows)
+    return {"protocol": "ucr", "tolerance": int(tolerance), "series": rows, "hits": int(hits), "total": len(rows),
+            "accuracy": efficiency(hits, len(rows))}
+
+
+def ucr_command(model: Model, model_path, files, outdir, tolerance, overwrite, say, echo, rate=None,
+                as_json: bool = False) -> dict:
+    """``adkit evaluate --protocol ucr``: the UCR table, ``ucr.json`` and ``ucr.md``."""
+    import json
+
+    from adkit.io.files import atomic_output, check_outputs
+    from adkit.metrics import efficiency_cell
+
+    if not files:
+        raise ConfigError("--protocol ucr needs labelled series: --series FILE (UCR Anomaly Archive files or "
+                          "series with a label column)")
+    check_outputs(outdir, ["ucr.json", "ucr.md"], overwrite)
+    result = ucr_protocol(model, files, tolerance=tolerance, rate=rate)
+    lines = [f"# UCR-protocol evaluation of {Path(model_path).name}", "",
+             f"A hit: the highest-scored sample of the test part lies within {tolerance} samples of a labelled "
+             "anomaly.", "", "| series | test part from | anomaly (samples) | top sample | distance | hit |",
+             "|---|---|---|---|---|---|"]
+    for row in result["series"]:
+        spans = ", ".join(f"{a}–{b}" for a, b in row["anomalies"][:3]) + (" …" if len(row["anomalies"]) > 3 else "")
+        lines.append(f"| {Path(row['series']).name} | {row['test_start']} | {spans} | {row['top_sample']} | "
+                     f"{row['distance']} | {'yes' if row['hit'] else 'no'} |")
+    lines += ["", f"Accuracy: {efficiency_cell(result['accuracy'])} series "
+                  f"({100 * result['accuracy']['cl']:.2f} % Clopper–Pearson interval)."]
+    report = "\n".join(lines) + "\n"
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_output(out / "ucr.json", overwrite) as tmp:
+        tmp.write_text(json.dumps(result, indent=2))
+    with atomic_output(out / "ucr.md", overwrite) as tmp:
+        tmp.write_text(report)
+    echo(json.dumps(result, indent=2) if as_json else report)
+    say(f"wrote {out}/ucr.json, {out}/ucr.md")
     return result
 
 
