@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
 NEEDS_PYTHIA = {"physics.py", "bench_distill.py", "ae_default.py"}
+NEEDS_SENSOR = {"series_baselines.py"}
 
 
 def test_every_benchmark_is_listed():
@@ -24,6 +25,8 @@ def test_every_benchmark_is_listed():
 def test_benchmark_runs_in_quick_mode(script, tmp_path, shared_data):
     if script.name in NEEDS_PYTHIA and not (shared_data / "pythia").is_dir():
         pytest.skip("needs ../shared/data/pythia")
+    if script.name in NEEDS_SENSOR and not (shared_data / "sensor").is_dir():
+        pytest.skip("needs ../shared/data/sensor")
     env = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     r = subprocess.run([sys.executable, str(script), "--quick"], cwd=tmp_path, capture_output=True, text=True,
                        timeout=600, env=env, check=False)

@@ -104,6 +104,9 @@ def _fit(det: Detector, X, C):
 def _one_sample_only(det) -> None:
     if _two_sample(det):
         pytest.skip(f"{det.name} is a two-sample model (data vs reference): its power is tested in its own module")
+    if det.tags.shape_only:
+        pytest.skip(f"{det.name} sees only each window's shape (offset and scale removed by design): a time-series "
+                    "baseline, tested on series in tests/test_series.py")
 
 
 _fitted: dict[str, Detector] = {}

@@ -294,3 +294,34 @@ def test_ucr_archive_files_and_protocol(tmp_path):
     r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--protocol", "ucr", "--series", nolabel, "-o",
                 tmp_path / "r3")
     assert r.exit_code == 2 and "no labelled anomaly" in r.stderr
+
+
+def test_matrix_profile_equals_stumpy_ab_join_and_zscore_is_the_rolling_z_score():
+    """The baselines against their references: stumpy's AB-join matrix profile (training windows at stride 1)
+    and the rolling z-score written out here sample by sample."""
+    stumpy = pytest.importorskip("stumpy", reason="stumpy not installed (it is in the test extra)")
+    from adkit.detectors import create
+
+    rng = np.random.default_rng(3)
+    t = np.arange(1500)
+    train = np.sin(2 * np.pi * t / 40) + 0.1 * rng.normal(size=1500)
+    test = np.sin(2 * np.pi * t[:600] / 40) + 0.1 * rng.normal(size=600)
+    test[300:320] += np.linspace(0, 2, 20)  # a ramp: the discord
+    m = 32
+
+    def windows(x):
+        return np.lib.stride_tricks.sliding_window_view(x, m).astype(np.float32)
+
+    mp = create("mp", n_channels=1).fit(windows(train))
+    ours = mp.score(windows(test))
+    ref = stumpy.stump(test.astype(np.float64), m, T_B=train.astype(np.float64), ignore_trivial=False)[:, 0]
+    np.testing.assert_allclose(ours, ref.astype(np.float64), rtol=1e-4, atol=1e-4)
+    assert 300 - m < int(np.argmax(ours)) < 320
+    plain = create("mp", n_channels=1, normalize=False).fit(windows(train)).score(windows(test))
+    ref_plain = stumpy.aamp(test.astype(np.float64), m, T_B=train.astype(np.float64), ignore_trivial=False)[:, 0]
+    np.testing.assert_allclose(plain, ref_plain.astype(np.float64), rtol=1e-4, atol=1e-4)
+
+    z = create("zscore", n_channels=1).fit(windows(train)).score(windows(test))
+    for k in (0, 100, 290, 568):  # window k ends on sample k + m - 1
+        past = test[k:k + m - 1]
+        assert z[k] == pytest.approx(abs(test[k + m - 1] - past.mean()) / past.std(ddof=1), rel=1e-5)

@@ -28,6 +28,9 @@ class Tags:
     two_sample: bool = False
     #: Trained with the torch template (validation split, early stopping, checkpoints, --resume).
     torch: bool = False
+    #: Sees only the shape of each window (invariant to its offset and scale): a time-series
+    #: baseline, blind by design to an event whose every feature is shifted.
+    shape_only: bool = False
 
 
 def _fit_then_score_training_set(fit):

@@ -24,6 +24,8 @@ BUILTIN: dict[str, str] = {
     "lstm-ae": "adkit.detectors.lstm_ae:LSTMAutoencoder",
     "gru-ae": "adkit.detectors.gru_ae:GRUAutoencoder",
     "conv-ae": "adkit.detectors.conv_ae:ConvAutoencoder",
+    "mp": "adkit.detectors.matrix_profile:MatrixProfile",
+    "zscore": "adkit.detectors.zscore:RollingZScore",
     "qsvm": "adkit.detectors.qsvm:QuantumOneClassSVM",
     "qkmeans": "adkit.detectors.qkmeans:QuantumKMeans",
     "qkmedians": "adkit.detectors.qkmedians:QuantumKMedians",

@@ -56,7 +56,7 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     names = det_cls.param_names()
     if "seed" in names:
         params["seed"] = seed
-    if epochs is not None:
+    if epochs is not None and "epochs" in names:
         params["epochs"] = int(epochs)
     first = SeriesSpec(list(channels or []), window, stride or max(1, window // 4), list(conditions or []),
                        time_column, label_column, rate).read(data[0]) if not channels else None
