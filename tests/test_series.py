@@ -325,3 +325,48 @@ def test_matrix_profile_equals_stumpy_ab_join_and_zscore_is_the_rolling_z_score(
     for k in (0, 100, 290, 568):  # window k ends on sample k + m - 1
         past = test[k:k + m - 1]
         assert z[k] == pytest.approx(abs(test[k + m - 1] - past.mean()) / past.std(ddof=1), rel=1e-5)
+
+
+def test_multichannel_csv_with_named_channels_and_label_column(tmp_path):
+    """Accelerometer-like channels on scales a thousand times apart, an annotation column adkit cannot guess,
+    and a text column: --channels and --label choose, each channel is normalised on its own scale."""
+    rng = np.random.default_rng(1)
+    n = 6000
+    t = np.arange(n) / 100.0
+    ax = 0.02 * np.sin(2 * np.pi * 1.3 * t) + 0.002 * rng.normal(size=n)
+    ay = 500 * np.sin(2 * np.pi * 0.7 * t + 1) + 20 * rng.normal(size=n)
+    az = 9.81 + 0.05 * np.cos(2 * np.pi * 1.3 * t) + 0.005 * rng.normal(size=n)
+    ann = np.zeros(n, dtype=int)
+    for a in (2000, 4500):
+        ay[a:a + 80] += np.linspace(0, 1500, 80)
+        ann[a:a + 80] = 1
+    lines = ["t,ax,ay,az,annotation,operator"] + [f"{t[i]:.2f},{ax[i]:.6f},{ay[i]:.3f},{az[i]:.6f},{ann[i]},bob"
+                                                  for i in range(n)]
+    (tmp_path / "acc.csv").write_text("\n".join(lines) + "\n")
+    r = run_cli("train", "--detector", "conv-ae", "--data", tmp_path / "acc.csv", "--channels", "ax,ay,az", "--label",
+                "annotation", "--time-column", "t", "--window", "64", "--stride", "8", "--epochs", "2",
+                "-o", tmp_path / "m.adkit")
+    assert r.exit_code == 0, r.output
+    from adkit.artifact import Model
+
+    m = Model.load(tmp_path / "m.adkit")
+    assert m.spec.channels == ["ax", "ay", "az"] and m.spec.label_column == "annotation"
+    clean = np.ones(n, dtype=bool)
+    for a in (2000, 4500):  # windows touching an annotation are left out of training
+        clean[a - 63:a + 80] = False
+    per_channel = {c: (v[clean].mean(), v[clean].std()) for c, v in (("ax", ax), ("ay", ay), ("az", az))}
+    mean, scale = np.asarray(m.scaler.mean_).reshape(64, 3), np.asarray(m.scaler.scale_).reshape(64, 3)
+    for j, c in enumerate(("ax", "ay", "az")):  # one mean and scale per channel, at that channel's own scale
+        mu, sd = per_channel[c]
+        assert np.allclose(mean[:, j], mean[0, j]) and mean[0, j] == pytest.approx(mu, abs=0.05 * sd)
+        assert scale[0, j] == pytest.approx(sd, rel=0.05)
+    r = run_cli("evaluate", "--model", tmp_path / "m.adkit", "--series", tmp_path / "acc.csv", "-o", tmp_path / "rep",
+                "--json")
+    assert r.exit_code == 0, r.output
+    import json
+
+    res = json.loads(r.stdout)
+    assert res["n_anomalies"] == 2 and res["n_samples"] == n
+    r = run_cli("train", "--detector", "conv-ae", "--data", tmp_path / "acc.csv", "--channels", "ax,ay,az", "--label",
+                "annotaton", "--time-column", "t", "-o", tmp_path / "m2.adkit")
+    assert r.exit_code == 2 and "annotation" in r.stderr and not (tmp_path / "m2.adkit").exists()

@@ -26,6 +26,8 @@ from adkit.cli._options import JSON, SEED, Deprecated, Finite, InputPath, progre
 @click.option("--stride", type=click.IntRange(min=1), help="Time series: samples between windows (default window/4).")
 @click.option("--channels", help="Time series: comma-separated value columns (default: all but time/label/context).")
 @click.option("--time-column", help="Time series: the time stamp column (default: time, timestamp, t, gps_time).")
+@click.option("--label", help="Time series: the 0/1 annotation column (default: is_anomaly, label or anomaly); "
+                              "it is no channel, and labelled windows are left out of training.")
 @click.option("--rate", type=Finite(min=0, min_open=True), help="Time series without time stamps: Hz.")
 @JSON
 @reading

@@ -226,16 +226,20 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         keep = (lambda n: n in named or n.lower() in auto) if channels else None  # else every column is a channel
         table, file_rate = _table(p, dataset, keep)
     names = list(table)
+
+    def every() -> list[str]:  # for suggestions: the columns that were not read too
+        return names if demo_name(path) else _header(p, names)
+
     tcol = time_column or next((n for n in names if n.lower() in TIME_NAMES), None)
     if time_column and time_column not in table:
-        raise InputError(f"{p}: no time column {time_column!r}; columns: {closest(time_column, names)}")
+        raise InputError(f"{p}: no time column {time_column!r}; columns: {closest(time_column, every())}")
     lcol = label_column or next((n for n in names if n.lower() in LABEL_NAMES), None)
     if label_column and label_column not in table:
-        raise InputError(f"{p}: no label column {label_column!r}; columns: {closest(label_column, names)}")
+        raise InputError(f"{p}: no label column {label_column!r}; columns: {closest(label_column, every())}")
     context = list(context or [])
     bad = [c for c in [*(channels or []), *context] if c not in table]
     if bad:
-        raise InputError(f"{p}: no column {bad[0]!r}; columns: {closest(bad[0], names)}")
+        raise InputError(f"{p}: no column {bad[0]!r}; columns: {closest(bad[0], every())}")
     chans = list(channels) if channels else [n for n in names if n not in (tcol, lcol, *context)]
     if not chans:
         raise InputError(f"{p}: no value columns besides the time/label columns")
@@ -282,6 +286,22 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         gaps = [(int(i) + 1, float(dt[i])) for i in np.flatnonzero(dt > 1.5 * step)]
     labels = _labels(p, lcol, np.asarray(table[lcol])) if lcol else None
     return Series(str(path), time, values, chans, labels, ctx, context, gaps, unit)
+
+
+def _header(path: Path, read: list[str]) -> list[str]:
+    """Every column name of a CSV or Parquet file (only the wanted ones are read); else ``read``."""
+    try:
+        if path.suffix.lower() in (".csv", ".txt"):
+            import pyarrow.csv as pcsv
+
+            return list(pcsv.open_csv(path).schema.names)
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.ParquetFile(path).schema_arrow.names)
+    except (OSError, ValueError):
+        pass
+    return read
 
 
 def _labels(path: Path, column: str, raw: np.ndarray) -> np.ndarray:

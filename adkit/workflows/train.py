@@ -71,11 +71,11 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
           stop_after_epochs: int | None = None, preprocessing: str = "auto", encoder: Model | None = None,
           reference: Sequence[str | Path] | None = None, window: int | None = None, stride: int | None = None,
           channels: Sequence[str] | None = None, time_column: str | None = None, rate: float | None = None,
-          on_gaps=None) -> Model:
+          label_column: str | None = None, on_gaps=None) -> Model:
     """Train ``model_name`` on ``data`` files (or the embedded default background).
 
     Series inputs (CSV/NPY/NPZ, ``sensor-demo``), a series option (``window``, ``stride``,
-    ``channels``, ``time_column``, ``rate``) or a sequence detector make it train on the windows
+    ``channels``, ``time_column``, ``rate``, ``label_column``) or a sequence detector make it train on the windows
     of time series (:func:`adkit.workflows.series.train_series`; default data ``sensor-demo``).
 
     ``preprocessing``: ``physics`` or ``log-pooled`` (object-aware log/pooled scaling, see
@@ -88,12 +88,14 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     from adkit.detectors import registry
 
     det_cls = registry.get(model_name)
-    if is_series_training(data or [], det_cls, bool(window or stride or channels or time_column or rate)):
+    if is_series_training(data or [], det_cls,
+                          bool(window or stride or channels or time_column or rate or label_column)):
         from adkit.workflows.series import DEFAULT_WINDOW, train_series
 
         conds = [c.strip() for c in conditions.split(",") if c.strip()] if isinstance(conditions, str) else conditions
         return train_series(model_name, list(data or ["sensor-demo"]), window=window or DEFAULT_WINDOW, stride=stride,
-                            channels=channels, conditions=conds, time_column=time_column, rate=rate, params=params,
+                            channels=channels, conditions=conds, time_column=time_column, label_column=label_column,
+                            rate=rate, params=params,
                             seed=seed, epochs=epochs, checkpoint=checkpoint, resume=resume, progress=progress,
                             on_gaps=on_gaps)
     check_samples(det_cls, data, reference)
@@ -213,7 +215,7 @@ def is_series_training(data: Sequence, det_cls, series_options: bool = False) ->
 
 def train_command(*, detector: str | None, data, reference, config, epochs, seed, features, conditions, params,
                   kernel, preprocessing, output, overwrite, resume, encoder, window, stride, channels, time_column,
-                  rate, mapping, nan_policy, step, progress: bool, say) -> Model:
+                  rate, mapping, nan_policy, step, progress: bool, say, label: str | None = None) -> Model:
     """``adkit train``: defaults announced through ``say``, the model trained and written."""
     from adkit.detectors import registry
     from adkit.io.files import check_output
@@ -233,7 +235,7 @@ def train_command(*, detector: str | None, data, reference, config, epochs, seed
     seed = seed if seed is not None else int(cfg.get("seed", 0))
     epochs = epochs or cfg.get("epochs")
     conditions = conditions or cfg.get("conditions")
-    series = is_series_training(data, det_cls, bool(window or stride or channels or time_column or rate))
+    series = is_series_training(data, det_cls, bool(window or stride or channels or time_column or rate or label))
     if not series:
         FeatureSet.parse(features or cfg.get("features"))
         if det_cls.uses_condition and not conditions and not encoder:
@@ -252,7 +254,7 @@ def train_command(*, detector: str | None, data, reference, config, epochs, seed
                "progress": progress}
     if series:
         model = _train_series_command(name, data, conditions, window, stride, channels, time_column, rate, options,
-                                      say)
+                                      say, label)
     else:
         if not data:
             say("no --data: training on the embedded default background (adkit.datasets)")
@@ -277,18 +279,21 @@ def train_command(*, detector: str | None, data, reference, config, epochs, seed
     return model
 
 
-def _train_series_command(name, data, conditions, window, stride, channels, time_column, rate, options, say) -> Model:
+def _train_series_command(name, data, conditions, window, stride, channels, time_column, rate, options, say,
+                          label: str | None = None) -> Model:
     from adkit.workflows.series import DEFAULT_WINDOW, MIN_WINDOWS
 
     if not data:
         say("no --data: training on the embedded sensor demo (sensor-demo: two noisy channels with transients)")
     if not window:
         say(f"time series: windows of {DEFAULT_WINDOW} samples (change with --window)")
+    def gaps(s) -> None:
+        say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row {s.gaps[0][0]}, {s.gaps[0][1]:g} s); "
+            "no window spans a gap")
+
     model = train(name, data, conditions=conditions, window=window, stride=stride,
                   channels=[c.strip() for c in channels.split(",")] if channels else None, time_column=time_column,
-                  rate=rate, on_gaps=lambda s: say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row "
-                                                   f"{s.gaps[0][0]}, {s.gaps[0][1]:g} s); no window spans a gap"),
-                  **options)
+                  rate=rate, label_column=label, on_gaps=gaps, **options)
     n = model.provenance["windows"]
     if n < MIN_WINDOWS:
         say(f"warning: only {n} training windows of {model.spec.window} samples (stride {model.spec.stride}); "
