@@ -370,3 +370,51 @@ def test_multichannel_csv_with_named_channels_and_label_column(tmp_path):
     r = run_cli("train", "--detector", "conv-ae", "--data", tmp_path / "acc.csv", "--channels", "ax,ay,az", "--label",
                 "annotaton", "--time-column", "t", "-o", tmp_path / "m2.adkit")
     assert r.exit_code == 2 and "annotation" in r.stderr and not (tmp_path / "m2.adkit").exists()
+
+
+def test_follow_scores_a_growing_csv_window_by_window_as_batch_scoring_does(tmp_path):
+    """Rows appended in bursts (one line half-written for a while) give the same window scores as scoring the
+    finished file; thresholds raise alarms; the file is only read."""
+    import threading
+    import time
+
+    from adkit.workflows.series import score_series, train_series
+    from adkit.workflows.stream import follow
+
+    rng = np.random.default_rng(2)
+    n = 1200
+    t = np.arange(n) / 50.0
+    x = np.sin(2 * np.pi * t) + 0.05 * rng.normal(size=n)
+    x[900:920] += 3.0
+    full = tmp_path / "full.csv"
+    _write_csv(full, {"time": t, "x": x})
+    model = train_series("conv-ae", [str(full)], window=32, stride=8, epochs=2)
+    batch = score_series(model, full)
+    ref = dict(zip(batch["window_row"].tolist(), batch["window_score"].tolist()))
+    from adkit.artifact import Threshold
+
+    model.thresholds = [Threshold("hot", float(np.quantile(batch["window_score"], 0.97)), 0.0, 0.0)]
+    lines = full.read_text().splitlines(keepends=True)
+    live = tmp_path / "live.csv"
+    live.write_text(lines[0])
+
+    def writer():
+        with open(live, "a") as fh:
+            for i in range(1, len(lines), 97):
+                for line in lines[i:i + 97]:
+                    fh.write(line)
+                fh.flush()
+                time.sleep(0.02)
+            fh.write("12.0,")  # half a line: must not be scored until its newline arrives
+            fh.flush()
+
+    th = threading.Thread(target=writer)
+    th.start()
+    got = list(follow(model, live, poll=0.01, max_windows=len(range(0, n - 32 + 1, 8))))
+    th.join()
+    assert [w["row"] - 31 for w in got] == list(range(0, n - 32 + 1, 8))
+    np.testing.assert_allclose([w["score"] for w in got], [ref[w["row"] - 31] for w in got], rtol=1e-5)
+    assert any(w["alarms"] == ["hot"] for w in got if 860 <= w["row"] <= 960)
+    assert got[-1]["time"] == pytest.approx(t[got[-1]["row"]])
+    r = run_cli("score", full, "--model", tmp_path / "none.adkit", "--follow")
+    assert r.exit_code == 2 and "Traceback" not in r.output
