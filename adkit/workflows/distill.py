@@ -187,7 +187,8 @@ def lost_power(report: dict, min_kept: float) -> list[str]:
             eff_t = teacher[s]["efficiency_at_rate_khz"][r]
             if ratio is None or eff_t["passed"] < 10 or ratio >= min_kept:
                 continue
-            lines.append(f"warning: the student keeps {ratio:.0%} of the teacher's {label(s)} TPR at {name} "
+            shown = f"{ratio:.0%}" if float(f"{ratio:.2f}") < min_kept else f"{ratio:.1%}"  # never "50% below 50%"
+            lines.append(f"warning: the student keeps {shown} of the teacher's {label(s)} TPR at {name} "
                          f"({student[s]['tpr_at_rate_khz'][r]:.4f} against {teacher[s]['tpr_at_rate_khz'][r]:.4f}), "
                          f"below {min_kept:.0%}: it lost the teacher's power there")
     return lines
