@@ -61,8 +61,13 @@ class MatrixProfile(Detector):
         if X.ndim != 2 or len(X) < 1:
             raise ConfigError(f"{self.name}: needs training windows [n, window × channels], got shape {X.shape}")
         self.train_ = subsample(X, self.n_train, self.seed).astype(np.float32)
-        self._prepare(self.train_[:1])
+        self._index()
         return self
+
+    def _index(self) -> None:
+        """The training windows as the search compares them (normalised once, not per scoring call)."""
+        self._train_z = self._prepare(self.train_)
+        self._train_sq = (self._train_z ** 2).sum(axis=1)
 
     def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
@@ -70,8 +75,7 @@ class MatrixProfile(Detector):
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[1] != self.train_.shape[1]:
             raise ConfigError(f"{self.name}: expects {self.train_.shape[1]} features per window, got shape {X.shape}")
-        T = self._prepare(self.train_)
-        t2 = (T ** 2).sum(axis=1)
+        T, t2 = self._train_z, self._train_sq
         out = np.empty(len(X))
         for i in range(0, len(X), BLOCK):
             Q = self._prepare(X[i:i + BLOCK])
@@ -84,3 +88,4 @@ class MatrixProfile(Detector):
 
     def _load_tensors(self, config: dict, tensors: dict[str, np.ndarray]) -> None:
         self.train_ = np.ascontiguousarray(tensors["train"], dtype=np.float32)
+        self._index()

@@ -110,6 +110,11 @@ def estimate(comb, clock_ns: float) -> dict:
                     "da4ml delay units each; not checked against synthesis here"}
 
 
+#: What the per-layer rows of :func:`layer_estimates` are, said next to them in the report.
+LAYER_CAVEAT = "per-layer rows traced and pipelined one layer at a time; the total is the whole network, " \
+               "optimised across layers"
+
+
 def layer_estimates(student, clock_ns: float) -> dict[str, dict]:
     """da4ml's cost and pipeline per layer, each traced on its own from the previous layer's output
     word: LUT, FF, DSP (0) and cycles. Their sum can differ from the whole network's figures, which

@@ -130,7 +130,8 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         report["da"] = {"events": int(len(diff)), "events_differing": int(np.count_nonzero(diff)),
                         "max_abs_difference": float(np.abs(diff).max()) if len(diff) else 0.0,
                         "estimate": {**da.estimate(comb, clock_ns or DEFAULT_CLOCK_NS),
-                                     "layers": da.layer_estimates(student.detector, clock_ns or DEFAULT_CLOCK_NS)}}
+                                     "layers": da.layer_estimates(student.detector, clock_ns or DEFAULT_CLOCK_NS),
+                                     "caveats": [da.LAYER_CAVEAT]}}
         report["da"]["budget"] = budget(report["da"]["estimate"], part or DEFAULT_PART)
         if rtl_dir is not None:
             Zq = student.detector.types()["input"]["result"].quantize(
@@ -297,9 +298,6 @@ def estimate_lines(design: str, e: dict, b: dict | None, synthesis: dict | None)
     lines.append(f"| total | {e['lut']:,.0f} | {e['ff']:,.0f} | {e['dsp']:,.0f} | {e['cycles']} |")
     notes = [e["note"]] if e.get("note") else []
     notes += list(e.get("caveats", []))
-    if e.get("layers") and "note" in e:
-        notes.append("per-layer rows traced and pipelined one layer at a time; the total is the whole network, "
-                     "optimised across layers")
     if notes:
         lines += ["", "Caveats: " + "; ".join(notes) + "."]
     if b:

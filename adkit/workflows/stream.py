@@ -45,14 +45,7 @@ def follow(model: Model, path: str | Path, *, poll: float = 0.5, max_windows: in
     """Yield ``{"row", "time", "score", "alarms"}`` for each new window of the growing CSV ``path``,
     waiting ``poll`` seconds between reads; ends after ``max_windows`` windows or when ``stop()`` is true."""
     spec = model.spec
-    if spec.kind != "series":
-        raise ConfigError("--follow scores a growing time series: give a model trained on series")
-    p = Path(path)
-    if p.suffix.lower() not in (".csv", ".txt"):
-        raise ConfigError(f"{p}: --follow reads a CSV that grows by lines; Parquet and HDF5 files are not appended "
-                          "to in place (convert the stream to CSV)")
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
+    p = _source(model, path)
     W, S = spec.window, spec.stride
     cols: list[int] | None = None
     nc, nx = len(spec.channels), len(spec.context)
@@ -93,6 +86,19 @@ def follow(model: Model, path: str | Path, *, poll: float = 0.5, max_windows: in
                 time.sleep(poll)
 
 
+def _source(model: Model, path: str | Path) -> Path:
+    """The file to follow, or one line saying why it cannot be."""
+    if model.spec.kind != "series":
+        raise ConfigError("--follow scores a growing time series: give a model trained on series")
+    p = Path(path)
+    if p.suffix.lower() not in (".csv", ".txt"):
+        raise ConfigError(f"{p}: --follow reads a CSV that grows by lines; Parquet and HDF5 files are not appended "
+                          "to in place (convert the stream to CSV)")
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    return p
+
+
 def _parse(path: Path, rows: list[str], cols: list[int], first_row: int) -> np.ndarray:
     """The wanted columns of numeric CSV rows as float64 [rows, len(cols)]; one line naming the row otherwise."""
     out = np.empty((len(rows), len(cols)))
@@ -125,6 +131,7 @@ def follow_command(model: Model, files, *, poll: float, max_windows: int | None,
 
     if len(files) != 1:
         raise ConfigError("--follow watches one growing file; give exactly one")
+    _source(model, files[0])  # refused in one line before anything is announced
     say(f"following {files[0]}: one line per window of {model.spec.window} samples every {model.spec.stride} "
         f"(Ctrl-C stops)")
     n = alarms = 0
