@@ -70,6 +70,11 @@ class FixedType:
     def quantize(self, x):
         """x on this type's grid, exactly as the HLS type would hold it (torch or NumPy)."""
         is_torch = not isinstance(x, np.ndarray) and hasattr(x, "detach")
+        if not is_torch and self.quant == "AP_RND_CONV" and self.overflow == "AP_SAT":  # the common case, in place
+            q = np.multiply(x, 2.0 ** self.frac)
+            np.round(q, out=q)
+            np.clip(q, self.min * 2.0 ** self.frac, self.max * 2.0 ** self.frac, out=q)
+            return np.multiply(q, self.step, out=q)
         lib = __import__("torch") if is_torch else np
         scaled = x * (2.0 ** self.frac)
         if self.quant == "AP_RND_CONV":

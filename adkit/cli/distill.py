@@ -20,10 +20,11 @@ from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, Inp
 @click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
 @click.option("--augment", type=Finite(min=0),
               help="Artificial events per background event, labelled by the teacher (default 1 for a teacher of "
-                   "collision objects, 0 for a table).")
-@click.option("--augment-method", type=click.Choice(["objects", "mix", "uniform", "shuffle", "smear"]),
+                   "collision objects or of a series, 0 for a table).")
+@click.option("--augment-method", type=click.Choice(["objects", "mix", "uniform", "shuffle", "smear", "bursts"]),
               help="objects: background events with extra leptons/jets copied from other events (default for "
-                   "collision objects); mix, uniform, shuffle, smear: in feature space.")
+                   "collision objects); mix, uniform, shuffle, smear: in feature space; bursts: series windows "
+                   "with a transient added (the only one, and default, for a time-series teacher).")
 @click.option("--teacher-score", help="The teacher's score the student learns, e.g. latent (Σμ² of a VAE/CVAE "
                                       "encoder, the AXOL1TL score). Default: the teacher's score.")
 @click.option("--seed", type=SEED, help="Random seed (default 0).")
@@ -41,12 +42,19 @@ from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, Inp
                    "distributed arithmetic, and whether it fits 2 bunch crossings at 40 MHz on --part.")
 @click.option("--rtl", type=click.Path(file_okay=False),
               help="With --strategy da: write the network as Verilog (da4ml) into this new directory.")
+@click.option("--cell", type=click.Choice(["gru", "lstm"]),
+              help="Time-series teacher: the student's recurrent layer (default gru).")
+@click.option("--fprs", help="Time-series teacher: thresholds at these fractions of the held-out background windows "
+                             "(default 0.01,0.001).")
 @click.option("--min-kept", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Warn where the student keeps less than this fraction of the teacher's TPR at a stored rate.")
 @JSON
 @OVERWRITE
 def distill(**options):
-    """Distill a model into a small quantized student and emit trigger firmware (or a CPU export)."""
+    """Distill a model into a small quantized student and emit trigger firmware (or a CPU export).
+
+    A time-series teacher (lstm-ae, gru-ae, conv-ae, ...) gets a quantized GRU or LSTM student
+    (--cell), checked on the windows of held-out labelled series (--background)."""
     from adkit.workflows.distill import distill_command
 
     distill_command(**options, progress=progress(), say=say, echo=click.echo)

@@ -31,6 +31,9 @@ class Tags:
     #: Sees only the shape of each window (invariant to its offset and scale): a time-series
     #: baseline, blind by design to an event whose every feature is shifted.
     shape_only: bool = False
+    #: A regressor with a bounded internal state (a recurrent student: sigmoid and tanh gates): it
+    #: follows its teacher where it was trained and saturates far outside, so it does not extrapolate.
+    bounded: bool = False
 
 
 def _fit_then_score_training_set(fit):

@@ -108,7 +108,10 @@ class KernelNPLM(TwoSampleDetector):
         self.info_: dict | None = None
 
     def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
-            options: TrainOptions | None = None, *, progress: bool = False) -> KernelNPLM:
+            options: TrainOptions | None = None, *, progress: bool = False,
+            reference_weight: np.ndarray | None = None) -> KernelNPLM:
+        """``reference_weight``: a factor per event, applied to the reference events (the reference
+        reweighted to a nuisance hypothesis, :mod:`adkit.stats.nuisance`); data events ignore it."""
         progress = options.progress if options is not None else progress
         self.check_condition(X, condition)
         is_data = self.check_target(X, y)
@@ -118,6 +121,8 @@ class KernelNPLM(TwoSampleDetector):
         n_data, n_ref = int(is_data.sum()), int((~is_data).sum())
         n0 = float(self.n_expected) if self.n_expected is not None else float(n_data)
         w = np.where(is_data, 1.0, n0 / n_ref)
+        if reference_weight is not None:
+            w = w * np.where(is_data, 1.0, np.asarray(reference_weight, dtype=np.float64))
         rng = np.random.default_rng(self.seed)
         m = int(self.n_centres) if self.n_centres else default_centres(len(X))
         if not 1 <= m <= len(X):

@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "ocsvm": "adkit.detectors.ocsvm:OneClassSVM",
     "iforest": "adkit.detectors.iforest:IsolationForest",
     "student": "adkit.detectors.student:QuantizedStudent",
+    "sequence-student": "adkit.detectors.sequence_student:SequenceStudent",
     "lstm-ae": "adkit.detectors.lstm_ae:LSTMAutoencoder",
     "gru-ae": "adkit.detectors.gru_ae:GRUAutoencoder",
     "conv-ae": "adkit.detectors.conv_ae:ConvAutoencoder",

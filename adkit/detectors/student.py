@@ -83,18 +83,30 @@ class QuantizedStudent(TorchDetector):
         import torch
 
         types = self.types()
-        if mode == "train":
-            def q(t, v):
-                return t.fake_quantize(v)
-        elif mode == "exact":
-            def q(t, v):
-                return t.quantize(v)
-        else:
-            def q(t, v):
-                return v
+        q = self._quantizer(mode)
         dtype = x.dtype if mode == "train" else torch.float64
-        h = q(types["input"]["result"], x.to(dtype))
-        names = self.layer_names()
+        return self.dense_forward(module, q(types["input"]["result"], x.to(dtype)), q, dtype)
+
+    @staticmethod
+    def _quantizer(mode: str):
+        """``train``: fake-quantized (straight-through gradients); ``exact``: quantized in float64;
+        ``float``: no quantization."""
+        if mode == "train":
+            return lambda t, v: t.fake_quantize(v)
+        if mode == "exact":
+            return lambda t, v: t.quantize(v)
+        return lambda t, v: v
+
+    def dense_names(self) -> list[str]:
+        """The dense layers (all of them here; a sequence student puts its recurrent layer first)."""
+        return self.layer_names()
+
+    def dense_forward(self, module, h, q, dtype):
+        """The dense layers on ``h``: ReLU between them, the last one's result squeezed to the score."""
+        import torch
+
+        types = self.types()
+        names = self.dense_names()
         for n in names:
             t = types[n]
             w = q(t["weight"], (module[n].weight * getattr(module, f"mask_{n}")).to(dtype))
@@ -112,7 +124,7 @@ class QuantizedStudent(TorchDetector):
             return
         frac = float(self.sparsity) * min(1.0, epoch / max(1, self.epochs // 2))
         with torch.no_grad():
-            for n in self.layer_names()[:-1]:
+            for n in self.dense_names()[:-1]:
                 w = module[n].weight.abs().flatten()
                 k = int(frac * len(w))
                 mask = getattr(module, f"mask_{n}")
@@ -144,7 +156,7 @@ class QuantizedStudent(TorchDetector):
 
         types = self.types()
         with torch.no_grad():
-            for n in self.layer_names():
+            for n in self.dense_names():
                 lin, mask = self.module_[n], getattr(self.module_, f"mask_{n}")
                 lin.weight.copy_(types[n]["weight"].quantize((lin.weight * mask).double()).float())
                 lin.bias.copy_(types[n]["bias"].quantize(lin.bias.double()).float())
@@ -164,7 +176,7 @@ class QuantizedStudent(TorchDetector):
         self._check_fitted()
         types = self.types()
         out = {}
-        for n in self.layer_names():
+        for n in self.dense_names():
             lin = self.module_[n]
             w = (lin.weight * getattr(self.module_, f"mask_{n}")).detach().double().numpy()
             out[n] = (types[n]["weight"].quantize(w), types[n]["bias"].quantize(lin.bias.detach().double().numpy()))

@@ -13,7 +13,8 @@ background's structure and breaks the rest:
 - ``mix`` (default): equal shares of the three.
 
 :func:`extra_objects` works on collision events instead of feature vectors: background events
-with more leptons or jets than the background has, copied from other events.
+with more leptons or jets than the background has, copied from other events; :func:`bursts` adds
+transients to the windows of a series.
 """
 from __future__ import annotations
 
@@ -84,3 +85,26 @@ def extra_objects(objects: np.ndarray, schema, n: int, *, seed: int = 0) -> np.n
         order = np.argsort(-block[:, :, 0], axis=1, kind="stable")
         out[sel, rows] = np.take_along_axis(block, order[:, :, None], axis=1)
     return out
+
+
+def bursts(windows: np.ndarray, n: int, channels: int, *, seed: int = 0) -> np.ndarray:
+    """``n`` windows of a series with a transient added: background windows (time-major, ``channels``
+    values per step) plus a sine-Gaussian burst, the generic short transient of sensor data, on a
+    random subset of the channels (at least one). Its centre is anywhere in the window, its width
+    2 samples to a quarter of the window, its frequency 0.005–0.3 cycles per sample, its amplitude
+    0.3–8 times each channel's standard deviation (log-uniform): from hidden in the noise to loud,
+    so that a student learns the teacher's score across the whole range, not only on quiet data."""
+    W = np.asarray(windows, dtype=np.float64)
+    steps = W.shape[1] // channels
+    rng = np.random.default_rng(seed)
+    out = W[rng.integers(0, len(W), n)].reshape(n, steps, channels)
+    std = W.reshape(len(W), steps, channels).std(axis=(0, 1))
+    k = np.arange(steps)[None, :]
+    centre = rng.uniform(0, steps, (n, 1))
+    width = np.exp(rng.uniform(np.log(2), np.log(max(2.0, steps / 4)), (n, 1)))
+    freq, phase = rng.uniform(0.005, 0.3, (n, 1)), rng.uniform(0, 2 * np.pi, (n, 1))
+    amp = np.exp(rng.uniform(np.log(0.3), np.log(8), (n, 1)))
+    shape = amp * np.exp(-0.5 * ((k - centre) / width) ** 2) * np.sin(2 * np.pi * freq * (k - centre) + phase)
+    on = rng.uniform(size=(n, channels)) < 0.7
+    on[~on.any(1), 0] = True
+    return (out + shape[:, :, None] * std[None, None, :] * on[:, None, :]).reshape(n, -1)

@@ -43,6 +43,9 @@ def layer_multiplications(student) -> dict[str, int]:
 def latency_estimate(student, part: str, clock_ns: float) -> dict:
     """rule4ml's LUT, FF, DSP, BRAM and cycles for the student as an hls4ml Latency design, per layer
     (shared out by multipliers) and in total; ``{"method": None, "why": ...}`` when it cannot."""
+    if getattr(student, "cell", None):
+        return {"method": None, "why": f"rule4ml predicts dense networks; this student has a {student.cell.upper()} "
+                                       "layer"}
     board = next((b for k, b in RULE4ML_BOARDS.items() if part.lower().startswith(k)), None)
     if board is None:
         return {"method": None, "why": f"rule4ml has no board with the part {part} (it knows "

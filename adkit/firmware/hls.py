@@ -76,10 +76,94 @@ def accumulator_type(in_type, w_type, b_type, n_in: int) -> str:
     return f"ap_fixed<{integer + frac},{integer},AP_TRN,AP_WRAP>"
 
 
+def sequence_network(student):
+    """The sequence student as the network hls4ml reads: its recurrent layer (last state out) and dense
+    layers, with their grid weights.
+
+    For hls4ml only, not for running in torch: the recurrent layer's output is its last state, which
+    hls4ml's PyTorch reader takes from ``rnn(x)[1]``, and the dense weights are stored transposed
+    ((in, out), hls4ml's order): with channels-last conversion off, which a (steps, channels) input
+    needs, hls4ml 1.3 does not transpose PyTorch's (out, in) weights itself."""
+    import torch
+    from torch import nn
+
+    rnn_w = student.rnn_weights()
+    dense = student.quantized_weights()
+    names = student.dense_names()
+    channels = rnn_w["weight_ih"].shape[1]
+
+    class SequenceNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = (nn.GRU if student.cell == "gru" else nn.LSTM)(channels, int(student.units), batch_first=True)
+            for n in names:
+                setattr(self, n, nn.Linear(dense[n][0].shape[1], dense[n][0].shape[0]))
+                if n != names[-1]:
+                    setattr(self, f"relu_{n}", nn.ReLU())
+
+        def forward(self, x):
+            h = self.rnn(x)[1]
+            h = h[0] if student.cell == "gru" else h[0][0]
+            for n in names:
+                h = getattr(self, n)(h)
+                if n != names[-1]:
+                    h = getattr(self, f"relu_{n}")(h)
+            return h
+
+    net = SequenceNet()
+    with torch.no_grad():
+        for name, key in (("weight_ih_l0", "weight_ih"), ("weight_hh_l0", "weight_hh"), ("bias_ih_l0", "bias_ih"),
+                          ("bias_hh_l0", "bias_hh")):
+            getattr(net.rnn, name).copy_(torch.from_numpy(rnn_w[key]))
+        for n in names:
+            lin = getattr(net, n)
+            lin.weight = nn.Parameter(torch.from_numpy(np.ascontiguousarray(dense[n][0].T)).float())
+            lin.bias.copy_(torch.from_numpy(dense[n][1]))
+    return net.eval()
+
+
+def _sequence_config(student, backend: str, strategy: str) -> tuple[object, dict]:
+    """hls4ml config of the sequence student: (steps, channels) input, its types on every layer."""
+    from hls4ml.utils import config_from_pytorch_model
+
+    net = sequence_network(student)
+    steps = student.module_n_features() // int(student.n_channels or 1)
+    channels = net.rnn.input_size
+    cfg = config_from_pytorch_model(net, (steps, channels), granularity="name", backend=backend,
+                                    default_precision="ap_fixed<16,6>", channels_last_conversion="off")
+    types = student.types()
+    cfg["Model"]["Strategy"] = strategy
+    cfg["Model"]["ReuseFactor"] = 1
+    layers = cfg["LayerName"]
+    layers[next(k for k in layers if k not in dict(net.named_children()))]["Precision"] = {
+        "result": str(types["input"]["result"])}
+    from adkit.detectors.sequence_student import TABLE_SIZE, TABLE_TYPE
+
+    t = types["rnn"]
+    layers["rnn"]["Precision"].update({"weight": str(t["weight"]), "recurrent_weight": str(t["weight"]),
+                                       "bias": str(t["bias"]), "recurrent_bias": str(t["bias"]),
+                                       "result": str(t["result"]), "accum": str(student.accum_type()),
+                                       "table": str(TABLE_TYPE)})
+    layers["rnn"]["TableSize"] = TABLE_SIZE
+    layers["rnn"]["ReuseFactor"] = 1
+    prev = t["result"]
+    for n in student.dense_names():
+        t = types[n]
+        layers[n]["Precision"] = {"weight": str(t["weight"]), "bias": str(t["bias"]), "result": str(t["result"]),
+                                  "accum": accumulator_type(prev, t["weight"], t["bias"], getattr(net, n).in_features)}
+        layers[n]["ReuseFactor"] = 1
+        if f"relu_{n}" in layers:
+            layers[f"relu_{n}"]["Precision"] = {"result": str(t["result"])}
+        prev = t["result"]
+    return net, cfg
+
+
 def hls_config(student, backend: str = "Vitis", strategy: str = "Latency") -> tuple[object, dict]:
     """(torch network, hls4ml config) with the student's types on every layer."""
     from hls4ml.utils import config_from_pytorch_model
 
+    if getattr(student, "cell", None):
+        return _sequence_config(student, backend, strategy)
     net = plain_network(student)
     n_in = net[0].in_features
     cfg = config_from_pytorch_model(net, (n_in,), granularity="name", backend=backend,

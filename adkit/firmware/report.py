@@ -23,9 +23,10 @@ from adkit.metrics import evaluate_scores, thresholds_at_rates
 
 
 def teacher_multiplications(teacher: Model) -> int | None:
-    """Multiplications per event of a torch teacher (every Linear weight), else None."""
+    """Multiplications per event of a dense torch teacher (every Linear weight), else None (a recurrent or
+    convolutional teacher's count depends on its sequence length: not given)."""
     module = getattr(teacher.detector, "module_", None)
-    if module is None:
+    if module is None or teacher.detector.tags.sequence:
         return None
     import torch
 
@@ -57,7 +58,8 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
            bunch_rate_mhz: float = 40.0, background=None, signals=None, n_default: int | None = None,
            backend: str = "Vitis", part: str | None = None, clock_ns: float | None = None, synth: bool = False,
            firmware: bool = True, test_vectors: int = 1000, strategy: str = "latency",
-           rtl_dir: str | Path | None = None) -> dict:
+           rtl_dir: str | Path | None = None, events: dict | None = None, fprs: Sequence[float] | None = None
+           ) -> dict:
     """Score held-out events four ways, set and store thresholds, compare decisions; returns the report.
 
     With firmware, the project also gets ``test_vectors`` held-out background events as pattern files:
@@ -65,10 +67,12 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
     and ``test_vectors.csv`` (the same, one event per row, with a header), so the firmware team can
     repeat the check in their own simulation. With ``strategy="da"`` the da4ml adder graph scores every
     event too; with ``rtl_dir`` its Verilog is written there and simulated with Verilator on every
-    held-out event (:func:`rtl_check`)."""
+    held-out event (:func:`rtl_check`). ``events`` ({name: (teacher X, teacher C, student X)}, a
+    "background" among them) replaces the held-out collision events, e.g. a series' windows; ``fprs``
+    sets the thresholds at those fractions of the background instead of at trigger rates."""
     from adkit.firmware.hls import DEFAULT_CLOCK_NS, DEFAULT_PART
 
-    events = heldout_events(teacher, student, background, signals, n_default)
+    events = events or heldout_events(teacher, student, background, signals, n_default)
     hls_model = None
     if firmware:
         hls_model = write_project(student.detector, outdir, backend=backend, part=part or DEFAULT_PART,
@@ -101,14 +105,16 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         Zb = student.scaler.transform(events["background"][2])[:test_vectors]
         tv = write_test_vectors(outdir, Zb, scores["student"]["background"][:test_vectors], student.spec.columns)
     sig_names = [k for k in events if k != "background"]
-    metrics = {v: evaluate_scores(s["background"], {k: s[k] for k in sig_names}, fprs=(), rates_khz=rates_khz,
-                                  bunch_rate_mhz=bunch_rate_mhz) for v, s in scores.items()}
+    rates_khz = () if fprs else rates_khz
+    metrics = {v: evaluate_scores(s["background"], {k: s[k] for k in sig_names}, fprs=tuple(fprs or ()),
+                                  rates_khz=rates_khz, bunch_rate_mhz=bunch_rate_mhz) for v, s in scores.items()}
     bkg = scores["student"]["background"]
-    resolved = {w["value"]: w["resolved"] for w in metrics["student"]["working_points"] if w["kind"] == "rate"}
-    every = [Threshold(**t) for t in thresholds_at_rates(bkg, rates_khz, bunch_rate_mhz)]
-    # a rate that fewer than MIN_BACKGROUND background events resolve gets no stored threshold
-    student.thresholds = [t for t in every if resolved.get(t.rate_khz, True)]
-    unresolved = [t.name for t in every if not resolved.get(t.rate_khz, True)]
+    resolved = {w["fpr"]: w["resolved"] for w in metrics["student"]["working_points"]}
+    every = [Threshold(**t) for t in (thresholds_at_fprs(bkg, fprs) if fprs else
+                                      thresholds_at_rates(bkg, rates_khz, bunch_rate_mhz))]
+    # a working point that fewer than MIN_BACKGROUND background events resolve gets no stored threshold
+    student.thresholds = [t for t in every if resolved.get(t.fpr, True)]
+    unresolved = [t.name for t in every if not resolved.get(t.fpr, True)]
     allev = {v: np.concatenate([s[k] for k in events]) for v, s in scores.items()}
     target = student.metrics.get("distill", {}).get("target", {})
     t_learned = allev["teacher" if learned == "score" else f"teacher_{learned}"]
@@ -197,6 +203,23 @@ def write_test_vectors(outdir: str | Path, Z: np.ndarray, expected: np.ndarray, 
                                              "test_vectors.csv"]}
 
 
+def thresholds_at_fprs(background: np.ndarray, fprs: Sequence[float]) -> list[dict]:
+    """Thresholds passing the fractions ``fprs`` of the background (windows of a series, where a trigger
+    rate in kHz means nothing), named "fpr0.01"; the fields of a stored :class:`Threshold`."""
+    from adkit.metrics import threshold_at_fpr
+
+    return [{"name": f"fpr{f:g}", "value": threshold_at_fpr(background, f), "rate_khz": 0.0, "fpr": float(f)}
+            for f in fprs]
+
+
+def point(threshold: dict) -> tuple[str, str]:
+    """(kind, key) under which a stored threshold's working point sits in the metrics: ("rate_khz", "10")
+    for a trigger rate, ("fpr", "0.01") for a background fraction."""
+    if threshold["rate_khz"] > 0:
+        return "rate_khz", f"{threshold['rate_khz']:g}"
+    return "fpr", f"{threshold['fpr']:g}"
+
+
 def kept_fraction(report: dict) -> dict[str, dict[str, float | None]]:
     """Per signal and stored rate: the student's TPR over the teacher's (None where the teacher passes no event)."""
     out: dict[str, dict[str, float | None]] = {}
@@ -204,8 +227,8 @@ def kept_fraction(report: dict) -> dict[str, dict[str, float | None]]:
         st = report["metrics"]["student"]["signals"][s]
         out[s] = {}
         for th in report["thresholds"]:
-            r = f"{th['rate_khz']:g}"
-            tt, ts = t["tpr_at_rate_khz"][r], st["tpr_at_rate_khz"][r]
+            kind, key = point(th)
+            tt, ts = t[f"tpr_at_{kind}"][key], st[f"tpr_at_{kind}"][key]
             out[s][th["name"]] = ts / tt if tt > 0 else None
     return out
 
@@ -215,6 +238,7 @@ def markdown(report: dict) -> str:
     versions = list(report["metrics"])
     signals = list(report["metrics"]["student"]["signals"])
     rates = [t["name"] for t in report["thresholds"]]
+    points = {t["name"]: point(t) for t in report["thresholds"]}
     lines = ["# Distillation and firmware report", "",
              "Events: " + ", ".join(f"{k} {v}" for k, v in report["events"].items()), "",
              "| signal | " + " | ".join(f"AUC {v}" for v in versions) + " | "
@@ -225,10 +249,11 @@ def markdown(report: dict) -> str:
     for s in signals:
         row = [f"{report['metrics'][v]['signals'][s]['auc']:.3f}" for v in versions]
         for r in rates:
+            kind, key = points[r]
             for v in versions:
                 sig = report["metrics"][v]["signals"][s]
-                eff = sig.get("efficiency_at_rate_khz", {}).get(r[:-3])
-                row.append(efficiency_cell(eff) if eff else f"{sig['tpr_at_rate_khz'][r[:-3]]:.4f}")
+                eff = sig.get(f"efficiency_at_{kind}", {}).get(key)
+                row.append(efficiency_cell(eff) if eff else f"{sig[f'tpr_at_{kind}'][key]:.4f}")
         lines.append(f"| {s} | " + " | ".join(row) + " |")
     lines += ["", "Each TPR: value [68.27 % Clopper–Pearson interval] signal events passing/total."]
     if report.get("thresholds_unresolved"):

@@ -107,6 +107,18 @@ def rates(hours: float = 24.0, seed: int = 1) -> dict[str, np.ndarray]:
     return out
 
 
+def write_gw_csv(path, seconds: float = 30.0, seed: int = 1) -> str:
+    """``seconds`` of the ``gw`` demo as a CSV file (time, h1, l1, is_anomaly): a small series file for
+    examples and quick runs. Writes ``path`` only if it does not exist."""
+    from pathlib import Path
+
+    cols = gw(seconds=seconds, seed=seed)
+    with open(Path(path), "x", encoding="utf-8") as fh:  # never replaces a file
+        np.savetxt(fh, np.column_stack([cols[k] for k in ("time", "h1", "l1", "is_anomaly")]), delimiter=",",
+                   header="time,h1,l1,is_anomaly", comments="", fmt=["%.6f", "%.6g", "%.6g", "%d"])
+    return str(path)
+
+
 def demo(name: str, seed: int = 1) -> dict[str, np.ndarray]:
     """The columns of an embedded demo series: ``sensor-demo`` (= ``:gw``) or ``sensor-demo:rates``."""
     return rates(seed=seed) if name.endswith(":rates") else gw(seed=seed)

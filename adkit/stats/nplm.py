@@ -157,11 +157,16 @@ class ToyStore:
 def calibrate(ref: np.ndarray, n_expected: float, n_toys: int, *, model: str = "kernel", params: dict | None = None,
               seed: int = 0, executor=None, store: str | Path | None = None,
               signal: np.ndarray | None = None, n_signal: float = 0.0,
-              on_toy: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """t of toys 0..n_toys-1 (null, or with ``n_signal`` signal events injected), resuming from ``store``."""
+              on_toy: Callable[[int, int], None] | None = None,
+              nuisance: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """t of toys 0..n_toys-1 (null, or with ``n_signal`` signal events injected), resuming from ``store``.
+    ``nuisance``: the (L, Q) templates of the reference events: toys of the profiled t
+    (:func:`adkit.stats.nuisance.run_toy`, auxiliary measurements fluctuated)."""
     from adkit.executors import Executor
+    from adkit.stats import nuisance as nuis
 
-    key = _digest(ref, [n_expected, model, params, seed, n_signal], signal if signal is not None else [])
+    key = _digest(ref, [n_expected, model, params, seed, n_signal], signal if signal is not None else [],
+                  *(nuisance if nuisance is not None else []))
     toy_store = ToyStore(store, key)
     done = {i: t for i, t in toy_store.load().items() if i < n_toys}
     todo = [i for i in range(n_toys) if i not in done]
@@ -171,8 +176,11 @@ def calibrate(ref: np.ndarray, n_expected: float, n_toys: int, *, model: str = "
     ex = Executor() if own else executor
     failures = []
     with ex if own else contextlib.nullcontext():
-        tasks = [(ref, n_expected, model, params or {}, seed, i, signal, n_signal) for i in todo]
-        for j, t, err in ex.run(run_toy, tasks):
+        if nuisance is None:
+            fn, tasks = run_toy, [(ref, n_expected, model, params or {}, seed, i, signal, n_signal) for i in todo]
+        else:
+            fn, tasks = nuis.run_toy, [(ref, *nuisance, n_expected, params or {}, seed, i) for i in todo]
+        for j, t, err in ex.run(fn, tasks):
             if err is not None:
                 failures.append((todo[j], err))
                 continue
@@ -189,11 +197,14 @@ def calibrate(ref: np.ndarray, n_expected: float, n_toys: int, *, model: str = "
 def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = None, model: str = "kernel",
               params: dict | None = None, n_toys: int = 0, seed: int = 0, executor=None,
               store: str | Path | None = None, progress: bool = False,
-              on_toy: Callable[[int, int], None] | None = None) -> tuple[dict, object, np.ndarray | None]:
+              on_toy: Callable[[int, int], None] | None = None, nuisances=None,
+              shifted: dict | None = None) -> tuple[dict, object, np.ndarray | None]:
     """Run the test on standardised arrays. Returns (result dict, fitted f detector, null t values).
 
     The kernel width and number of centres are fixed from the reference before anything is
-    fitted, so the observed fit and every toy use the same model.
+    fitted, so the observed fit and every toy use the same model. ``nuisances``
+    (:class:`adkit.stats.nuisance.Nuisance`) make t the profiled τ − Δ; ``shifted`` maps each shape
+    nuisance's name to its (up, down or None) standardised reference samples.
     """
     from adkit.detectors.nplm import default_centres, default_sigma
 
@@ -207,18 +218,36 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
     if model == "kernel":
         params.setdefault("sigma", default_sigma(ref, seed))
         params.setdefault("n_centres", default_centres(len(ref) + int(n0)))
-    det, t = fit_t(ref, data, n0, model, params, seed, progress)
+    extra: dict = {}
+    tmpl = None
+    if nuisances:
+        from adkit.stats import nuisance as nuis
+
+        if model != "kernel":
+            raise ConfigError("nuisance parameters are profiled with the kernel model: use --detector nplm")
+        nuis.check_names(nuisances)
+        shapes = {n.name: tuple(None if x is None else nuis.shape_ratio(ref, x, params, seed)
+                                for x in (shifted or {})[n.name]) for n in nuisances if n.kind == "shape"}
+        (Lr, Qr), (Ld, Qd) = nuis.templates(nuisances, ref, shapes), nuis.templates(nuisances, data, shapes)
+        obs = nuis.profiled_t(ref, data, (Lr, Ld), (Qr, Qd), n0, np.zeros(len(nuisances)), params, seed)
+        det, t = obs["detector"], obs["t"]
+        tmpl = (Lr, Qr)
+        extra = {"tau": obs["tau"], "delta": obs["delta"], "nuisances": [n.to_dict() for n in nuisances],
+                 "nu_hat": dict(zip((n.name for n in nuisances), obs["nu_hat"])),
+                 "nu_hat_delta": dict(zip((n.name for n in nuisances), obs["nu_hat_delta"]))}
+    else:
+        det, t = fit_t(ref, data, n0, model, params, seed, progress)
     null = None
     fit: dict = {}
     if n_toys:
         null = calibrate(ref, n0, n_toys, model=model, params=params, seed=seed, executor=executor, store=store,
-                         on_toy=on_toy)
+                         on_toy=on_toy, nuisance=tmpl)
         if len(null) >= MIN_TOYS_FIT:
             fit = chi2_fit(null)
     result = {"t": t, **p_values(t, null, fit.get("dof")), "dof": fit.get("dof"), "n_reference": int(len(ref)),
               "n_data": int(len(data)), "n_expected": n0, "model": model,
               "params": {k: v for k, v in params.items()}, "seed": seed, "null": fit or None,
-              "fit": getattr(det, "info_", None)}
+              "fit": getattr(det, "info_", None), **extra}
     if not fit:
         result.update(p_value=None, Z=None)
     return result, det, null

@@ -12,7 +12,8 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
                     sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
                     progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5,
                     strategy: str = "latency", rtl: str | None = None, preset: str | None = None,
-                    augment_method: str | None = None, teacher_score: str | None = None) -> Model:
+                    augment_method: str | None = None, teacher_score: str | None = None, cell: str | None = None,
+                    fprs: str | None = None) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
     from adkit.validation import check_params, check_rates
@@ -33,12 +34,24 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
     except (ValueError, TypeError):
         raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. 32,16") from None
     check_params({"hidden": hidden_sizes}, "--hidden")
+    sig = signal_files(signals)
     if teacher == DEFAULT_MODEL:
         say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
     teacher_model = Model.load(teacher)
     if teacher_model.spec.kind == "series":
-        raise ConfigError(f"{teacher}: distilling a time-series model ({teacher_model.detector.name}) is not "
-                          "supported; distill a model of collider events or of a table")
+        if preset or strategy == "da" or rtl:
+            raise ConfigError(f"{teacher}: a time-series teacher gets a recurrent student, which hls4ml builds with "
+                              "the Latency strategy; --preset, --strategy da and --rtl are for dense students")
+        if sig or target == "cpu" or augment_method not in (None, "bursts"):
+            raise ConfigError(f"{teacher}: a time-series teacher is checked on labelled held-out series (--background), "
+                              "its student goes to --target fpga and its augmentation is bursts (no --signal, "
+                              "--target cpu or other --augment-method)")
+        return distill_series_command(teacher_model, output, hls_dir, cfg, data, background, hidden, precision,
+                                      sparsity, epochs, seed, backend, part, clock, synth, overwrite, progress, say,
+                                      echo, as_json, min_kept, teacher_score, cell, fprs, augment)
+    if cell or fprs:
+        raise ConfigError("--cell and --fprs are for a time-series teacher; this teacher reads events "
+                          "(its thresholds are set at --rates)")
     check_output(output, overwrite)
     hls_path, export_path = Path(hls_dir), Path(output).with_suffix(".pt")
     if target == "fpga":
@@ -63,7 +76,6 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         if not (precision or cfg.get("precision")):
             precision = dict(DA_PRECISION)
             say("--strategy da: student types round half up (AP_RND), as da4ml's adder graphs do")
-    sig = signal_files(signals)
     if sig and not background:
         raise ConfigError("--signal needs --background files to set the thresholds on")
     data = list(data) or list(cfg.get("data") or [])
@@ -175,28 +187,29 @@ def check_lines(report: dict, rtl: str | None) -> list[str]:
 def lost_power(report: dict, min_kept: float) -> list[str]:
     """Warning lines for every signal and stored rate where the student keeps less than ``min_kept`` of the
     teacher's TPR (only where the teacher passes at least 10 signal events, so the ratio means something)."""
-    from adkit.firmware.report import kept_fraction
+    from adkit.firmware.report import kept_fraction, point
     from adkit.report.style import label
 
     lines = []
     teacher = report["metrics"]["teacher"]["signals"]
     student = report["metrics"]["student"]["signals"]
+    points = {t["name"]: point(t) for t in report["thresholds"]}
     for s, per_rate in kept_fraction(report).items():
         for name, ratio in per_rate.items():
-            r = name[:-3]
-            eff_t = teacher[s]["efficiency_at_rate_khz"][r]
+            kind, r = points[name]
+            eff_t = teacher[s][f"efficiency_at_{kind}"][r]
             if ratio is None or eff_t["passed"] < 10 or ratio >= min_kept:
                 continue
             shown = f"{ratio:.0%}" if float(f"{ratio:.2f}") < min_kept else f"{ratio:.1%}"  # never "50% below 50%"
             lines.append(f"warning: the student keeps {shown} of the teacher's {label(s)} TPR at {name} "
-                         f"({student[s]['tpr_at_rate_khz'][r]:.4f} against {teacher[s]['tpr_at_rate_khz'][r]:.4f}), "
+                         f"({student[s][f'tpr_at_{kind}'][r]:.4f} against {teacher[s][f'tpr_at_{kind}'][r]:.4f}), "
                          f"below {min_kept:.0%}: it lost the teacher's power there")
     return lines
 
 
 def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: bool, rates, background, signals,
-                     backend, part, clock, synth, say, echo, strategy: str = "latency", rtl_dir: Path | None = None
-                     ) -> dict:
+                     backend, part, clock, synth, say, echo, strategy: str = "latency", rtl_dir: Path | None = None,
+                     events: dict | None = None, fprs=None) -> dict:
     """Build and check the HLS project in a temporary directory; put it in place only when complete."""
     from adkit.firmware.report import markdown, verify, write_report
     from adkit.io.files import staged_dir, write_error
@@ -205,7 +218,7 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
         with staged_dir(hls_path, overwrite, "--hls-dir") as tmp:
             report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
                             backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy,
-                            rtl_dir=rtl_dir)
+                            rtl_dir=rtl_dir, events=events, fprs=fprs)
             report["firmware"]["project"] = str(hls_path)
             write_report(tmp, report)
     except OSError as e:
@@ -219,3 +232,70 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
         say(f"synthesis skipped: {fw['synthesis']['why']}")
     say(f"wrote the HLS project and report.md/report.json to {hls_path}/")
     return report
+
+
+def distill_series_command(teacher: Model, output, hls_dir, cfg: dict, data, background, hidden, precision,
+                           sparsity, epochs, seed, backend, part, clock, synth, overwrite, progress: bool, say, echo,
+                           as_json: bool, min_kept: float, teacher_score, cell, fprs, augment=None) -> Model:
+    """``adkit distill`` of a time-series teacher: a quantized GRU/LSTM student, its hls4ml project
+    checked against it on held-out windows, thresholds at fractions of the background windows."""
+    from adkit.distill.series import DEFAULT_AUGMENT, DISTILL_SEED, HELDOUT_SEED, distill_series, heldout_windows
+    from adkit.firmware import _hls4ml, compiler
+    from adkit.io.files import check_replace_dir
+    from adkit.validation import check_params
+    from adkit.workflows.config import csv_floats
+
+    fpr_list = csv_floats(fprs or str(cfg.get("fprs", "0.01,0.001")), "--fprs")
+    if not fpr_list or not all(0 < f < 1 for f in fpr_list):
+        raise ConfigError(f"--fprs {fprs}: give fractions of the background windows in (0, 1), e.g. 0.01,0.001")
+    try:
+        hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [8]))]
+    except (ValueError, TypeError):
+        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. 8") from None
+    check_params({"hidden": hidden_sizes}, "--hidden")
+    check_output(output, overwrite)
+    hls_path = Path(hls_dir)
+    check_replace_dir(hls_path, overwrite, "--hls-dir")
+    _hls4ml()
+    compiler()  # fail before training, not after
+    if not data and not cfg.get("data"):
+        say(f"no --data: distilling on the teacher's embedded series (seed {DISTILL_SEED})")
+    student, info = distill_series(teacher, list(data) or list(cfg.get("data") or []), cell=cell or cfg.get("cell", "gru"),
+                                   units=cfg.get("units", 8), hidden=hidden_sizes,
+                                   precision=precision or cfg.get("precision"),
+                                   layer_precision=cfg.get("layer_precision"),
+                                   sparsity=sparsity if sparsity is not None else cfg.get("sparsity", 0.0),
+                                   epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
+                                   batch_size=cfg.get("batch_size", 256),
+                                   seed=seed if seed is not None else cfg.get("seed", 0),
+                                   transform=cfg.get("transform", "auto"),
+                                   teacher_score=teacher_score or cfg.get("teacher_score"),
+                                   augment=augment if augment is not None else cfg.get("augment", DEFAULT_AUGMENT),
+                                   progress=progress)
+    st = student.detector
+    say(f"student {st.cell.upper()}({len(teacher.spec.channels)}→{st.units}) over {teacher.spec.window} steps, then "
+        f"{'-'.join(map(str, [st.units, *hidden_sizes, 1]))}: {info['cost']['multiplications']} multiplications per "
+        f"window, train correlation with the teacher {info['train_correlation']:.3f}")
+    if not background:
+        say(f"no --background: checking on the teacher's embedded series (seed {HELDOUT_SEED})")
+    events = heldout_windows(teacher, background)
+    report = firmware_project(teacher, student, hls_path, overwrite, (), background, {}, backend,
+                              part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
+                              (lambda _text: None) if as_json else echo, events=events, fprs=fpr_list)
+    student.metrics["report"] = stored_report(report)
+    student.save(output, overwrite)
+    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or 'no working point'} "
+        "of the held-out background windows")
+    fw = report["firmware"]
+    say(f"C simulation vs the quantized student: {fw['events_differing']} of {sum(report['events'].values())} held-out "
+        "windows differ")
+    if fw["events_differing"]:
+        say("warning: the firmware does not reproduce the quantized student bit for bit; do not use this firmware")
+    for line in check_lines(report, None) + lost_power(report, min_kept):
+        say(line)
+    if as_json:
+        import json
+
+        echo(json.dumps({"output": str(output), "target": "fpga", "distill": info, "report": student.metrics["report"],
+                         "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
+    return student

@@ -226,6 +226,9 @@ def train_command(*, detector: str | None, data, reference, config, epochs, seed
         say("using the default --detector ae")
     name = detector or cfg.get("detector") or "ae"
     det_cls = registry.get(name)  # fail on a bad name before any work
+    if det_cls.uses_target and not det_cls.two_sample:
+        raise ConfigError(f"detector {name!r} learns a teacher's score: train it with `adkit distill --teacher "
+                          "MODEL` (or fit(X, y=teacher_scores) from Python)")
     if kernel:
         if "kernel" not in det_cls.param_names():
             raise ConfigError(f"--kernel applies to detectors with a kernel choice (svc), not {name!r}")
