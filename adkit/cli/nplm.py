@@ -17,6 +17,9 @@ from adkit.cli._options import JSON, OVERWRITE, SEED, Deprecated, Finite, InputP
 @click.option("--toys", type=click.IntRange(min=0), default=100, show_default=True, help="Null toys (0: no p-value).")
 @executing
 @click.option("--param", "params", multiple=True, help="Model parameter NAME=VALUE (sigma, n_centres, lam, epochs, ...).")
+@click.option("--nuisance", "nuisances", multiple=True,
+              help="A systematic uncertainty of the reference, profiled (repeatable): NAME=0.05 a normalisation "
+                   "(relative σ), NAME=UP_FILE,DOWN_FILE a shape (reference samples at +1σ and −1σ).")
 @click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--plot-features", help="Features for the f(x) projection plots (default: the first four).")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also write the learned f(x) as an adkit model.")

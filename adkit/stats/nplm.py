@@ -73,14 +73,18 @@ def run_toy(ref: np.ndarray, n_expected: float, model: str, params: dict, seed: 
 
 
 def chi2_fit(ts: np.ndarray) -> dict:
-    """Maximum-likelihood chi-square fit of null t values (dof free) and its KS check."""
-    from scipy import stats
+    """Maximum-likelihood chi-square fit of null t values (dof free) and its KS check.
+
+    ``dof_error`` is the fit's standard error from the toy count: the Fisher information of n
+    chi-square values in their dof k is n ψ′(k/2)/4 (ψ′ the trigamma function)."""
+    from scipy import special, stats
 
     ts = np.asarray(ts, dtype=np.float64)
     pos = np.clip(ts, 1e-9, None)
     dof = float(stats.chi2.fit(pos, np.mean(pos), floc=0, fscale=1)[0])
     ks = stats.kstest(pos, "chi2", args=(dof,))
-    return {"dof": dof, "ks_statistic": float(ks.statistic), "ks_p_value": float(ks.pvalue), "n_toys": int(len(ts)),
+    return {"dof": dof, "dof_error": float(2.0 / np.sqrt(len(pos) * special.polygamma(1, dof / 2))),
+            "ks_statistic": float(ks.statistic), "ks_p_value": float(ks.pvalue), "n_toys": int(len(ts)),
             "t_median": float(np.median(ts)), "t_mean": float(np.mean(ts))}
 
 
@@ -88,8 +92,11 @@ def chi2_fit(ts: np.ndarray) -> dict:
 MIN_TOYS_FIT = 50
 
 
-def p_values(t: float, null: np.ndarray | None, dof: float | None) -> dict:
+def p_values(t: float, null: np.ndarray | None, dof: float | None, dof_error: float | None = None) -> dict:
     """p and Z from the chi-square fit (or, without toys, from a given dof) and empirically.
+
+    With ``dof_error`` (the fit's standard error from the toy count) the fitted p-value gets its
+    68 % interval ``p_value_fit_interval``: the p-values at dof ± its error.
 
     The empirical p-value (k+1)/(n+1) of n toys cannot go below its resolution 1/(n+1): with no
     toy above t it is an upper bound (``p_value_empirical_bound``) and Z a lower bound. Its
@@ -105,6 +112,9 @@ def p_values(t: float, null: np.ndarray | None, dof: float | None) -> dict:
         p = float(stats.chi2.sf(t, dof))
         # below 1e-300 the p-value underflows: Z is then reported as its lower bound, 37.0
         out.update(p_value=p, Z=float(stats.norm.isf(max(p, 1e-300))))
+        if dof_error:
+            out["p_value_fit_interval"] = [float(stats.chi2.sf(t, max(dof - dof_error, 1e-6))),
+                                           float(stats.chi2.sf(t, dof + dof_error))]
     if null is not None and len(null):
         n = len(null)
         k = int(np.sum(np.asarray(null) >= t))
@@ -244,7 +254,8 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
                          on_toy=on_toy, nuisance=tmpl)
         if len(null) >= MIN_TOYS_FIT:
             fit = chi2_fit(null)
-    result = {"t": t, **p_values(t, null, fit.get("dof")), "dof": fit.get("dof"), "n_reference": int(len(ref)),
+    result = {"t": t, **p_values(t, null, fit.get("dof"), fit.get("dof_error")), "dof": fit.get("dof"),
+              "n_reference": int(len(ref)),
               "n_data": int(len(data)), "n_expected": n0, "model": model,
               "params": {k: v for k, v in params.items()}, "seed": seed, "null": fit or None,
               "fit": getattr(det, "info_", None), **extra}

@@ -18,13 +18,15 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
          n_expected: float | None = None, n_toys: int = 100, seed: int = 0, executor=None,
          plot_features: str | Sequence[str] | None = None, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
          nan_policy: str = "reject", overwrite: bool = False, progress: bool = False,
-         on_toy=None) -> tuple[dict, Model]:
+         on_toy=None, nuisances: Sequence[str] | None = None) -> tuple[dict, Model]:
     """The NPLM test of ``data`` files against ``reference`` files (see :mod:`adkit.stats.nplm`).
 
     Inputs are read with the usual readers and standardised on the reference. With ``outdir``,
     writes ``nplm.json``, ``null.png``, ``f_<feature>.png`` and keeps finished toys in
     ``toys.jsonl`` (an interrupted run resumes there). Returns the result and the learned
-    f(x) as a :class:`Model` (score = log density ratio).
+    f(x) as a :class:`Model` (score = log density ratio). ``nuisances`` (``NAME=0.05``,
+    ``NAME=UP,DOWN``: :mod:`adkit.stats.nuisance`) make t the profiled τ − Δ; their shape samples are
+    read and standardised like the reference.
     """
     import json
 
@@ -40,6 +42,12 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     from adkit.io.files import check_outputs
 
     registry.get("nplm" if model == "kernel" else "nplm-nn").from_params(dict(params or {}))  # fail before work
+    from adkit.stats.nuisance import Nuisance, check_names
+
+    nuis = [Nuisance.parse(n) for n in nuisances or []]
+    check_names(nuis)
+    if nuis and model != "kernel":
+        raise ConfigError("nuisance parameters are profiled with the kernel model: use --detector nplm")
     out = Path(outdir) if outdir else None
     if out is not None:
         check_outputs(out, ["nplm.json"], overwrite)
@@ -51,11 +59,21 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
         out.mkdir(parents=True, exist_ok=True)
     scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(ref)
     R, D = scaler.transform(ref).astype(np.float64), scaler.transform(dat).astype(np.float64)
+    shifted = {}
+    for n in nuis:
+        if n.kind == "shape":
+            shifted[n.name] = tuple(None if not files else scaler.transform(load_arrays(files, spec, mapping, step,
+                                                                                        nan_policy)[0]).astype(np.float64)
+                                    for files in (n.up, n.down))
+            if any(x is not None and len(x) == 0 for x in shifted[n.name]):
+                raise InputError(f"--nuisance {n.name}: no events in its reference files")
     result, det, null = nplm_test(R, D, n_expected=n_expected, model=model, params=params, n_toys=n_toys, seed=seed,
                                   executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
-                                  on_toy=on_toy)
+                                  on_toy=on_toy, nuisances=nuis, shifted=shifted)
     result.update(features=spec.columns, reference=[str(p) for p in reference], data=[str(p) for p in data])
-    provenance = {"inputs": [file_record(p) for p in [*reference, *data]], "seed": seed, "events": int(len(R) + len(D)),
+    shape_files = [f for n in nuis for f in (*n.up, *n.down)]
+    provenance = {"inputs": [file_record(p) for p in [*reference, *data, *shape_files]], "seed": seed,
+                  "events": int(len(R) + len(D)),
                   "versions": versions()}
     f_model = Model(det, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance,
                     {"nplm": result})
@@ -81,7 +99,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
 
 def nplm_command(*, reference, data, outdir, features, detector, n_expected, toys, executor, workers, scheduler,
                  params, seed, plot_features, save_model, as_json, overwrite, mapping, nan_policy, step,
-                 progress: bool, say, echo) -> dict:
+                 progress: bool, say, echo, nuisances=()) -> dict:
     """``adkit nplm``: the test, its files, and one summary line (or JSON)."""
     import json
 
@@ -101,13 +119,14 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
         result, f_model = nplm(list(reference), list(data), outdir, features=features, model=model,
                                params=parse_params(params), n_expected=n_expected, n_toys=toys, seed=seed,
                                executor=ex, plot_features=plot_features, mapping=mapping_from(mapping), step=step,
-                               nan_policy=nan_policy, overwrite=overwrite, progress=progress, on_toy=bar.update)
+                               nan_policy=nan_policy, overwrite=overwrite, progress=progress, on_toy=bar.update,
+                               nuisances=list(nuisances))
     if save_model:
         f_model.save(save_model, overwrite)
         say(f"wrote {save_model}: the learned f(x) (score = log n(x|data)/n(x|reference))")
     keys = ("t", "p_value", "Z", "dof", "n_reference", "n_data", "n_expected", "p_value_empirical", "Z_empirical",
             "toys_above", "p_value_resolution", "p_value_empirical_bound", "p_value_empirical_interval",
-            "p_value_extrapolated")
+            "p_value_extrapolated", "p_value_fit_interval", "tau", "delta", "nu_hat", "nu_hat_delta")
     if as_json:
         summary = {k: result.get(k) for k in keys}
         summary.update(ks_p_value=(result["null"] or {}).get("ks_p_value"), n_toys=toys, model=model,
@@ -117,6 +136,9 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
     from adkit.stats.nplm import MIN_TOYS_FIT
 
     line = f"t = {result['t']:.3f}"
+    if result.get("nuisances"):
+        line += (f" = τ {result['tau']:.3f} − Δ {result['delta']:.3f} (profiled: ν̂ "
+                 + ", ".join(f"{k} {v:+.2f}σ" for k, v in result["nu_hat"].items()) + ")")
     if result.get("p_value_empirical") is not None:
         lo, hi = result["p_value_empirical_interval"]
         rel = "<" if result["p_value_empirical_bound"] else "="
@@ -125,8 +147,9 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
                  f"fraction in [{lo:.2g}, {hi:.2g}], resolution 1/{result['n_toys'] + 1}")
     if result.get("p_value") is not None:
         null = result["null"]
-        line += (f"; chi-square fit (dof {result['dof']:.2f}, KS p {null['ks_p_value']:.2f}): p = "
-                 f"{result['p_value']:.3g}, Z = {result['Z']:.2f}")
+        lo, hi = result["p_value_fit_interval"]
+        line += (f"; chi-square fit (dof {result['dof']:.2f} ± {null['dof_error']:.2f}, KS p {null['ks_p_value']:.2f}): "
+                 f"p = {result['p_value']:.3g} [{lo:.2g}, {hi:.2g}] from the toy count, Z = {result['Z']:.2f}")
         if result.get("p_value_extrapolated"):
             line += " — extrapolated beyond the toys (more toys resolve it)"
     elif toys:
