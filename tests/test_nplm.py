@@ -253,3 +253,42 @@ def test_nplm_command_with_nuisances(tmp_path, monkeypatch):
                      (["--nuisance", "norm=0.1", "--detector", "nplm-nn"], "kernel model")):
         r = CliRunner().invoke(main, ["nplm", "--reference", ref, "--data", data, "-o", "o2", *bad])
         assert r.exit_code == 2 and msg in r.stderr and "Traceback" not in r.output, r.output
+
+
+def test_min_p_combination_is_calibrated_on_the_same_toys():
+    from scipy import stats
+
+    from adkit.stats.nplm import min_p
+
+    rng = np.random.default_rng(2)
+    a, b = rng.chisquare(5, 4000), rng.chisquare(5, 4000)
+    t_obs = [stats.chi2.isf(0.01, 5), stats.chi2.isf(0.5, 5)]
+    # two independent tests: the combined p is Šidák's 1 − (1 − 0.01)² = 0.0199
+    c = min_p(t_obs, [a, b], ["x", "y"])
+    assert c["best"] == "x" and c["p_min"] == pytest.approx(0.01, rel=0.1)
+    assert c["p_value"] == pytest.approx(1 - 0.99 ** 2, abs=0.004)
+    # the same test twice: nothing to pay, the combined p is the single test's
+    same = min_p([t_obs[0], t_obs[0]], [a, a], ["x", "x again"])
+    assert same["p_value"] == pytest.approx(0.01, abs=0.003)
+    # few toys: the empirical p-values, each toy against the others
+    few = min_p([100.0, 100.0], [a[:20], b[:20]], ["x", "y"])
+    assert few["p_from"] == "the toys" and few["p_value"] == pytest.approx(1 / 21)
+
+
+def test_nplm_command_combines_sigmas(tmp_path, monkeypatch):
+    import h5py
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(8)
+    for name, x in (("ref.h5", rng.exponential(1.0, 6000)), ("data.h5", rng.exponential(1.0, 300))):
+        with h5py.File(name, "w") as f:
+            f.create_dataset("x", data=x.reshape(-1, 1))
+    r = CliRunner().invoke(main, ["nplm", "--reference", "ref.h5", "--data", "data.h5", "--n-expected", "300",
+                                  "--toys", "6", "--sigmas", "0.3,1", "--param", "n_centres=40", "-o", "out"])
+    assert r.exit_code == 0, r.output
+    assert "2 tests on the same toys" in r.stdout and "quote this one" in r.stdout
+    saved = json.loads((tmp_path / "out" / "nplm.json").read_text())
+    assert saved["combined"]["tests"] == ["sigma=0.3", "sigma=1"] and saved["combined"]["n_toys"] == 6
+    r = CliRunner().invoke(main, ["nplm", "--reference", "ref.h5", "--data", "data.h5", "--toys", "0",
+                                  "--sigmas", "0.3,1", "-o", "o2"])
+    assert r.exit_code == 2 and "--toys" in r.stderr

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -262,3 +262,43 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
     if not fit:
         result.update(p_value=None, Z=None)
     return result, det, null
+
+
+def min_p(t_obs: Sequence[float], toys: Sequence[np.ndarray], labels: Sequence[str]) -> dict:
+    """Several tests of the same data (σ values, feature sets) combined by their smallest p-value,
+    calibrated on the same toys: toy i is the same data set for every test.
+
+    Each test's p-value comes from its chi-square fit (empirical with fewer than ``MIN_TOYS_FIT``
+    toys: the fraction of the other toys at or above). The combined p-value is the fraction of
+    toys whose own smallest p is at or below the observed one, (k + 1)/(n + 1), with its
+    Clopper–Pearson interval: the look-elsewhere effect of trying several tests, measured."""
+    from scipy import stats
+
+    from adkit.metrics import CL, clopper_pearson
+
+    T = np.column_stack([np.asarray(t, dtype=np.float64) for t in toys])  # [toys, tests]
+    n = len(T)
+    if n < 2:
+        raise ConfigError("combining tests needs at least 2 toys (--toys)")
+    if n >= MIN_TOYS_FIT:
+        dofs = [chi2_fit(T[:, j])["dof"] for j in range(T.shape[1])]
+
+        def pv(t, j):
+            return stats.chi2.sf(t, dofs[j])
+        toy_p = np.column_stack([pv(T[:, j], j) for j in range(T.shape[1])])
+    else:
+        dofs = None
+
+        def pv(t, j):
+            return (np.sum(T[:, j] >= t) + 1) / (n + 1)
+        # each toy against the other toys of its test
+        toy_p = np.column_stack([(np.sum(T[:, j][None, :] >= T[:, j][:, None], axis=1)) / n for j in range(T.shape[1])])
+    p_obs = np.array([float(pv(t, j)) for j, t in enumerate(t_obs)])
+    p_min = float(p_obs.min())
+    k = int(np.sum(toy_p.min(axis=1) <= p_min))
+    p = (k + 1) / (n + 1)
+    lo, hi = clopper_pearson(k, n, CL)
+    return {"tests": list(labels), "t": [float(t) for t in t_obs], "p_values": p_obs.tolist(), "p_min": p_min,
+            "best": labels[int(p_obs.argmin())], "p_value": p, "Z": float(stats.norm.isf(p)), "toys_at_or_below": k,
+            "n_toys": n, "p_value_interval": [lo, hi], "p_from": "chi-square fits" if dofs else "the toys",
+            "dofs": dofs}

@@ -18,7 +18,8 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
          n_expected: float | None = None, n_toys: int = 100, seed: int = 0, executor=None,
          plot_features: str | Sequence[str] | None = None, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
          nan_policy: str = "reject", overwrite: bool = False, progress: bool = False,
-         on_toy=None, nuisances: Sequence[str] | None = None) -> tuple[dict, Model]:
+         on_toy=None, nuisances: Sequence[str] | None = None,
+         sigmas: Sequence[float] | None = None) -> tuple[dict, Model]:
     """The NPLM test of ``data`` files against ``reference`` files (see :mod:`adkit.stats.nplm`).
 
     Inputs are read with the usual readers and standardised on the reference. With ``outdir``,
@@ -26,7 +27,9 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     ``toys.jsonl`` (an interrupted run resumes there). Returns the result and the learned
     f(x) as a :class:`Model` (score = log density ratio). ``nuisances`` (``NAME=0.05``,
     ``NAME=UP,DOWN``: :mod:`adkit.stats.nuisance`) make t the profiled τ − Δ; their shape samples are
-    read and standardised like the reference.
+    read and standardised like the reference. Several kernel widths ``sigmas`` run one test each on
+    the same toys, combined by their smallest p-value (:func:`adkit.stats.nplm.min_p`) in
+    ``result["combined"]``; the rest of the result is the first width's.
     """
     import json
 
@@ -67,9 +70,22 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
                                     for files in (n.up, n.down))
             if any(x is not None and len(x) == 0 for x in shifted[n.name]):
                 raise InputError(f"--nuisance {n.name}: no events in its reference files")
-    result, det, null = nplm_test(R, D, n_expected=n_expected, model=model, params=params, n_toys=n_toys, seed=seed,
-                                  executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
-                                  on_toy=on_toy, nuisances=nuis, shifted=shifted)
+    sigmas = list(sigmas or [])
+    if sigmas and model != "kernel":
+        raise ConfigError("--sigmas sets the kernel model's width: use --detector nplm")
+    if len(sigmas) > 1 and n_toys < 2:
+        raise ConfigError("combining several --sigmas needs their toys: give --toys (50 or more for chi-square fits)")
+    runs = []
+    for sig in sigmas or [None]:
+        p = dict(params or {}) if sig is None else {**(params or {}), "sigma": float(sig)}
+        runs.append(nplm_test(R, D, n_expected=n_expected, model=model, params=p, n_toys=n_toys, seed=seed,
+                              executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
+                              on_toy=on_toy, nuisances=nuis, shifted=shifted))
+    result, det, null = runs[0]
+    if len(runs) > 1:
+        from adkit.stats.nplm import min_p
+
+        result["combined"] = min_p([r[0]["t"] for r in runs], [r[2] for r in runs], [f"sigma={s:g}" for s in sigmas])
     result.update(features=spec.columns, reference=[str(p) for p in reference], data=[str(p) for p in data])
     shape_files = [f for n in nuis for f in (*n.up, *n.down)]
     provenance = {"inputs": [file_record(p) for p in [*reference, *data, *shape_files]], "seed": seed,
@@ -99,7 +115,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
 
 def nplm_command(*, reference, data, outdir, features, detector, n_expected, toys, executor, workers, scheduler,
                  params, seed, plot_features, save_model, as_json, overwrite, mapping, nan_policy, step,
-                 progress: bool, say, echo, nuisances=()) -> dict:
+                 progress: bool, say, echo, nuisances=(), sigmas=None) -> dict:
     """``adkit nplm``: the test, its files, and one summary line (or JSON)."""
     import json
 
@@ -120,7 +136,7 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
                                params=parse_params(params), n_expected=n_expected, n_toys=toys, seed=seed,
                                executor=ex, plot_features=plot_features, mapping=mapping_from(mapping), step=step,
                                nan_policy=nan_policy, overwrite=overwrite, progress=progress, on_toy=bar.update,
-                               nuisances=list(nuisances))
+                               nuisances=list(nuisances), sigmas=_sigma_list(sigmas))
     if save_model:
         f_model.save(save_model, overwrite)
         say(f"wrote {save_model}: the learned f(x) (score = log n(x|data)/n(x|reference))")
@@ -128,7 +144,7 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
             "toys_above", "p_value_resolution", "p_value_empirical_bound", "p_value_empirical_interval",
             "p_value_extrapolated", "p_value_fit_interval", "tau", "delta", "nu_hat", "nu_hat_delta")
     if as_json:
-        summary = {k: result.get(k) for k in keys}
+        summary = {k: result.get(k) for k in (*keys, "combined")}
         summary.update(ks_p_value=(result["null"] or {}).get("ks_p_value"), n_toys=toys, model=model,
                        features=result["features"], output=str(outdir))
         echo(json.dumps(summary))
@@ -157,6 +173,22 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
     else:
         line += " (no toys: run with --toys N for a p-value)"
     echo(line)
+    c = result.get("combined")
+    if c:
+        lo, hi = c["p_value_interval"]
+        echo(f"{len(c['tests'])} tests on the same toys (" + ", ".join(f"{n}: t {t:.2f}, p {p:.3g}" for n, t, p in
+                                                             zip(c["tests"], c["t"], c["p_values"]))
+             + f"; p from {c['p_from']}): smallest p {c['p_min']:.3g} ({c['best']}); combined p = {c['p_value']:.3g} "
+               f"(Z {c['Z']:.2f}), {c['toys_at_or_below']} of {c['n_toys']} toys at or below, fraction in "
+               f"[{lo:.2g}, {hi:.2g}]: quote this one, not the smallest p")
     echo(f"reference {result['n_reference']} events, data {result['n_data']} events, N(0) = "
          f"{result['n_expected']:g}; features {', '.join(result['features'])}; wrote {outdir}/nplm.json")
     return result
+
+
+def _sigma_list(text: str | None) -> list[float]:
+    """``--sigmas 0.5,1,2`` → [0.5, 1.0, 2.0] (positive kernel widths)."""
+    from adkit.validation import check_positive
+    from adkit.workflows.config import csv_floats
+
+    return check_positive(csv_floats(text, "--sigmas"), "--sigmas") if text else []
