@@ -9,6 +9,7 @@ on torch tensors (training, with a straight-through gradient) and on NumPy array
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -123,3 +124,10 @@ def parse_precision(spec: str | dict | None) -> dict[str, str]:
     for k, v in spec.items():
         out[k] = str(FixedType.parse(v, f"--precision {k}"))
     return {k: str(FixedType.parse(v, k)) for k, v in out.items()}
+
+
+def accumulator_type(in_type: FixedType, w_type: FixedType, b_type: FixedType, n_in: int) -> str:
+    """A sum of ``n_in`` products plus the bias, held exactly (no rounding, no overflow)."""
+    frac = max(in_type.frac + w_type.frac, b_type.frac)
+    integer = max(in_type.integer + w_type.integer, b_type.integer) + math.ceil(math.log2(n_in + 1))
+    return f"ap_fixed<{integer + frac},{integer},AP_TRN,AP_WRAP>"

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
-NEEDS_PYTHIA = {"physics.py", "bench_distill.py", "ae_default.py"}
+NEEDS_PYTHIA = {"physics.py", "bench_distill.py", "ae_default.py", "generator_vs_pythia.py"}
 NEEDS_SENSOR = {"series_baselines.py"}
 
 

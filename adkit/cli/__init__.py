@@ -14,7 +14,7 @@ from adkit.errors import AdkitError
 
 #: command → module under adkit.cli that defines it (a function of the same name).
 COMMANDS = {**{c: c for c in ("info", "train", "score", "evaluate", "generate", "show", "distill", "export", "encode",
-                              "nplm")}, "models": "listing", "features": "listing"}
+                              "nplm", "compare")}, "models": "listing", "features": "listing"}
 
 
 class AdkitGroup(click.Group):

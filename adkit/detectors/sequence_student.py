@@ -23,7 +23,7 @@ import numpy as np
 
 from adkit.detectors.student import QuantizedStudent
 from adkit.errors import ConfigError
-from adkit.fixedpoint import FixedType
+from adkit.fixedpoint import FixedType, accumulator_type
 
 CELLS = ("gru", "lstm")
 #: hls4ml's lookup tables of the recurrent layer's sigmoid and tanh: entries and their type.
@@ -104,8 +104,6 @@ class SequenceStudent(QuantizedStudent):
     def accum_type(self) -> FixedType:
         """The recurrent layer's accumulator: gate sums held exactly (AP_TRN, AP_WRAP). hls4ml 1.3's
         LSTM compiles only with its accumulator of the result type, so an LSTM's is that."""
-        from adkit.firmware.hls import accumulator_type
-
         t = self.types()
         if self.cell == "lstm":
             return t["rnn"]["result"]

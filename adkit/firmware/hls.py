@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 
-import math
 import os
 import shutil
 from collections import OrderedDict
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import AdkitError, ConfigError, missing_extra
+from adkit.fixedpoint import accumulator_type
 
 DEFAULT_PART = "xcvu13p-flga2577-2-e"  # a Virtex UltraScale+ of the kind in the CMS L1 trigger
 DEFAULT_CLOCK_NS = 6.25  # 160 MHz
@@ -67,13 +67,6 @@ def plain_network(student):
         if n != names[-1]:
             layers[f"relu_{n}"] = nn.ReLU()
     return nn.Sequential(layers).eval()
-
-
-def accumulator_type(in_type, w_type, b_type, n_in: int) -> str:
-    """A sum of ``n_in`` products plus the bias, held exactly (no rounding, no overflow)."""
-    frac = max(in_type.frac + w_type.frac, b_type.frac)
-    integer = max(in_type.integer + w_type.integer, b_type.integer) + math.ceil(math.log2(n_in + 1))
-    return f"ap_fixed<{integer + frac},{integer},AP_TRN,AP_WRAP>"
 
 
 def sequence_network(student):

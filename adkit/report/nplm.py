@@ -77,3 +77,38 @@ def projection_plots(ref: np.ndarray, data: np.ndarray, f_ref: np.ndarray, n_exp
         written.append(_save(fig, outdir / f"f_{safe}.png", overwrite))
         plt.close(fig)
     return written
+
+
+def feature_plots(ref: np.ndarray, sample: np.ndarray, columns: list[str], w1: dict, outdir: Path,
+                  overwrite: bool = False, labels: tuple[str, str] = ("reference", "sample")) -> list[str]:
+    """Per feature: both samples normalised to unit area, their ratio below, and W1 with its error
+    (``adkit compare``); integer features get integer bins."""
+    from adkit.report.style import color, feature_label
+
+    plt = _style()
+    written = []
+    for j, col in enumerate(columns):
+        lo, hi = np.quantile(np.r_[ref[:, j], sample[:, j]], [0.001, 0.999])
+        if hi <= lo:
+            lo, hi = lo - 0.5, hi + 0.5
+        values = np.r_[ref[:, j], sample[:, j]]
+        integer = np.all(values == np.round(values)) and hi - lo <= 40
+        bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5) if integer else np.linspace(lo, hi, 41)
+        r, _ = np.histogram(ref[:, j], bins)
+        s, _ = np.histogram(sample[:, j], bins)
+        rn, sn = r / max(r.sum(), 1), s / max(s.sum(), 1)
+        fig, (ax, rax) = plt.subplots(2, 1, figsize=(9, 9), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+        ax.stairs(rn, bins, lw=2, color=color(labels[0]), label=f"{labels[0]} ({len(ref)})")
+        ax.stairs(sn, bins, lw=2, ls="--", color=color(labels[1]), label=f"{labels[1]} ({len(sample)})")
+        err = w1["error"][j] if w1.get("error") else float("nan")
+        ax.set(ylabel="fraction of events", yscale="log", title=f"W1 = {w1['value'][j]:.4g} ± {err:.2g}")
+        ax.legend(fontsize=13)
+        ok = (r > 0) & (s > 0)
+        ratio_err = (sn[ok] / rn[ok]) * np.sqrt(1 / s[ok] + 1 / r[ok])
+        rax.errorbar(0.5 * (bins[1:] + bins[:-1])[ok], sn[ok] / rn[ok], yerr=ratio_err, fmt="o", color="k")
+        rax.axhline(1, color="grey", lw=1)
+        rax.set(xlabel=feature_label(col), ylabel=f"{labels[1]} / ref.")
+        safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in col)
+        written.append(_save(fig, outdir / f"w1_{safe}.png", overwrite))
+        plt.close(fig)
+    return written

@@ -89,7 +89,8 @@ def detector_lines() -> list[str]:
     from adkit.detectors import registry
 
     first = {n: (registry.get(n).__doc__ or "").strip().splitlines()[0] for n in registry.available()}
-    return [f"{n:10s} {doc.replace('``', '')}" for n, doc in first.items()]  # plain text, not reST
+    width = max(map(len, first), default=0)
+    return [f"{n:{width}s} {doc.replace('``', '')}" for n, doc in first.items()]  # plain text, not reST
 
 
 def detector_table() -> list[dict]:
