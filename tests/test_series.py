@@ -419,3 +419,56 @@ def test_follow_scores_a_growing_csv_window_by_window_as_batch_scoring_does(tmp_
     assert got[-1]["time"] == pytest.approx(t[got[-1]["row"]])
     r = run_cli("score", full, "--model", tmp_path / "none.adkit", "--follow")
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_follow_reads_a_parquet_file_rewritten_with_more_rows(tmp_path):
+    """A periodic Parquet dump (the file replaced atomically with more rows each time, in several row
+    groups) gives the window scores of the finished file; a file replaced by a shorter one is refused."""
+    import os
+    import threading
+    import time
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from adkit.workflows.series import score_series, train_series
+    from adkit.workflows.stream import follow
+
+    rng = np.random.default_rng(4)
+    n = 900
+    t = np.arange(n) / 50.0
+    x = np.sin(2 * np.pi * t) + 0.05 * rng.normal(size=n)
+    full = tmp_path / "full.csv"
+    _write_csv(full, {"time": t, "x": x})
+    model = train_series("conv-ae", [str(full)], window=32, stride=8, epochs=1)
+    ref = score_series(model, full)
+    ref = dict(zip(ref["window_row"].tolist(), ref["window_score"].tolist()))
+    live = tmp_path / "live.parquet"
+
+    def dump(k):  # the first k rows, replacing the file atomically
+        tmp = tmp_path / "part.tmp"
+        pq.write_table(pa.table({"time": t[:k], "x": x[:k]}), tmp, row_group_size=128)
+        os.replace(tmp, live)
+
+    dump(100)
+
+    def writer():
+        for k in [*range(250, n, 150), n]:
+            time.sleep(0.05)
+            dump(k)
+
+    th = threading.Thread(target=writer)
+    th.start()
+    expected = list(range(0, n - 32 + 1, 8))
+    got = list(follow(model, live, poll=0.01, max_windows=len(expected)))
+    th.join()
+    assert [w["row"] - 31 for w in got] == expected
+    np.testing.assert_allclose([w["score"] for w in got], [ref[w["row"] - 31] for w in got], rtol=1e-5)
+    assert got[-1]["time"] == pytest.approx(t[got[-1]["row"]])
+    # replaced by a shorter stream: one line, not silently re-scored
+    dump(200)
+    stream = follow(model, live, poll=0.01)
+    next(stream)
+    pq.write_table(pa.table({"time": t[:50], "x": x[:50]}), live)
+    with pytest.raises(InputError, match="fewer than the 200 already scored"):
+        list(stream)

@@ -1,4 +1,4 @@
-"""Streaming scores for monitoring: a CSV that grows is scored window by window as rows arrive.
+"""Streaming scores for monitoring: a CSV or Parquet file that grows is scored window by window as rows arrive.
 
     from adkit import Model
     from adkit.workflows.stream import follow
@@ -10,8 +10,10 @@
 waits for its newline), keeps only the last ``window − 1`` rows between reads, and yields one
 result per window of the model's window and stride, counted from the first data row: the row
 and time stamp of the window's last sample, its score, and the names of the stored thresholds
-it passes. Memory is bounded by the window plus one read (at most ``max_rows`` lines). The file
-is only read, never changed. ``adkit score FILE --follow`` prints the same, one line per window.
+it passes. Memory is bounded by the window plus one read (at most ``max_rows`` lines). A Parquet
+file cannot grow in place (its footer is at the end): a writer that rewrites it with more rows
+(atomically, e.g. a periodic dump) is followed by reading, at each change, the row groups past
+the rows already read. The file is only read, never changed. ``adkit score FILE --follow`` prints the same, one line per window.
 """
 from __future__ import annotations
 
@@ -27,8 +29,8 @@ from adkit.errors import ConfigError, InputError
 from adkit.io.series import TIME_NAMES
 
 
-def _columns(path: Path, header: str, spec) -> tuple[list[int], list[int], int | None]:
-    names = [n.strip() for n in next(csv.reader([header.rstrip("\r\n")]))]
+def _columns(path: Path, names: list[str], spec) -> tuple[list[int], list[int], int | None]:
+    names = [n.strip() for n in names]
     missing = [c for c in [*spec.channels, *spec.context] if c not in names]
     if missing:
         from adkit.errors import closest
@@ -42,48 +44,97 @@ def _columns(path: Path, header: str, spec) -> tuple[list[int], list[int], int |
 
 def follow(model: Model, path: str | Path, *, poll: float = 0.5, max_windows: int | None = None,
            stop: Callable[[], bool] | None = None, max_rows: int = 100_000) -> Iterator[dict]:
-    """Yield ``{"row", "time", "score", "alarms"}`` for each new window of the growing CSV ``path``,
-    waiting ``poll`` seconds between reads; ends after ``max_windows`` windows or when ``stop()`` is true."""
+    """Yield ``{"row", "time", "score", "alarms"}`` for each new window of the growing CSV or Parquet
+    file ``path``, waiting ``poll`` seconds between reads; ends after ``max_windows`` windows or when
+    ``stop()`` is true."""
     spec = model.spec
     p = _source(model, path)
     W, S = spec.window, spec.stride
-    cols: list[int] | None = None
     nc, nx = len(spec.channels), len(spec.context)
-    has_time = False
     tail = None  # rows kept between reads (the channels, context and time columns only)
     row0 = 0  # data-row index of tail's first row
     next_start = 0  # data-row index where the next window starts
     emitted = 0
+    chunks = _parquet_chunks if p.suffix.lower() == ".parquet" else _csv_chunks
+    for new, has_time in chunks(p, spec, poll, stop, max_rows):
+        block = new if tail is None else np.vstack([tail, new])
+        end = row0 + len(block)
+        starts = np.arange(next_start, end - W + 1, S)
+        if len(starts):
+            X = block[(starts - row0)[:, None] + np.arange(W)[None, :]]  # [windows, W, columns]
+            for w in _score(model, X, starts, W, nc, nx, has_time):
+                yield w
+                emitted += 1
+                if max_windows is not None and emitted >= max_windows:
+                    return
+            next_start = int(starts[-1]) + S
+        keep_from = min(max(next_start - row0, 0), len(block))
+        tail, row0 = block[keep_from:], row0 + keep_from
+
+
+def _csv_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator[tuple[np.ndarray, bool]]:
+    """The new complete rows of a CSV that grows by lines (a line still being written waits for its newline)."""
+    cols: list[int] | None = None
+    has_time = False
     pending = ""
+    n_rows = 0
     with open(p, encoding="utf-8", newline="") as fh:
         while True:
             chunk = fh.read(max_rows * 64)
             lines = (pending + chunk).split("\n")
-            pending = lines.pop()  # an incomplete last line waits for its newline
+            pending = lines.pop()
             if cols is None and lines:
-                c_idx, x_idx, t_idx = _columns(p, lines.pop(0), spec)
+                c_idx, x_idx, t_idx = _columns(p, next(csv.reader([lines.pop(0).rstrip("\r\n")])), spec)
                 has_time = t_idx is not None
                 cols = [*c_idx, *x_idx, *([t_idx] if has_time else [])]
             rows = [ln for ln in lines if ln.strip()]
             if rows:
-                new = _parse(p, rows, cols, row0 + (0 if tail is None else len(tail)))
-                block = new if tail is None else np.vstack([tail, new])
-                end = row0 + len(block)
-                starts = np.arange(next_start, end - W + 1, S)
-                if len(starts):
-                    X = block[(starts - row0)[:, None] + np.arange(W)[None, :]]  # [windows, W, columns]
-                    for w in _score(model, X, starts, W, nc, nx, has_time):
-                        yield w
-                        emitted += 1
-                        if max_windows is not None and emitted >= max_windows:
-                            return
-                    next_start = int(starts[-1]) + S
-                keep_from = min(max(next_start - row0, 0), len(block))
-                tail, row0 = block[keep_from:], row0 + keep_from
+                yield _parse(p, rows, cols, n_rows), has_time
+                n_rows += len(rows)
             elif not chunk:
                 if stop is not None and stop():
                     return
                 time.sleep(poll)
+
+
+def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator[tuple[np.ndarray, bool]]:
+    """The new rows of a Parquet file that is rewritten with more rows (a periodic dump, replaced
+    atomically): when its size or time changes, the rows past those already read, from the row
+    groups that hold them. A file that cannot be opened yet (being written) is waited for."""
+    import pyarrow.parquet as pq
+
+    done, seen = 0, None
+    while True:
+        st = p.stat()
+        if (st.st_mtime_ns, st.st_size) != seen:
+            try:
+                pf = pq.ParquetFile(p)
+            except Exception:  # noqa: BLE001 (a file still being written has no footer yet: try again)
+                pf = None
+            if pf is not None:
+                seen = (st.st_mtime_ns, st.st_size)
+                n = pf.metadata.num_rows
+                if n < done:
+                    raise InputError(f"{p}: now has {n} rows, fewer than the {done} already scored: the stream was "
+                                     "replaced by another; start --follow again")
+                if n > done:
+                    c_idx, x_idx, t_idx = _columns(p, pf.schema_arrow.names, spec)
+                    names = pf.schema_arrow.names
+                    want = [names[i] for i in (*c_idx, *x_idx, *([t_idx] if t_idx is not None else []))]
+                    first, parts = 0, []
+                    for g in range(pf.num_row_groups):
+                        size = pf.metadata.row_group(g).num_rows
+                        if first + size > done:
+                            t = pf.read_row_group(g, columns=want)
+                            parts.append(np.column_stack([t.column(c).to_numpy().astype(np.float64)
+                                                          for c in want])[max(0, done - first):])
+                        first += size
+                    yield np.concatenate(parts), t_idx is not None
+                    done = n
+                    continue
+        if stop is not None and stop():
+            return
+        time.sleep(poll)
 
 
 def _source(model: Model, path: str | Path) -> Path:
@@ -91,9 +142,9 @@ def _source(model: Model, path: str | Path) -> Path:
     if model.spec.kind != "series":
         raise ConfigError("--follow scores a growing time series: give a model trained on series")
     p = Path(path)
-    if p.suffix.lower() not in (".csv", ".txt"):
-        raise ConfigError(f"{p}: --follow reads a CSV that grows by lines; Parquet and HDF5 files are not appended "
-                          "to in place (convert the stream to CSV)")
+    if p.suffix.lower() not in (".csv", ".txt", ".parquet"):
+        raise ConfigError(f"{p}: --follow reads a CSV that grows by lines or a Parquet file rewritten with more rows; "
+                          "HDF5 files are not followed (convert the stream to CSV)")
     if not p.exists():
         raise InputError(f"{p}: no such file")
     return p
