@@ -43,9 +43,12 @@ def lut(kind: str, x: np.ndarray, size: int = TABLE_SIZE, table: FixedType = TAB
     return table.quantize(f.astype(np.float64))[index]
 
 
-def _dense(x: np.ndarray, w: np.ndarray, b: np.ndarray, acc: FixedType) -> np.ndarray:
+def _dense(x: np.ndarray, w: np.ndarray, b: np.ndarray, acc: FixedType, exact: bool = False) -> np.ndarray:
     """hls4ml's latency dense layer inside a recurrent layer: each product and each partial sum held
-    in the accumulator type, inputs added in order."""
+    in the accumulator type, inputs added in order. ``exact``: the accumulator holds every product
+    and sum exactly (its width is made so), and so does float64 (well under 53 bits): one product."""
+    if exact:
+        return acc.quantize(x @ w.T + b)
     out = np.broadcast_to(acc.quantize(b), (len(x), len(b))).copy()
     for i in range(w.shape[1]):
         out = acc.quantize(out + acc.quantize(x[:, i:i + 1] * w[:, i]))
@@ -137,10 +140,11 @@ class SequenceStudent(QuantizedStudent):
     def _firmware_rnn(self, seq: np.ndarray, w_ih, w_hh, b_ih, b_hh) -> np.ndarray:
         """The last state as hls4ml 1.3's ``gru_static`` / ``lstm_static`` compute it (PyTorch gate order)."""
         acc, res = self.accum_type(), self.types()["rnn"]["result"]
+        exact = self.cell == "gru"  # the GRU's accumulator is wide enough; the LSTM's is its result type
         n, H = len(seq), int(self.units)
         h, c = np.zeros((n, H)), np.zeros((n, H))
         for k in range(seq.shape[1]):
-            gi, gh = _dense(seq[:, k], w_ih, b_ih, acc), _dense(h, w_hh, b_hh, acc)
+            gi, gh = _dense(seq[:, k], w_ih, b_ih, acc, exact), _dense(h, w_hh, b_hh, acc, exact)
             if self.cell == "gru":
                 zr = acc.quantize(lut("sigmoid", acc.quantize(gi[:, :2 * H] + gh[:, :2 * H])))
                 r, z = zr[:, :H], zr[:, H:]
