@@ -292,3 +292,16 @@ def test_nplm_command_combines_sigmas(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["nplm", "--reference", "ref.h5", "--data", "data.h5", "--toys", "0",
                                   "--sigmas", "0.3,1", "-o", "o2"])
     assert r.exit_code == 2 and "--toys" in r.stderr
+
+
+def test_nplm_command_combines_feature_sets(files, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["nplm", "--reference", str(files / "background.h5"), "--data",
+                                  str(files / "Ato4l.h5"), "--n-expected", "600", "--toys", "4", "--features", "met,ht",
+                                  "--feature-set", "n_leptons,lepton_pt_sum", "--param", "n_centres=40", "--json",
+                                  "-o", "out"])
+    assert r.exit_code == 0, r.output
+    c = json.loads(r.stdout.strip().splitlines()[-1])["combined"]
+    assert c["tests"] == ["features=met,ht", "features=n_leptons,lepton_pt_sum"] and c["n_toys"] == 4
+    # A→4ℓ against the background: both sets beyond all 4 toys, so the combination is at the toys' resolution
+    assert c["p_values"] == pytest.approx([1 / 5, 1 / 5]) and c["p_value"] == pytest.approx(1 / 5)

@@ -20,6 +20,9 @@ from adkit.cli._options import JSON, OVERWRITE, SEED, Deprecated, Finite, InputP
 @click.option("--nuisance", "nuisances", multiple=True,
               help="A systematic uncertainty of the reference, profiled (repeatable): NAME=0.05 a normalisation "
                    "(relative σ), NAME=UP_FILE,DOWN_FILE a shape (reference samples at +1σ and −1σ).")
+@click.option("--feature-set", "feature_sets", multiple=True,
+              help="Another feature set a,b,... to test beside --features (repeatable): one test each on the same "
+                   "toys, combined by the smallest p-value calibrated on those toys.")
 @click.option("--sigmas", help="Kernel widths a,b,... (standardised units): one test each on the same toys, "
                                "combined by the smallest p-value calibrated on those toys.")
 @click.option("--seed", type=SEED, default=0, show_default=True)

@@ -18,8 +18,8 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
          n_expected: float | None = None, n_toys: int = 100, seed: int = 0, executor=None,
          plot_features: str | Sequence[str] | None = None, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
          nan_policy: str = "reject", overwrite: bool = False, progress: bool = False,
-         on_toy=None, nuisances: Sequence[str] | None = None,
-         sigmas: Sequence[float] | None = None) -> tuple[dict, Model]:
+         on_toy=None, nuisances: Sequence[str] | None = None, sigmas: Sequence[float] | None = None,
+         feature_sets: Sequence[str] | None = None) -> tuple[dict, Model]:
     """The NPLM test of ``data`` files against ``reference`` files (see :mod:`adkit.stats.nplm`).
 
     Inputs are read with the usual readers and standardised on the reference. With ``outdir``,
@@ -27,9 +27,10 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     ``toys.jsonl`` (an interrupted run resumes there). Returns the result and the learned
     f(x) as a :class:`Model` (score = log density ratio). ``nuisances`` (``NAME=0.05``,
     ``NAME=UP,DOWN``: :mod:`adkit.stats.nuisance`) make t the profiled τ − Δ; their shape samples are
-    read and standardised like the reference. Several kernel widths ``sigmas`` run one test each on
-    the same toys, combined by their smallest p-value (:func:`adkit.stats.nplm.min_p`) in
-    ``result["combined"]``; the rest of the result is the first width's.
+    read and standardised like the reference. Several kernel widths ``sigmas`` and further
+    ``feature_sets`` (beside ``features``) run one test each on the same toys (toy i takes the same
+    events for every test), combined by their smallest p-value (:func:`adkit.stats.nplm.min_p`) in
+    ``result["combined"]``; the rest of the result is the first test's.
     """
     import json
 
@@ -54,38 +55,54 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     out = Path(outdir) if outdir else None
     if out is not None:
         check_outputs(out, ["nplm.json"], overwrite)
-    ref, _, _ = load_arrays(reference, spec, mapping, step, nan_policy)
-    dat, _, _ = load_arrays(data, spec, mapping, step, nan_policy)
-    if len(ref) == 0 or len(dat) == 0:
-        raise InputError(f"no events in the {'reference' if len(ref) == 0 else 'data'} files")
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(ref)
-    R, D = scaler.transform(ref).astype(np.float64), scaler.transform(dat).astype(np.float64)
-    shifted = {}
-    for n in nuis:
-        if n.kind == "shape":
-            shifted[n.name] = tuple(None if not files else scaler.transform(load_arrays(files, spec, mapping, step,
-                                                                                        nan_policy)[0]).astype(np.float64)
-                                    for files in (n.up, n.down))
-            if any(x is not None and len(x) == 0 for x in shifted[n.name]):
-                raise InputError(f"--nuisance {n.name}: no events in its reference files")
+
+    def arrays(spec):
+        """The standardised reference, data and shape-nuisance samples for one feature set."""
+        ref, _, _ = load_arrays(reference, spec, mapping, step, nan_policy)
+        dat, _, _ = load_arrays(data, spec, mapping, step, nan_policy)
+        if len(ref) == 0 or len(dat) == 0:
+            raise InputError(f"no events in the {'reference' if len(ref) == 0 else 'data'} files")
+        scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(ref)
+        shifted = {}
+        for n in nuis:
+            if n.kind == "shape":
+                shifted[n.name] = tuple(None if not files else scaler.transform(
+                    load_arrays(files, spec, mapping, step, nan_policy)[0]).astype(np.float64) for files in (n.up, n.down))
+                if any(x is not None and len(x) == 0 for x in shifted[n.name]):
+                    raise InputError(f"--nuisance {n.name}: no events in its reference files")
+        return ref, dat, scaler, scaler.transform(ref).astype(np.float64), scaler.transform(dat).astype(np.float64), \
+            shifted
+
     sigmas = list(sigmas or [])
     if sigmas and model != "kernel":
         raise ConfigError("--sigmas sets the kernel model's width: use --detector nplm")
-    if len(sigmas) > 1 and n_toys < 2:
-        raise ConfigError("combining several --sigmas needs their toys: give --toys (50 or more for chi-square fits)")
-    runs = []
-    for sig in sigmas or [None]:
-        p = dict(params or {}) if sig is None else {**(params or {}), "sigma": float(sig)}
-        runs.append(nplm_test(R, D, n_expected=n_expected, model=model, params=p, n_toys=n_toys, seed=seed,
-                              executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
-                              on_toy=on_toy, nuisances=nuis, shifted=shifted))
+    specs = [spec] + [default_spec(fs, None, mapping, table, first.columns) for fs in feature_sets or []]
+    if (len(sigmas) > 1 or len(specs) > 1) and n_toys < 2:
+        raise ConfigError("combining several tests (--sigmas, --feature-set) needs their toys: give --toys (50 or "
+                          "more for chi-square fits)")
+    runs, labels = [], []
+    for k, sp in enumerate(specs):
+        ref_k, dat_k, scaler_k, R_k, D_k, shifted_k = arrays(sp)
+        if k == 0:
+            ref, dat, scaler, R, D = ref_k, dat_k, scaler_k, R_k, D_k
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+        elif len(R_k) != len(R) or len(D_k) != len(D):  # toy i must take the same events in every test
+            raise InputError(f"--feature-set {','.join(sp.columns)} reads {len(R_k)} reference and {len(D_k)} data "
+                             f"events, the first set {len(R)} and {len(D)} (--nan-policy drop?): the tests would "
+                             "not see the same toys; use --nan-policy reject or zero")
+        for sig in sigmas or [None]:
+            p = dict(params or {}) if sig is None else {**(params or {}), "sigma": float(sig)}
+            runs.append(nplm_test(R_k, D_k, n_expected=n_expected, model=model, params=p, n_toys=n_toys, seed=seed,
+                                  executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
+                                  on_toy=on_toy, nuisances=nuis, shifted=shifted_k))
+            labels.append("; ".join(x for x in ((f"features={','.join(sp.columns)}" if len(specs) > 1 else ""),
+                                                (f"sigma={sig:g}" if sig is not None else "")) if x))
     result, det, null = runs[0]
     if len(runs) > 1:
         from adkit.stats.nplm import min_p
 
-        result["combined"] = min_p([r[0]["t"] for r in runs], [r[2] for r in runs], [f"sigma={s:g}" for s in sigmas])
+        result["combined"] = min_p([r[0]["t"] for r in runs], [r[2] for r in runs], labels)
     result.update(features=spec.columns, reference=[str(p) for p in reference], data=[str(p) for p in data])
     shape_files = [f for n in nuis for f in (*n.up, *n.down)]
     provenance = {"inputs": [file_record(p) for p in [*reference, *data, *shape_files]], "seed": seed,
@@ -115,7 +132,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
 
 def nplm_command(*, reference, data, outdir, features, detector, n_expected, toys, executor, workers, scheduler,
                  params, seed, plot_features, save_model, as_json, overwrite, mapping, nan_policy, step,
-                 progress: bool, say, echo, nuisances=(), sigmas=None) -> dict:
+                 progress: bool, say, echo, nuisances=(), sigmas=None, feature_sets=()) -> dict:
     """``adkit nplm``: the test, its files, and one summary line (or JSON)."""
     import json
 
@@ -136,7 +153,8 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
                                params=parse_params(params), n_expected=n_expected, n_toys=toys, seed=seed,
                                executor=ex, plot_features=plot_features, mapping=mapping_from(mapping), step=step,
                                nan_policy=nan_policy, overwrite=overwrite, progress=progress, on_toy=bar.update,
-                               nuisances=list(nuisances), sigmas=_sigma_list(sigmas))
+                               nuisances=list(nuisances), sigmas=_sigma_list(sigmas),
+                               feature_sets=list(feature_sets))
     if save_model:
         f_model.save(save_model, overwrite)
         say(f"wrote {save_model}: the learned f(x) (score = log n(x|data)/n(x|reference))")
