@@ -305,3 +305,22 @@ def test_nplm_command_combines_feature_sets(files, tmp_path, monkeypatch):
     assert c["tests"] == ["features=met,ht", "features=n_leptons,lepton_pt_sum"] and c["n_toys"] == 4
     # A→4ℓ against the background: both sets beyond all 4 toys, so the combination is at the toys' resolution
     assert c["p_values"] == pytest.approx([1 / 5, 1 / 5]) and c["p_value"] == pytest.approx(1 / 5)
+
+
+def test_toys_with_nuisances_resume_and_run_in_parallel(tmp_path):
+    from adkit.executors import Executor
+    from adkit.stats import nuisance as nu
+
+    ref, _ = exponential_toy(6)
+    params = {"sigma": 0.5, "n_centres": 60}
+    L, Q = nu.templates([nu.Nuisance("norm", sigma=0.1)], ref, {})
+    store = tmp_path / "toys.jsonl"
+    full = calibrate(ref, N0, 4, params=params, nuisance=(L, Q))
+    np.testing.assert_array_equal(calibrate(ref, N0, 2, params=params, nuisance=(L, Q), store=store), full[:2])
+    np.testing.assert_array_equal(calibrate(ref, N0, 4, params=params, nuisance=(L, Q), store=store), full)
+    assert len(store.read_text().splitlines()) == 4  # two from the first run, two added: none redone
+    with Executor("local", workers=2) as ex:
+        np.testing.assert_allclose(calibrate(ref, N0, 4, params=params, nuisance=(L, Q), executor=ex), full,
+                                   rtol=1e-4)
+    # the plain toys are another calibration: not taken from the nuisance toys' store
+    assert not np.array_equal(calibrate(ref, N0, 2, params=params, store=store), full[:2])
