@@ -258,6 +258,9 @@ def distill_series_command(teacher: Model, output, hls_dir, cfg: dict, data, bac
     check_replace_dir(hls_path, overwrite, "--hls-dir")
     _hls4ml()
     compiler()  # fail before training, not after
+    if not background:
+        say(f"no --background: checking on the teacher's embedded series (seed {HELDOUT_SEED})")
+    events = heldout_windows(teacher, background)  # a bad held-out file fails before training, not after
     if not data and not cfg.get("data"):
         say(f"no --data: distilling on the teacher's embedded series (seed {DISTILL_SEED})")
     student, info = distill_series(teacher, list(data) or list(cfg.get("data") or []), cell=cell or cfg.get("cell", "gru"),
@@ -276,9 +279,6 @@ def distill_series_command(teacher: Model, output, hls_dir, cfg: dict, data, bac
     say(f"student {st.cell.upper()}({len(teacher.spec.channels)}→{st.units}) over {teacher.spec.window} steps, then "
         f"{'-'.join(map(str, [st.units, *hidden_sizes, 1]))}: {info['cost']['multiplications']} multiplications per "
         f"window, train correlation with the teacher {info['train_correlation']:.3f}")
-    if not background:
-        say(f"no --background: checking on the teacher's embedded series (seed {HELDOUT_SEED})")
-    events = heldout_windows(teacher, background)
     report = firmware_project(teacher, student, hls_path, overwrite, (), background, {}, backend,
                               part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
                               (lambda _text: None) if as_json else echo, events=events, fprs=fpr_list)
