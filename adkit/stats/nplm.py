@@ -55,16 +55,23 @@ def fit_t(ref: np.ndarray, data: np.ndarray, n_expected: float, model: str = "ke
     return det, t_statistic(f[:len(ref)], f[len(ref):], n_expected)
 
 
+def toy_split(n_ref: int, n_expected: float, seed: int, toy: int) -> tuple[np.ndarray, np.random.Generator]:
+    """Toy ``toy``'s Poisson(N(0)) data events among the ``n_ref`` reference events (a mask), and the
+    generator that drew them, for whatever the toy draws next. Deterministic in (seed, toy)."""
+    rng = np.random.default_rng([seed, toy])
+    n = rng.poisson(n_expected)
+    if n >= n_ref:
+        raise ConfigError(f"a toy needs more events ({n}) than the reference has ({n_ref})")
+    pick = np.zeros(n_ref, dtype=bool)
+    pick[rng.choice(n_ref, n, replace=False)] = True
+    return pick, rng
+
+
 def run_toy(ref: np.ndarray, n_expected: float, model: str, params: dict, seed: int, toy: int,
             signal: np.ndarray | None = None, n_signal: float = 0.0) -> float:
     """t of one toy: Poisson(N(0)) reference events (plus Poisson(n_signal) signal events) as data,
     the remaining reference as reference. Deterministic in (seed, toy)."""
-    rng = np.random.default_rng([seed, toy])
-    n = rng.poisson(n_expected)
-    if n >= len(ref):
-        raise ConfigError(f"a toy needs more events ({n}) than the reference has ({len(ref)})")
-    pick = np.zeros(len(ref), dtype=bool)
-    pick[rng.choice(len(ref), n, replace=False)] = True
+    pick, rng = toy_split(len(ref), n_expected, seed, toy)
     data = ref[pick]
     if signal is not None and n_signal > 0:
         ns = rng.poisson(n_signal)

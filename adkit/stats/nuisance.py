@@ -155,12 +155,9 @@ def run_toy(ref: np.ndarray, L: np.ndarray, Q: np.ndarray, n_expected: float, pa
             toy: int) -> float:
     """t of one null toy with nuisances: Poisson(N(0)) reference events as data, the rest as reference,
     auxiliary measurements A ~ N(0, 1). Deterministic in (seed, toy)."""
-    rng = np.random.default_rng([seed, toy])
-    n = rng.poisson(n_expected)
-    if n >= len(ref):
-        raise ConfigError(f"a toy needs more events ({n}) than the reference has ({len(ref)})")
-    pick = np.zeros(len(ref), dtype=bool)
-    pick[rng.choice(len(ref), n, replace=False)] = True
+    from adkit.stats.nplm import toy_split
+
+    pick, rng = toy_split(len(ref), n_expected, seed, toy)
     A = rng.normal(size=L.shape[1])
     return profiled_t(ref[~pick], ref[pick], (L[~pick], L[pick]), (Q[~pick], Q[pick]), n_expected, A, params,
                       seed)["t"]
