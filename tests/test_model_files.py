@@ -49,10 +49,11 @@ def models(tmp_path_factory, adc_file):
 
     student, _ = distill(out["ae"][0], [str(adc_file)], hidden=[8], epochs=1)
     out["student"] = (student, str(adc_file))
+    from adkit.datasets.sensor import write_gw_csv
     from adkit.distill.series import distill_series
 
-    out["sequence-student"] = (distill_series(out["gru-ae"][0], ["sensor-demo@3"], epochs=1, augment=0)[0],
-                               "sensor-demo@3")
+    small = write_gw_csv(d / "gw10s.csv", seconds=10, seed=3)  # the demo's channels, a thirtieth of its length
+    out["sequence-student"] = (distill_series(out["gru-ae"][0], [small], epochs=1, augment=0)[0], small)
     _, f_model = nplm([str(adc_file)], [str(adc_file)], None, features="met,ht", params={"n_centres": 50},
                       n_toys=0, n_expected=2500)
     out["nplm"] = (f_model, str(adc_file))
