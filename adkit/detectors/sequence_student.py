@@ -191,7 +191,7 @@ class SequenceStudent(QuantizedStudent):
         dense = self.quantized_weights()
         rnn = self.rnn_weights()
         types = self.types()
-        steps = self.module_n_features() // int(self.n_channels or 1)
+        steps, _ = self.shape(self.module_n_features())
         per_step = int(np.count_nonzero(rnn["weight_ih"]) + np.count_nonzero(rnn["weight_hh"]))
         weights = [rnn["weight_ih"], rnn["weight_hh"], *(w for w, _ in dense.values())]
         return {"parameters": int(sum(w.size for w in rnn.values()) + sum(w.size + b.size for w, b in dense.values())),

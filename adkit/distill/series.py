@@ -37,7 +37,7 @@ def windows(teacher: Model, paths: Sequence[str | Path], clean: bool) -> tuple[n
                                                                                np.ndarray]:
     """(windows, context, labelled) of the series ``paths`` as the teacher reads them; ``labelled``
     says which windows hold a labelled anomalous sample. ``clean`` keeps only the others."""
-    from adkit.features.windows import window_context, window_matrix, window_starts
+    from adkit.features.windows import labelled as labelled_windows, window_context, window_matrix, window_starts
 
     spec = teacher.spec
     Xs, Cs, Ls = [], [], []
@@ -46,8 +46,7 @@ def windows(teacher: Model, paths: Sequence[str | Path], clean: bool) -> tuple[n
         starts = window_starts(s, spec.window, spec.stride)
         if len(starts) == 0:
             raise InputError(f"{p}: no complete window of {spec.window} samples")
-        labelled = (np.array([s.labels[a:a + spec.window].any() for a in starts]) if s.labels is not None
-                    else np.zeros(len(starts), bool))
+        labelled = labelled_windows(s.labels, starts, spec.window)
         keep = ~labelled if clean else np.ones(len(starts), bool)
         Xs.append(window_matrix(s.values, starts, spec.window)[keep])
         C = window_context(s.context, starts, spec.window)

@@ -42,6 +42,14 @@ def window_context(context: np.ndarray | None, starts: np.ndarray, window: int) 
     return ((c[starts + window] - c[starts]) / window).astype(np.float32)
 
 
+def labelled(labels: np.ndarray | None, starts: np.ndarray, window: int) -> np.ndarray:
+    """Which windows hold at least one sample labelled anomalous (none when there are no labels)."""
+    if labels is None:
+        return np.zeros(len(starts), dtype=bool)
+    c = np.concatenate([[0], np.cumsum(np.asarray(labels) != 0)])
+    return c[starts + window] > c[starts]
+
+
 def per_sample(scores: np.ndarray, starts: np.ndarray, window: int, n: int) -> np.ndarray:
     """One score per input row: the maximum over the windows covering it (NaN where none does)."""
     out = np.full(n, -np.inf)

@@ -120,8 +120,7 @@ def _sequence_config(student, backend: str, strategy: str) -> tuple[object, dict
     from hls4ml.utils import config_from_pytorch_model
 
     net = sequence_network(student)
-    steps = student.module_n_features() // int(student.n_channels or 1)
-    channels = net.rnn.input_size
+    steps, channels = student.shape(student.module_n_features())
     cfg = config_from_pytorch_model(net, (steps, channels), granularity="name", backend=backend,
                                     default_precision="ap_fixed<16,6>", channels_last_conversion="off")
     types = student.types()

@@ -16,7 +16,7 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
                     fprs: str | None = None) -> Model:
     """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
     from adkit.distill import distill
-    from adkit.validation import check_params, check_rates
+    from adkit.validation import check_rates
     from adkit.workflows.config import csv_floats, load_config, signal_files
 
     cfg = load_config(config, "distill")
@@ -29,11 +29,7 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         say(f"--preset axol1tl: student 57-{hidden.replace(',', '-')}-1, inputs {AXOL1TL['precision']['input']}, "
             f"weights {AXOL1TL['precision']['weight']}, distributed arithmetic; budget 2 bunch crossings (50 ns)")
     rate_list = check_rates(csv_floats(rates, "--rates") or csv_floats(str(cfg.get("rates", "")), "rates"), "--rates")
-    try:
-        hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [32, 16]))]
-    except (ValueError, TypeError):
-        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. 32,16") from None
-    check_params({"hidden": hidden_sizes}, "--hidden")
+    hidden_sizes = layer_sizes(hidden, cfg, [32, 16])
     sig = signal_files(signals)
     if teacher == DEFAULT_MODEL:
         say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
@@ -132,6 +128,19 @@ def _check_student(target, teacher_model, student, hls_path, overwrite, rate_lis
     say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
         f"on {check['events']} events")
     return report
+
+
+def layer_sizes(hidden: str | None, cfg: dict, default: list[int]) -> list[int]:
+    """``--hidden 32,16`` (or the config's ``hidden``, or ``default``) as validated layer sizes."""
+    from adkit.validation import check_params
+
+    try:
+        sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", default))]
+    except (ValueError, TypeError):
+        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. "
+                          f"{','.join(map(str, default))}") from None
+    check_params({"hidden": sizes}, "--hidden")
+    return sizes
 
 
 def stored_report(report: dict) -> dict:
@@ -242,17 +251,12 @@ def distill_series_command(teacher: Model, output, hls_dir, cfg: dict, data, bac
     from adkit.distill.series import DEFAULT_AUGMENT, DISTILL_SEED, HELDOUT_SEED, distill_series, heldout_windows
     from adkit.firmware import _hls4ml, compiler
     from adkit.io.files import check_replace_dir
-    from adkit.validation import check_params
     from adkit.workflows.config import csv_floats
 
     fpr_list = csv_floats(fprs or str(cfg.get("fprs", "0.01,0.001")), "--fprs")
     if not fpr_list or not all(0 < f < 1 for f in fpr_list):
         raise ConfigError(f"--fprs {fprs}: give fractions of the background windows in (0, 1), e.g. 0.01,0.001")
-    try:
-        hidden_sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", [8]))]
-    except (ValueError, TypeError):
-        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. 8") from None
-    check_params({"hidden": hidden_sizes}, "--hidden")
+    hidden_sizes = layer_sizes(hidden, cfg, [8])
     check_output(output, overwrite)
     hls_path = Path(hls_dir)
     check_replace_dir(hls_path, overwrite, "--hls-dir")

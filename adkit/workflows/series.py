@@ -17,7 +17,7 @@ from adkit.artifact import Model, file_record, versions
 from adkit.detectors.base import TrainOptions
 from adkit.errors import ConfigError, InputError
 from adkit.features.preprocess import Standardizer
-from adkit.features.windows import per_sample, uncovered, window_context, window_matrix, window_starts
+from adkit.features.windows import labelled, per_sample, uncovered, window_context, window_matrix, window_starts
 from adkit.io.series import Series, SeriesSpec, demo_name
 from adkit.io.writers import score_output_path
 
@@ -74,7 +74,7 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
             on_gaps(s)
         X, C, starts = _windows(spec, s)
         if s.labels is not None:  # train on normal data only
-            clean = np.array([not s.labels[a:a + spec.window].any() for a in starts])
+            clean = ~labelled(s.labels, starts, spec.window)
             X, C = X[clean], (None if C is None else C[clean])
         feats.append(X)
         conds.append(C)
