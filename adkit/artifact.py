@@ -6,6 +6,7 @@ with a message that names the file.
 """
 from __future__ import annotations
 
+import math
 import platform
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,27 @@ class Threshold:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "value": self.value, "rate_khz": self.rate_khz, "fpr": self.fpr}
+
+
+def check_thresholds(thresholds: list[Threshold]) -> None:
+    """Thresholds are finite numbers with distinct names (a NaN threshold passes no event, silently)."""
+    names: set[str] = set()
+    for t in thresholds:
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (t.value, t.rate_khz, t.fpr)):
+            raise ModelFileError(f"threshold {t.name!r} is not finite (value {t.value!r}, rate {t.rate_khz!r} kHz, "
+                                 f"FPR {t.fpr!r}); the model file is damaged")
+        if t.name in names:
+            raise ModelFileError(f"threshold {t.name!r} is stored twice; the model file is damaged")
+        names.add(t.name)
+
+
+def merge_thresholds(old: list[Threshold], new: list[Threshold]) -> tuple[list[Threshold], list[str], list[str]]:
+    """Stored thresholds after storing ``new``: a new one replaces the old one of its name, the others
+    are kept. Returns (thresholds, names replaced, names kept)."""
+    names = {t.name for t in new}
+    kept = [t for t in old if t.name not in names]
+    replaced = [t.name for t in old if t.name in names]
+    return kept + list(new), replaced, [t.name for t in kept]
 
 
 @dataclass
@@ -183,7 +205,12 @@ class Model:
             scaler = Standardizer.from_state({k[14:]: v for k, v in tensors.items() if k.startswith("preprocessing.")})
             spec = InputSpec.from_dict(manifest["input"])
             thresholds = [Threshold(**t) for t in manifest.get("thresholds", [])]
+            check_thresholds(thresholds)
             ranges = manifest.get("input_ranges")
+            if ranges is not None and not all(math.isfinite(v) for k in ("min", "max", "populated")
+                                               for v in ranges.get(k) or ()):
+                raise ModelFileError("input_ranges hold NaN or inf values (they would switch off the out-of-range "
+                                     "check); the model file is damaged")
             if ranges is not None and not (len(ranges["min"]) == len(ranges["max"]) == len(spec.columns)):
                 raise ModelFileError(f"{path}: input_ranges has {len(ranges['min'])} features, the input "
                                      f"{len(spec.columns)}; the model file is damaged")

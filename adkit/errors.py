@@ -42,3 +42,16 @@ def closest(name: str, choices: Iterable[str], n: int = 5) -> str:
 def missing_extra(package: str, extra: str) -> AdkitError:
     """Error for an optional dependency that is not installed, with the install command."""
     return AdkitError(f"{package} is not installed; install it with: pip install 'adkit[{extra}]'")
+
+
+def os_error_line(e: OSError) -> str:
+    """One line for an operating-system error: the file, what the system said, what to check."""
+    import os
+
+    name = e.filename if e.filename is not None else ""
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    name = str(name).encode("utf-8", "backslashreplace").decode("utf-8")  # a non-UTF-8 name prints escaped
+    what = e.strerror or " ".join(str(e).split()) or type(e).__name__
+    where = f"{name}: " if name else ""
+    return f"{where}{what.rstrip('.')}; check the path, its permissions and free space, then run again"

@@ -131,6 +131,14 @@ def evaluate_scores(background: np.ndarray, signals: dict[str, np.ndarray], *, f
     """
     b = np.asarray(background)
     nb = len(b)
+    if background_weight is not None:
+        w = np.asarray(background_weight, dtype=np.float64)
+        total = float(w.sum()) if np.isfinite(w).all() else float("nan")
+        if not total > 0:
+            from adkit.errors import InputError
+
+            raise InputError(f"the background event weights sum to {total:g} ({int((w == 0).sum())} of {len(w)} are "
+                             "zero): no rate or efficiency can be computed; check the mapping's 'weight' branch")
     points = [("fpr", f, f) for f in fprs] + [("rate", r, rate_to_fpr(r, bunch_rate_mhz)) for r in rates_khz]
     thresholds = {}
     for kind, value, fpr in points:

@@ -21,9 +21,16 @@ from adkit.errors import ConfigError, ModelFileError
 SEED_MAX = 2**32 - 1
 MAX_GENERATE_EVENTS = 50_000_000
 #: Limits on model files from strangers, checked before anything is allocated.
-LIMITS = {"manifest_bytes": 16 << 20, "tensor_bytes": 1 << 30, "zip_entries": 8, "json_depth": 48,
+#: ``tensor_bytes``: the tensors of a model file once decompressed (declared in the safetensors header,
+#: checked before it is inflated); ``network_bytes``: the float32 weights of a torch network, counted on
+#: torch's meta device before it is built; ``window``: samples per window of a series model;
+#: ``array_bytes``: one array a data or series file asks adkit to hold (an .npy/.npz header, an HDF5
+#: chunk); ``score_bytes``: the activations of one scoring step (wide networks score fewer events a step).
+LIMITS = {"manifest_bytes": 16 << 20, "tensor_bytes": 512 << 20, "zip_entries": 8, "json_depth": 48,
           "features": 100_000, "width": 65_536, "layers": 32, "multiplicity": 1000, "thresholds": 1000,
-          "string": 100_000, "cut_chars": 1000, "cut_nodes": 200, "cut_constant": 1e12}
+          "string": 100_000, "cut_chars": 1000, "cut_nodes": 200, "cut_constant": 1e12,
+          "network_bytes": 1 << 30, "window": 1 << 20, "array_bytes": 2 << 30, "chunk_bytes": 256 << 20,
+          "score_bytes": 256 << 20, "yaml_nodes": 100_000}
 
 
 @dataclass(frozen=True)
@@ -232,3 +239,28 @@ def check_document(doc: Any, schema: dict, source: str, error: type = ConfigErro
 
 def check_manifest(manifest: Any, source: str) -> None:
     check_document(manifest, MANIFEST, source, ModelFileError)
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """YAML text (a config, a mapping, a ``--param`` value) as plain data, safely: no Python objects,
+    no anchors and aliases (a few lines of nested aliases expand to billions of nodes: "billion
+    laughs"), at most ``LIMITS["yaml_nodes"]`` nodes. Errors are one :class:`ConfigError` line."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        nodes = 0
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
+                mark = self.peek_event().start_mark
+                raise ConfigError(f"{source}: line {mark.line + 1}: YAML anchors and aliases (&name, *name) are not "
+                                  "accepted; write the values out")
+            Loader.nodes += 1
+            if Loader.nodes > LIMITS["yaml_nodes"]:
+                raise ConfigError(f"{source}: more than {LIMITS['yaml_nodes']} YAML values; not a config adkit reads")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{source}: not valid YAML ({str(e).splitlines()[0]})") from None

@@ -69,6 +69,7 @@ def world(tmp_path, small_model, adc_file, series_model) -> World:
     if (SHARED_DATA / "real" / "nano_dy.root").exists():
         root = tmp_path / "nano.root"
         shutil.copy(SHARED_DATA / "real" / "nano_dy.root", root)
+    _WORLD_H5[:] = [tmp_path / "data.h5"]
     return World(tmp_path, tmp_path / "model.adkit", tmp_path / "data.h5", root, tmp_path / "series.adkit")
 
 
@@ -532,7 +533,361 @@ OUTPUT_CASES = [
                                                  "-o", w.p("sc")], ("same file",), _csv("a.csv", _series_csv([0] * 80))),
 ]
 
-ALL = MODEL_CASES + INPUT_CASES + OPTION_CASES + OUTPUT_CASES
+
+# --- inputs reached through other files (HDF5 virtual, external storage, external links), given twice ---------
+
+def _vds(name: str, source: str, dataset: str = "Particles") -> Callable[[World], Path]:
+    """``name``: a virtual dataset reading all of ``source``'s ``dataset`` (made beside it)."""
+    def setup(w: World) -> Path:
+        import h5py
+
+        src = w.d / source
+        if not src.exists():
+            shutil.copy(w.h5, src)
+        with h5py.File(src, "r") as f:
+            shape, dtype = f[dataset].shape, f[dataset].dtype
+        layout = h5py.VirtualLayout(shape=shape, dtype=dtype)
+        layout[:] = h5py.VirtualSource(source, dataset, shape=shape)
+        with h5py.File(w.d / name, "w") as f:
+            f.create_virtual_dataset(dataset, layout)
+        return w.d / name
+    return setup
+
+
+def _external_raw(name: str, raw: str, make_raw: Callable[[Path, int], None] | None = None) -> Callable[[World], Path]:
+    """``name``: a dataset stored in the raw file ``raw`` (HDF5 external storage)."""
+    def setup(w: World) -> Path:
+        import h5py
+
+        shape, nbytes = (20, 19, 4), 20 * 19 * 4 * 4
+        if make_raw is not None:
+            make_raw(w.d / raw, nbytes)
+        elif not (w.d / raw).exists():
+            _particles.tofile(w.d / raw)
+        with h5py.File(w.d / name, "w") as f:
+            f.create_dataset("Particles", shape=shape, dtype=np.float32, external=[(raw, 0, nbytes)])
+        return w.d / name
+    return setup
+
+
+def _external_link(name: str, target: str, make_target: Callable[[Path], None] | None = None) -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        import h5py
+
+        if make_target is not None:
+            make_target(w.d / target)
+        with h5py.File(w.d / name, "w") as f:
+            f["Particles"] = h5py.ExternalLink(target, "Particles")
+        return w.d / name
+    return setup
+
+
+def _copy_data(name: str) -> Callable[[World], Path]:
+    return lambda w: Path(shutil.copy(w.h5, w.d / name))
+
+
+def _then(*setups) -> Callable[[World], Path]:
+    """Several setups in turn; the last one's path is the case's."""
+    def setup(w: World) -> Path:
+        out = None
+        for s in setups:
+            out = s(w)
+        return out
+    return setup
+
+
+def score_to(out: str, *extra):
+    return lambda w, s: ["score", str(s), "--model", str(w.model), "-o", w.p(out), "--overwrite", *extra]
+
+
+LINK_CASES = [
+    Case("vds-score-over-source", score_to("t.h5"), ("t.h5", "is the input"), _vds("x.h5", "t.h5")),
+    Case("vds-score-dir-over-source", lambda w, s: ["score", str(s), str(w.h5), "--model", str(w.model), "-o",
+                                                     w.p("out"), "--overwrite"], ("is the input",),
+         _then(lambda w: (w.d / "out").mkdir() or w.d, _copy_data("out/x.scores.h5"),
+               lambda w: _vds("x.h5", "out/data.scores.h5")(w))),
+    Case("vds-train-over-source", lambda w, s: ["train", "--detector", "ae", "--data", str(s), "-o", w.p("t.h5"),
+                                                "--overwrite", "--epochs", "1"], ("is the input",), _vds("x.h5", "t.h5")),
+    Case("vds-evaluate-dir-holds-source", lambda w, s: ["evaluate", "--model", str(w.model), "--background", str(s),
+                                                        "--signal", f"x={w.h5}", "-o", w.p("rep"), "--overwrite"],
+         ("report.md", "is the input"), _then(lambda w: (w.d / "rep").mkdir() or w.d, _vds("x.h5", "rep/report.md"))),
+    Case("vds-source-missing", score_to("o.h5"), ("gone.h5", "does not exist"),
+         _then(_vds("x.h5", "gone.h5"), lambda w: (w.d / "gone.h5").unlink() or w.d / "x.h5")),
+    Case("vds-source-fifo", score_to("o.h5"), ("FIFO",),
+         _then(_vds("x.h5", "p.h5"), lambda w: ((w.d / "p.h5").unlink(), os.mkfifo(w.d / "p.h5"), w.d / "x.h5")[2])),
+    Case("vds-of-vds-over-source", score_to("t.h5"), ("t.h5", "is the input"),
+         _then(_vds("y.h5", "t.h5"), _vds("x.h5", "y.h5"))),
+    Case("external-raw-score-over-raw", lambda w, s: ["score", str(s), "--model", str(w.model), "-o", w.p("raw.h5"),
+                                                      "--overwrite"], ("raw.h5", "is the input"),
+         _external_raw("e.h5", "raw.h5")),
+    Case("external-raw-dev-zero", score_to("o.h5"), ("character device",),
+         _external_raw("e.h5", "zero.bin", lambda p, n: os.symlink("/dev/zero", p))),
+    Case("external-raw-fifo", score_to("o.h5"), ("FIFO",), _external_raw("e.h5", "f.bin", lambda p, n: os.mkfifo(p))),
+    Case("external-link-over-target", score_to("t.h5"), ("t.h5", "is the input"),
+         _external_link("l.h5", "t.h5", lambda p: shutil.copy(_WORLD_H5[0], p))),
+    Case("external-link-fifo", score_to("o.h5"), ("FIFO",), _external_link("l.h5", "f.h5", os.mkfifo)),
+    Case("external-link-info-fifo", lambda w, s: ["info", str(s)], ("FIFO",), _external_link("l.h5", "f.h5", os.mkfifo)),
+    Case("table-twice-one-output", lambda w, s: ["score", str(w.h5), "./data.h5", "--model", str(w.model), "-o",
+                                                 w.p("o.h5")], ("same file",)),
+    Case("table-twice-hardlink", lambda w, s: ["score", str(w.h5), str(s), "--model", str(w.model), "-o",
+                                               w.p("o.h5")], ("same file",), _link("hard")),
+    Case("train-data-twice", lambda w, s: ["train", "--detector", "ae", "--data", str(w.h5), "--data", "./data.h5",
+                                           "-o", w.p("n.adkit"), "--epochs", "1"], ("same file",)),
+    Case("series-train-twice", lambda w, s: ["train", "--detector", "zscore", "--data", str(s), "--data", str(s),
+                                             "-o", w.p("n.adkit"), "--window", "8"], ("same file",),
+         _csv("a.csv", _series_csv([0] * 80))),
+    Case("series-evaluate-twice", lambda w, s: ["evaluate", "--model", str(w.series_model), "--series", str(s),
+                                                "--series", "./" + s.name, "-o", w.p("report")], ("same file",),
+         _csv("a.csv", _series_csv([0, 1] * 40))),
+]
+
+_WORLD_H5: list[Path] = []  # the world's data file, for setups that copy it under another name
+
+
+# --- options that replace or rewrite files come from the command line only; planted files ---------------------
+
+def _toys(header: dict | None, lines: list[dict]) -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        (w.d / "np").mkdir()
+        text = "".join(json.dumps(x) + "\n" for x in ([header] if header else []) + lines)
+        (w.d / "np" / "toys.jsonl").write_text(text)
+        return w.d / "np"
+    return setup
+
+
+def nplm_to(*extra):
+    return lambda w, s: ["nplm", "--reference", str(w.h5), "--data", str(w.h5), "-o", str(s), "--features", "met",
+                         "--toys", "3", *extra]
+
+
+def _scores_dir(names: list[str]) -> Callable[[World], Path]:
+    """A score directory of ``names`` (copies of the data, scored by the model)."""
+    def setup(w: World) -> Path:
+        files = [str(shutil.copy(w.h5, w.d / n)) for n in names]
+        r = run_cli("score", *files, "--model", str(w.model), "-o", w.p("sc"), cwd=w.d)
+        assert r.exit_code == 0, r.output
+        return w.d / "sc"
+    return setup
+
+
+UNASKED_CASES = [
+    Case("nplm-toys-foreign", nplm_to(), ("toys.jsonl", "not written by adkit"),
+         _toys(None, [{"key": "x", "toy": 0, "t": 1e9}])),
+    Case("nplm-toys-other-seed", nplm_to(), ("toys.jsonl", "other reference"),
+         _toys({"format": "adkit-nplm-toys", "version": 1, "reference": ["0"], "data": ["0"], "model": "kernel",
+                "seed": 7}, [])),
+    Case("scores-prefix-names", lambda w, s: ["evaluate", "--model", str(w.model), "--scores", str(s), "-o",
+                                              w.p("rep")], ("background",),
+         _scores_dir(["background.v2.h5", "bkg.a.h5"])),
+]
+
+
+# --- limits computed before anything is allocated ---------------------------------------------------------------
+
+def _safetensors_zero_blob(n_bytes: int) -> Callable[[World], Path]:
+    """The small model with one extra all-zero float32 tensor of ``n_bytes``, deflated (a zip bomb)."""
+    def setup(w: World) -> Path:
+        manifest, tensors = _bundle(w)
+        from safetensors.numpy import save
+
+        small = save({k: np.ascontiguousarray(v) for k, v in tensors.items()})
+        hlen = int.from_bytes(small[:8], "little")
+        header = json.loads(small[8:8 + hlen])
+        body = small[8 + hlen:]
+        header["detector.zeros"] = {"dtype": "F32", "shape": [n_bytes // 4], "data_offsets": [len(body), len(body) + n_bytes]}
+        hb = json.dumps(header).encode()
+        hb += b" " * (-len(hb) % 8)
+        path = w.d / "bomb.adkit"
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("manifest.json", json.dumps(manifest))
+            with z.open("tensors.safetensors", "w", force_zip64=True) as fh:
+                fh.write(len(hb).to_bytes(8, "little") + hb + body)
+                zeros = bytes(1 << 24)
+                for _ in range(n_bytes >> 24):
+                    fh.write(zeros)
+        return path
+    return setup
+
+
+def _npy_claiming(name: str, shape: tuple, npz: bool = False) -> Callable[[World], Path]:
+    """A .npy (or an .npz holding one as ``values``) whose header claims ``shape`` float64 values but holds 8."""
+    def setup(w: World) -> Path:
+        import io
+
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        data = buf.getvalue() + bytes(64)
+        if npz:
+            with zipfile.ZipFile(w.d / name, "w") as z:
+                z.writestr("values.npy", data)
+        else:
+            (w.d / name).write_bytes(data)
+        return w.d / name
+    return setup
+
+
+def _huge_chunk_h5(w: World) -> Path:
+    import h5py
+
+    with h5py.File(w.d / "chunk.h5", "w") as f:
+        f.create_dataset("Particles", shape=(20, 19, 4), maxshape=(None, 19, 4), chunks=(4_000_000, 19, 4),
+                         dtype=np.float32)
+    return w.d / "chunk.h5"
+
+
+def _yaml_laughs(key_line: str) -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, (prev, cur) in enumerate(zip("abcdefgh", "bcdefghi")):
+        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    lines.append(key_line)
+    return "\n".join(lines) + "\n"
+
+
+LIMIT_CASES = [
+    Case("model-two-wide-layers", score_with(), ("bad.adkit", "GiB"),
+         bad_model(_set("detector.config.params.hidden", [65536, 65536]))),
+    Case("show-two-wide-layers", lambda w, s: ["show", str(s)], ("bad.adkit", "GiB"),
+         bad_model(_set("detector.config.params.hidden", [65536, 65536]))),
+    Case("train-two-wide-layers", train_opts("--param", "hidden=[65536,65536]"), ("GiB",)),
+    Case("model-feature-multiplicity", score_with(), ("bad.adkit", "multiplicit"),
+         bad_model(_set("input.features.schema.objects", [["met", 1], ["electron", 4], ["muon", 4],
+                                                          ["jet", 100_000_000]]))),
+    Case("model-zero-tensor-bomb", score_with(), ("bomb.adkit", "limit"), _safetensors_zero_blob(1 << 30)),
+    Case("series-model-window-huge", lambda w, s: ["score", w.p("a.csv"), "--model", str(s), "-o", w.p("o.h5")],
+         ("window",), lambda w: (_csv("a.csv", _series_csv([0] * 80))(w), _series_edit(w, window=10**8))[1]),
+    Case("series-model-stride-zero", lambda w, s: ["score", w.p("a.csv"), "--model", str(s), "-o", w.p("o.h5")],
+         ("stride",), lambda w: (_csv("a.csv", _series_csv([0] * 80))(w), _series_edit(w, stride=0))[1]),
+    Case("data-huge-hdf5-chunk", score_file(), ("chunk",), _huge_chunk_h5),
+    Case("series-npy-header-huge", series_eval, ("values",), _npy_claiming("big.npy", (10**12,))),
+    Case("series-npz-inflates", series_eval, ("values",), _npy_claiming("big.npz", (1 << 29, 1), npz=True)),
+    Case("config-billion-laughs", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("alias",),
+         _text("c.yaml", _yaml_laughs("params: {hidden: *i}").encode())),
+    Case("mapping-billion-laughs", score_root_mapping(), ("alias",),
+         _mapping("m.yaml", _yaml_laughs("objects: {jet: {pt: *i}}")), needs_root=True),
+    Case("mapping-billion-laughs-h5", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", w.p("o.h5"),
+                                                    "--mapping", str(s)], ("alias",),
+         _mapping("m.yaml", _yaml_laughs("multiplicities: {jet: *i}"))),
+    Case("param-billion-laughs", train_opts("--param", "hidden=" + _yaml_laughs("").replace("\n", " ")),
+         ("--param",)),
+]
+
+
+def _series_edit(w: World, **input_fields) -> Path:
+    from adkit.artifact import read_bundle
+
+    manifest, tensors = read_bundle(w.series_model)
+    manifest["input"].update(input_fields)
+    _write_model(w.d / "bad-series.adkit", manifest, tensors)
+    return w.d / "bad-series.adkit"
+
+
+# --- no garbage numbers -------------------------------------------------------------------------------------------
+
+def _threshold(value, name="t1", twice=False):
+    t = {"name": name, "value": value, "rate_khz": 1.0, "fpr": 2.5e-5}
+    return _set("thresholds", [t, dict(t)] if twice else [t])
+
+
+def _ranges_nan(m, t):
+    m["input_ranges"]["min"][0] = float("nan")
+
+
+def _parquet_weights(w: World) -> Path:
+    _parquet("z.parquet", {**_nano_parquet(), "w": [0.0, 0.0, 0.0]})(w)
+    (w.d / "wmap.yaml").write_text("weight: w\n")
+    return w.d / "z.parquet"
+
+
+GARBAGE_CASES = [
+    Case("threshold-nan", score_with(), ("threshold", "finite"), bad_model(_threshold(float("nan")))),
+    Case("threshold-inf", score_with(), ("threshold", "finite"), bad_model(_threshold(float("inf")))),
+    Case("threshold-minus-inf", lambda w, s: ["show", str(s)], ("threshold", "finite"),
+         bad_model(_threshold(float("-inf")))),
+    Case("threshold-twice", score_with(), ("threshold", "twice"), bad_model(_threshold(1.0, twice=True))),
+    Case("ranges-nan", score_with(), ("input_ranges", "NaN or inf"), bad_model(_ranges_nan)),
+    Case("weights-all-zero", lambda w, s: ["evaluate", "--model", str(w.model), "--background", str(s), "--signal",
+                                           f"x={s}", "--mapping", w.p("wmap.yaml"), "-o", w.p("rep")],
+         ("weight",), _parquet_weights),
+    Case("series-values-overflow", series_eval, ("NaN/inf",),
+         _csv("big.csv", _series_csv([0, 1] * 40, ["3e38", "-3e38"] * 40))),
+    Case("series-score-overflow", lambda w, s: ["score", str(s), "--model", str(w.series_model), "-o", w.p("o.h5")],
+         ("NaN/inf",), _csv("big.csv", _series_csv([0] * 80, ["3e38", "-3e38"] * 40))),
+    Case("validation-fraction-no-step", lambda w, s: ["train", "--detector", "ae", "--data", str(s), "-o",
+                                                      w.p("n.adkit"), "--param", "validation_fraction=0.95"],
+         ("validation_fraction",), _h5("small.h5", _particles)),
+]
+
+
+# --- every OS error is one line, and a refused run leaves nothing --------------------------------------------------
+
+def _user_parts(w: World) -> Path:
+    (w.d / "sc" / ".adkit-parts").mkdir(parents=True)
+    (w.d / "sc" / ".adkit-parts" / "mine.txt").write_text("my notes")
+    return Path(shutil.copy(w.h5, w.d / "b.h5"))
+
+
+def _checkpoint(manifest_edit: dict) -> Callable[[World], Path]:
+    def setup(w: World) -> Path:
+        manifest = {"format": "adkit-checkpoint", "format_version": 1, "key": "x", "epoch": 1, "best": 1.0, "wait": 0,
+                    "history": [], "optimizers": {}, **manifest_edit}
+        _write_model(w.d / "new.adkit.ckpt", manifest, {"module.x": np.zeros(2, np.float32)})
+        return w.d / "new.adkit.ckpt"
+    return setup
+
+
+def _bad_name(w: World) -> Path:
+    name = os.fsdecode(b"caf\xe9.h5")
+    shutil.copy(w.h5, w.d / name)
+    (w.d / os.fsdecode(b"caf\xe9.h5")).chmod(0o644)
+    return w.d / name
+
+
+OS_CASES = [
+    Case("parts-dir-of-user", lambda w, s: ["score", str(w.h5), str(s), "--model", str(w.model), "-o", w.p("sc")],
+         (".adkit-parts", "did not make"), _user_parts),
+    Case("model-trailing-slash", lambda w, s: ["score", str(w.h5), "--model", str(w.model) + "/", "-o", w.p("o.h5")],
+         ("model.adkit/",)),
+    Case("model-trailing-slash-update", lambda w, s: ["evaluate", "--model", str(w.model) + "/", "--background",
+                                                      str(w.h5), "--signal", f"x={w.h5}", "-o", w.p("rep"),
+                                                      "--store-thresholds", "1000"], ("model.adkit/",)),
+    Case("parquet-malformed", score_file(), ("bad.parquet",), _text("bad.parquet", b"PAR1" + b"\x00" * 64 + b"PAR1")),
+    Case("parquet-footer-garbage", score_file(), ("bad2.parquet",),
+         _text("bad2.parquet", b"PAR1" + b"\x07" * 64 + (50).to_bytes(4, "little") + b"PAR1")),
+    Case("series-time-text", series_eval, ("time",),
+         _csv("t.csv", "timestamp,value,is_anomaly\n" + "".join(f"t{i},{i % 5},{i % 2}\n" for i in range(80)))),
+    Case("series-time-mixed", series_eval, ("time",),
+         _csv("t.csv", "timestamp,value,is_anomaly\n" + "".join(f"{i if i != 40 else 'x'},{i % 5},{i % 2}\n"
+                                                                 for i in range(80)))),
+    Case("data-name-not-utf8", score_file(), ("caf",), lambda w: (_h5("x", np.zeros((5, 7, 4), np.float32))(w),
+                                                                  _bad_name(w))[1] if False else _wrong_shape_bad_name(w)),
+    Case("checkpoint-epoch-text", lambda w, s: ["train", "--detector", "ae", "--data", str(w.h5), "-o", w.p("new.adkit"),
+                                                "--resume", "--epochs", "1"], ("new.adkit.ckpt",),
+         _checkpoint({"epoch": "abc"})),
+    Case("checkpoint-history-number", lambda w, s: ["train", "--detector", "ae", "--data", str(w.h5), "-o",
+                                                    w.p("new.adkit"), "--resume", "--epochs", "1"],
+         ("new.adkit.ckpt",), _checkpoint({"history": 5, "optimizers": []})),
+    Case("nplm-bad-plot-feature-before-toys", nplm_to("--plot-features", "nosuch", "--n-expected", "100"),
+         ("--plot-features",), lambda w: w.d / "np"),
+    Case("evaluate-signal-missing-before-dir", lambda w, s: ["evaluate", "--model", str(w.model), "--background",
+                                                             str(w.h5), "--signal", f"x={w.p('nope.h5')}", "-o",
+                                                             w.p("newrep")], ("nope.h5",)),
+    Case("series-score-dir-refused-leaves-nothing", lambda w, s: ["score", str(s), w.p("missing.csv"), "--model",
+                                                                  str(w.series_model), "-o", w.p("sdir")],
+         ("missing.csv",), _csv("a.csv", _series_csv([0] * 80))),
+]
+
+
+def _wrong_shape_bad_name(w: World) -> Path:
+    import h5py
+
+    name = w.d / os.fsdecode(b"caf\xe9.h5")
+    with h5py.File(name, "w") as f:
+        f.create_dataset("Particles", data=np.zeros((5, 7, 4), np.float32))
+    return name
+
+
+ALL = (MODEL_CASES + INPUT_CASES + OPTION_CASES + OUTPUT_CASES + LINK_CASES + UNASKED_CASES + LIMIT_CASES
+       + GARBAGE_CASES + OS_CASES)
 
 
 @pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from adkit.errors import AdkitError
+from adkit.errors import AdkitError, os_error_line
 
 #: command → module under adkit.cli that defines it (a function of the same name).
 COMMANDS = {**{c: c for c in ("info", "train", "score", "evaluate", "generate", "show", "distill", "export", "encode",
@@ -53,12 +53,19 @@ class AdkitGroup(click.Group):
                 raise
             click.echo(f"adkit: error: {' '.join(str(e).split())}", err=True)
             ctx.exit(2)
+        except OSError as e:  # the system refused something (permissions, name too long, ...): one line too
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"adkit: error: {os_error_line(e)}", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("adkit: interrupted; no partial output left under a final name (train: --resume)", err=True)
             ctx.exit(130)
 
 
-@click.group(cls=AdkitGroup, context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "ADKIT"})
+# No option is read from the environment: an option that replaces or rewrites files (--overwrite,
+# --store-thresholds) must come from the command line (docs/safety.md lists the variables that stay).
+@click.group(cls=AdkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of user errors.")
 @click.version_option(package_name="adkit")
 @click.pass_context

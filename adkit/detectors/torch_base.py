@@ -119,10 +119,14 @@ class TorchDetector(Detector):
             raise ConfigError(f"{self.name}: need at least 2 training events, got {n}")
         perm = np.random.default_rng(self.seed).permutation(n)
         n_val = int(round(n * self.validation_fraction))
+        if n - n_val < 2:
+            raise ConfigError(f"{self.name}: validation_fraction={self.validation_fraction:g} of {n} events leaves "
+                              f"{n - n_val} to train on, not one training step; lower it or give more events")
         val_idx, train_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
         Xt = torch.from_numpy(X)
         Ct = None if C is None else torch.from_numpy(C)
         Yt = None if Y is None else torch.from_numpy(Y)
+        self.check_size(X.shape[1], 0 if C is None else C.shape[1])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             module = self.build_module(X.shape[1], 0 if C is None else C.shape[1])
@@ -178,6 +182,24 @@ class TorchDetector(Detector):
             ckpt.unlink()
         return self
 
+    def check_size(self, n_features: int, n_conditions: int) -> int:
+        """Count the network's weights on torch's meta device (nothing allocated) and refuse one over
+        ``LIMITS["network_bytes"]``; sets the scoring step so that a step's activations stay under
+        ``LIMITS["score_bytes"]``. Returns the bytes of the weights."""
+        torch = _torch()
+        from adkit.validation import LIMITS
+
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            meta = self.build_module(n_features, n_conditions)
+        tensors = [*meta.parameters(), *meta.buffers()]
+        need = 4 * sum(t.numel() for t in tensors)
+        if need > LIMITS["network_bytes"]:
+            raise ConfigError(f"{self.name}: this network has {need // 4:,} weights ({need / 2**30:.1f} GiB), over "
+                              f"the limit of {LIMITS['network_bytes'] / 2**30:g} GiB; choose smaller layers")
+        widest = max([max(t.shape) for t in tensors if t.ndim] + [n_features, 1])
+        self._score_step = int(min(1 << 14, max(16, LIMITS["score_bytes"] // (16 * widest))))
+        return need
+
     def _eval_loss(self, module, Xt, Ct, Yt, idx, epoch: int) -> float:
         torch = _torch()
         module.eval()
@@ -202,7 +224,7 @@ class TorchDetector(Detector):
         out: dict[str, list] = {k: [] for k in ("score", *self.components)}
         with torch.inference_mode():
             xt = torch.from_numpy(X)
-            step = 1 << 14  # activations of a wide layer stay < 32 MB: reused by malloc, no page faults
+            step = getattr(self, "_score_step", 1 << 14)  # a wide network scores fewer events a step (check_size)
             for s in range(0, len(X), step):
                 parts = self.event_scores(self.module_, xt[s:s + step], None if C is None else C[s:s + step])
                 for k, v in parts.items():
@@ -223,6 +245,7 @@ class TorchDetector(Detector):
 
     def _load_tensors(self, config: dict, tensors: dict[str, np.ndarray]) -> None:
         torch = _torch()
+        self.check_size(int(config["n_features"]), int(config.get("n_conditions", 0)))  # before anything is built
         with torch.random.fork_rng(devices=[]):
             module = self.build_module(int(config["n_features"]), int(config.get("n_conditions", 0)))
         try:

@@ -129,6 +129,9 @@ def open_events(paths: str | Path | Sequence[str | Path], spec: InputSpec | None
         from adkit.errors import ConfigError
 
         raise ConfigError(f"unknown --nan-policy {nan_policy!r}; valid: {', '.join(NAN_POLICIES)}")
+    from adkit.io.files import check_distinct
+
+    check_distinct(paths)
     for path in paths:
         reader = open_reader(path, mapping)
         yield from reader_batches(reader, spec, step=step, nan_policy=nan_policy)

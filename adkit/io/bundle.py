@@ -53,6 +53,26 @@ def _zip_entry(z: zipfile.ZipFile, name: str, limit: int, p: Path) -> bytes:
     return data
 
 
+def _declared_tensor_bytes(z: zipfile.ZipFile, limit: int, p: Path) -> int:
+    """The bytes the safetensors header says its tensors take, read from the member's first bytes
+    (nothing else inflated); refused over ``limit`` or when the header is not a safetensors header."""
+    with z.open(TENSORS) as fh:
+        head = fh.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 2 <= n <= min(limit, 16 << 20):
+            raise ModelFileError(f"{p}: tensor block is corrupted (header of {n} bytes)")
+        try:
+            header = json.loads(fh.read(n))
+            ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            raise ModelFileError(f"{p}: tensor block is corrupted (unreadable header)") from None
+    declared = max(ends, default=0)
+    if declared > limit:
+        raise ModelFileError(f"{p}: its tensors declare {declared / 2**20:.0f} MiB, over the limit of "
+                             f"{limit >> 20} MiB for a model file; not loaded")
+    return 8 + n + declared
+
+
 def read_bundle(path: str | Path, kind: str = FORMAT) -> tuple[dict, dict[str, np.ndarray]]:
     """Read and validate a bundle written by :func:`write_bundle`.
 
@@ -82,7 +102,10 @@ def read_bundle(path: str | Path, kind: str = FORMAT) -> tuple[dict, dict[str, n
             if len(names) > LIMITS["zip_entries"]:
                 raise ModelFileError(f"{p}: {len(names)} members in the zip; an adkit model file has two")
             manifest = json.loads(_zip_entry(z, MANIFEST, LIMITS["manifest_bytes"], p))
-            blob = _zip_entry(z, TENSORS, LIMITS["tensor_bytes"], p) if TENSORS in names else None
+            blob = None
+            if TENSORS in names:
+                size = _declared_tensor_bytes(z, LIMITS["tensor_bytes"], p)  # before anything is inflated
+                blob = _zip_entry(z, TENSORS, size, p)
     except zipfile.BadZipFile:
         raise ModelFileError(f"{p}: not an adkit model file, or it is truncated/corrupted (not a valid zip)") from None
     except RecursionError:

@@ -111,6 +111,22 @@ def note_input(path: str | Path, what: str = "input", remember: bool = True) -> 
     return p
 
 
+def check_distinct(paths, what: str = "input") -> None:
+    """Refuse the same file given twice in one list (by real path or inode: ``Z.h5 ./Z.h5``, links):
+    its events would be counted twice."""
+    seen: dict[tuple, str] = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+            key = (st.st_dev, st.st_ino)
+        except OSError:
+            key = (os.path.realpath(p),)
+        if key in seen:
+            raise InputError(f"{p} and {seen[key]} are the same file; give each {what} once (its events would "
+                             "count twice)")
+        seen[key] = str(p)
+
+
 def noted_inputs() -> list[Snapshot]:
     return list((_inputs.get() or {}).values())
 
@@ -288,6 +304,10 @@ def publish(tmp: Path, target: Path, overwrite: bool, updates: Snapshot | None =
         os.replace(tmp, target)
         return
     check_inputs_unchanged()
+    same = input_for(target)
+    if same is not None:  # checked again at the last moment: inputs found while reading count too
+        raise OutputError(f"{target}: is the input {same.path}; adkit never writes over its inputs; choose another "
+                          "output")
     if overwrite:
         if target.is_dir():
             raise OutputError(f"{target}: is a directory; give a file name for the output")

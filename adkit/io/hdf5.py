@@ -14,11 +14,133 @@ from adkit.io.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES, FIELDS
 ADC_ROWS = sum(DEFAULT_MULTIPLICITIES.values())  # 19
 
 
+#: Objects and links :func:`linked_files` walks in one file before it gives up (a hostile file could hold millions).
+MAX_WALK = 100_000
+#: How deep files reached through other files are followed.
+MAX_LINK_DEPTH = 8
+
+
+def _candidates(name: str, owner: Path, env: str) -> list[Path]:
+    """Where HDF5 may look for a file named in ``owner``: as given, beside ``owner``, under the prefix
+    of the environment variable ``env``. Every one that exists is an input (noting too many is safe)."""
+    import os
+
+    name = name.replace("%b", owner.stem).replace("%%", "%") if env == "HDF5_VDS_PREFIX" else name
+    if os.path.isabs(name):
+        return [Path(name)]
+    out = [Path(name), owner.parent / name]
+    for prefix in (os.environ.get(env) or "").split(os.pathsep):
+        if prefix:
+            out.append(Path(prefix.replace("${ORIGIN}", str(owner.parent))) / name)
+    return out
+
+
+def _links_of(path: Path) -> list[tuple[str, str, str]]:
+    """(kind, file name, environment prefix variable) of every file ``path`` names: virtual dataset
+    sources, external raw storage, external links. Nothing is read through them."""
+    import h5py
+
+    found: list[tuple[str, str, str]] = []
+    seen: set = set()
+    count = 0
+    with h5py.File(path, "r") as h5:
+        stack = [h5]
+        while stack:
+            group = stack.pop()
+            for name in group:
+                count += 1
+                if count > MAX_WALK:
+                    raise InputError(f"{path}: holds more than {MAX_WALK} HDF5 objects and links; adkit reads "
+                                     "files of tables, not archives: split it")
+                link = group.get(name, getlink=True)
+                if isinstance(link, h5py.ExternalLink):
+                    found.append(("external link", link.filename, "HDF5_EXT_PREFIX"))
+                    continue
+                if isinstance(link, h5py.SoftLink):
+                    continue  # its target is walked where it lives
+                obj = group[name]
+                if obj.id in seen:
+                    continue
+                seen.add(obj.id)
+                if isinstance(obj, h5py.Group):
+                    stack.append(obj)
+                elif isinstance(obj, h5py.Dataset):
+                    if obj.is_virtual:
+                        found += [("virtual dataset source", src.file_name, "HDF5_VDS_PREFIX")
+                                  for src in obj.virtual_sources() if src.file_name != "."]
+                    found += [("external raw storage", ext[0].decode() if isinstance(ext[0], bytes) else ext[0],
+                               "HDF5_EXTFILE_PREFIX") for ext in obj.external or ()]
+    return found
+
+
+def linked_files(path: str | Path, depth: int = 0, visited: set[str] | None = None) -> list[Path]:
+    """Every file an HDF5 file reads through, followed through files that link further.
+
+    Each is noted as an input of the command (so no output may replace it, and a FIFO or a
+    device behind a link is refused like a direct one). A virtual dataset whose source file is
+    missing is refused: HDF5 would silently read its fill value (zeros) instead of the data.
+    """
+    import os
+
+    from adkit.io.files import note_input
+
+    p = Path(path)
+    visited = set() if visited is None else visited
+    visited.add(os.path.realpath(p))
+    out: list[Path] = []
+    try:
+        links = _links_of(p)
+    except OSError:
+        return out  # the reader reports a damaged file in its own words
+    for kind, name, env in links:
+        hits = [c for c in _candidates(name, p, env) if os.path.lexists(c)]
+        if not hits and kind == "virtual dataset source":
+            raise InputError(f"{p}: its virtual dataset reads {name}, which does not exist (HDF5 would read zeros "
+                             "in its place); put the source file back or give the data directly")
+        for c in hits:
+            if os.path.isdir(c):
+                continue
+            note_input(c, kind)
+            out.append(c)
+            real = os.path.realpath(c)
+            if real in visited:
+                continue
+            if depth + 1 >= MAX_LINK_DEPTH:
+                raise InputError(f"{p}: reads through more than {MAX_LINK_DEPTH} files linked one to the next; "
+                                 "give the data directly")
+            visited.add(real)
+            with open(c, "rb") as fh:
+                is_h5 = fh.read(8) == b"\x89HDF\r\n\x1a\n"
+            if is_h5:
+                out += linked_files(c, depth + 1, visited)
+    return out
+
+
+def check_chunks(path: str | Path, ds) -> None:
+    """Refuse a dataset whose one HDF5 chunk (read, and inflated, whole) is over ``LIMITS["chunk_bytes"]``."""
+    from adkit.validation import LIMITS
+
+    if ds.chunks:
+        nbytes = int(np.prod(ds.chunks, dtype=np.float64)) * ds.dtype.itemsize
+        if nbytes > LIMITS["chunk_bytes"]:
+            raise InputError(f"{path}: dataset {ds.name!r} is stored in chunks of {nbytes / 2**20:.0f} MiB, over the "
+                             f"limit of {LIMITS['chunk_bytes'] >> 20} MiB that a read may inflate; rewrite it with "
+                             "smaller chunks (h5repack -l CHUNK=...)")
+
+
 def _datasets(h5) -> dict[str, tuple]:
     import h5py
 
     found = {}
     h5.visititems(lambda name, obj: found.__setitem__(name, obj.shape) if isinstance(obj, h5py.Dataset) else None)
+
+    def external(name, link):  # a dataset behind an external link (its file was noted and checked by linked_files)
+        if isinstance(link, h5py.ExternalLink) and name not in found:
+            obj = h5.get(name)
+            if isinstance(obj, h5py.Dataset):
+                found[name] = obj.shape
+
+    h5.visititems_links(external)
     return found
 
 
@@ -52,6 +174,7 @@ class HDF5Reader:
             raise InputError(f"{self.path}: dataset {name!r} holds {what}, not real numbers; store float or integer "
                              "values (or choose another dataset with --dataset)")
         shape = self.ds.shape
+        check_chunks(self.path, self.ds)
         if name == "Particles" or len(shape) == 3:
             if len(shape) != 3 or shape[1] != ADC_ROWS or shape[2] not in (3, 4):
                 raise InputError(f"{self.path}: dataset {name!r} has shape {shape}; the ADC2021 layout "
@@ -93,7 +216,11 @@ class HDF5Reader:
     def chunks(self, step: int, entry_start: int = 0, entry_stop: int | None = None) -> Iterator[RawChunk]:
         n = self.num_entries() if entry_stop is None else min(entry_stop, self.num_entries())
         chunk_rows = self.ds.chunks[0] if self.ds.chunks else 1
-        step = max(chunk_rows, (int(step) // chunk_rows) * chunk_rows)  # whole HDF5 chunks per read
+        from adkit.validation import LIMITS
+
+        row_bytes = max(1, int(np.prod(self.ds.shape[1:])) * 4)
+        step = min(int(step), max(1, LIMITS["chunk_bytes"] // row_bytes))  # a read stays under the chunk limit
+        step = max(chunk_rows, (step // chunk_rows) * chunk_rows)  # whole HDF5 chunks per read
         for start in range(entry_start, n, step):
             try:
                 block = self.ds[start:min(start + step, n)]

@@ -204,15 +204,11 @@ class Mapping:
 
     @classmethod
     def load(cls, path: str | Path) -> Mapping:
-        import yaml
-
         from adkit.io.files import read_text
+        from adkit.validation import load_yaml
 
         p = Path(path)
-        try:
-            d = yaml.safe_load(read_text(p, "mapping")) or {}
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+        d = load_yaml(read_text(p, "mapping"), str(p)) or {}
         if not isinstance(d, dict):
             raise ConfigError(f"{p}: a mapping file must be a YAML dictionary")
         return cls.from_dict(d, str(p))

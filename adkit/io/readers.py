@@ -35,6 +35,20 @@ class Reader(Protocol):
     def describe(self) -> dict: ...
 
 
+def note_linked(path: str | Path) -> None:
+    """Note the files an input reads through as inputs too (HDF5 virtual sources, external storage
+    and external links; uproot reads a ROOT file alone, and Parquet names no other file)."""
+    try:
+        with open(path, "rb") as fh:
+            hdf5 = fh.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError:
+        return
+    if hdf5:
+        from adkit.io.hdf5 import linked_files
+
+        linked_files(path)
+
+
 def sniff(path: str | Path) -> str:
     """The file's format from its first bytes: 'root', 'hdf5' or 'parquet'."""
     from adkit.io.files import existing_input
@@ -47,6 +61,8 @@ def sniff(path: str | Path) -> str:
         raise InputError(f"{p}: cannot be read ({e.strerror})") from None
     for magic, fmt in _MAGIC.items():
         if head.startswith(magic):
+            if fmt == "hdf5":
+                note_linked(p)
             return fmt
     if len(head) == 0:
         raise InputError(f"{p}: file is empty")

@@ -33,6 +33,12 @@ class ObjectSchema:
                 raise ConfigError(f"unknown object type {name!r}; valid: {', '.join(CLASS_CODES)}")
             if int(n) < (1 if name == "met" else 0) or (name == "met" and n != 1):
                 raise ConfigError(f"multiplicity of {name!r} must be {'1' if name == 'met' else '>= 0'}, got {n}")
+        from adkit.validation import LIMITS
+
+        big = next(((k, n) for k, n in self.multiplicities.items() if int(n) > LIMITS["multiplicity"]), None)
+        if big is not None:
+            raise ConfigError(f"multiplicity of {big[0]!r} is {big[1]}, over the limit of {LIMITS['multiplicity']} "
+                              "objects per event")
 
     @property
     def objects(self) -> list[str]:

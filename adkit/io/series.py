@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import ConfigError, InputError, closest
+from adkit.validation import LIMITS
 
 TIME_NAMES = ("time", "timestamp", "t", "gps_time", "datetime")
 LABEL_NAMES = ("is_anomaly", "label", "anomaly")
@@ -151,17 +152,24 @@ def _table(path: Path, dataset: str | None, keep=None) -> tuple[dict[str, np.nda
             return _blocks(names, pf.iter_batches(batch_size=BLOCK_ROWS, columns=names)), None
         if suffix in (".npy", ".npz"):
             if suffix == ".npy":
+                with open(path, "rb") as fh:
+                    _npy_fits(path, fh, "values")
                 arr = np.load(path, allow_pickle=False)
                 return _matrix_columns(path, arr, None), None
             with np.load(path, allow_pickle=False) as z:
                 if "values" not in z:
                     raise InputError(f"{path}: an .npz series needs a 'values' array (T, C); found {', '.join(z.files)}")
+                for name in z.files:  # every header read before any array is inflated
+                    with z.zip.open(f"{name}.npy") as fh:
+                        _npy_fits(path, fh, name)
                 cols = _matrix_columns(path, z["values"], z["columns"].tolist() if "columns" in z else None)
                 if "time" in z:
                     cols = {"time": z["time"], **cols}
                 return cols, (float(z["sampling_rate"]) if "sampling_rate" in z else None)
         if suffix in (".h5", ".hdf5"):
             import h5py
+
+            from adkit.io.hdf5 import check_chunks
 
             with h5py.File(path, "r") as h5:
                 names = [k for k in h5 if isinstance(h5[k], h5py.Dataset) and h5[k].ndim == 2]
@@ -170,6 +178,11 @@ def _table(path: Path, dataset: str | None, keep=None) -> tuple[dict[str, np.nda
                     raise InputError(f"{path}: choose the (T, C) dataset with --dataset (2-D datasets: "
                                      f"{closest(dataset or '', names)})")
                 ds = h5[name]
+                check_chunks(path, ds)
+                if ds.size * ds.dtype.itemsize > LIMITS["array_bytes"]:
+                    raise InputError(f"{path}: dataset {name!r} holds {ds.size * ds.dtype.itemsize / 2**30:.1f} GiB, "
+                                     f"over the {LIMITS['array_bytes'] / 2**30:g} GiB a series may take in memory; "
+                                     "split it into several files")
                 attr = ds.attrs.get("columns")
                 rows = np.concatenate([ds[s:s + BLOCK_ROWS] for s in range(0, len(ds), BLOCK_ROWS)]) if len(ds) \
                     else ds[:]
@@ -186,6 +199,20 @@ def _table(path: Path, dataset: str | None, keep=None) -> tuple[dict[str, np.nda
             raise
         raise InputError(f"{path}: cannot be read as a time series ({type(e).__name__}: {e})") from None
     raise InputError(f"{path}: unknown time-series format {suffix!r}; use .csv, .parquet, .h5, .npy or .npz")
+
+
+def _npy_fits(path: Path, fh, name: str) -> None:
+    """Read an .npy header and refuse, before anything is allocated, an array over ``LIMITS["array_bytes"]``."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(fh, max_header_size=10_000)
+    except (ValueError, OSError, SyntaxError) as e:
+        raise InputError(f"{path}: {name!r} is not a NumPy array ({' '.join(str(e).split())[:120]})") from None
+    nbytes = float(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if nbytes > LIMITS["array_bytes"]:
+        raise InputError(f"{path}: {name!r} claims {nbytes / 2**30:.3g} GiB ({'×'.join(map(str, shape))} values), over "
+                         f"the {LIMITS['array_bytes'] / 2**30:g} GiB a series may take in memory; split it")
 
 
 def _matrix_columns(path: Path, arr: np.ndarray, names: list[str] | None) -> dict[str, np.ndarray]:
@@ -262,6 +289,10 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         elif time.dtype.kind in "iu":  # a sample index: seconds only through a rate
             unit = "s" if rate else "samples"
             time = time / float(rate) if rate else time
+        elif time.dtype.kind not in "fb":
+            first = next((v for v in time if not isinstance(v, (int, float))), time[0])
+            raise InputError(f"{p}: time column {tcol!r} holds text (e.g. {str(first)[:40]!r}); give seconds, a sample "
+                             "index or ISO 8601 date-times (or another column with --time-column)")
         time = time.astype(np.float64)
     else:
         r = rate or file_rate
@@ -327,6 +358,15 @@ class SeriesSpec:
 
     def __init__(self, channels: list[str], window: int, stride: int, context: list[str] | None = None,
                  time_column: str | None = None, label_column: str | None = None, rate: float | None = None) -> None:
+        from adkit.validation import LIMITS
+
+        for name, v in (("window", window), ("stride", stride)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer() \
+                    or not 1 <= v <= LIMITS["window"]:
+                raise ConfigError(f"series {name} {v!r}: must be a whole number of samples from 1 to {LIMITS['window']}")
+        if len(channels or ()) * int(window) > LIMITS["features"]:
+            raise ConfigError(f"series window of {int(window)} samples × {len(channels)} channel(s): over the limit of "
+                              f"{LIMITS['features']} values per window")
         self.channels, self.window, self.stride = list(channels), int(window), int(stride)
         self.context = list(context or [])
         self.time_column, self.label_column, self.rate = time_column, label_column, rate

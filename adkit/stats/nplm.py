@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -143,28 +144,61 @@ def _digest(*parts) -> str:
     return h.hexdigest()[:16]
 
 
-class ToyStore:
-    """Append-only ``toys.jsonl``: one finished toy per line, keyed; torn last lines are ignored."""
+TOYS_FORMAT = "adkit-nplm-toys"
 
-    def __init__(self, path: str | Path | None, key: str) -> None:
+
+class ToyStore:
+    """Append-only ``toys.jsonl``: a header line naming what the toys belong to (reference, data,
+    model, seed), then one finished toy per line, keyed; torn last lines are ignored.
+
+    A file without this run's header is not adkit's for this test: it is neither read nor appended to.
+    """
+
+    def __init__(self, path: str | Path | None, key: str, header: dict | None = None) -> None:
         self.path, self.key = (Path(path) if path else None), key
+        self.header = {"format": TOYS_FORMAT, "version": 1, **(header or {})}
+
+    def check(self) -> None:
+        """Refuse (OutputError) a ``toys.jsonl`` that adkit did not write for this reference, data, model and seed."""
+        from adkit.errors import OutputError
+        from adkit.io.files import check_output
+
+        if self.path is None or not os.path.lexists(self.path):
+            return
+        check_output(self.path, overwrite=True)  # not an input, a link to one or a special file
+        try:
+            with open(self.path, "rb") as fh:
+                first = json.loads(fh.readline(1 << 16).decode("utf-8"))
+        except (OSError, ValueError):
+            first = None
+        if first != self.header:
+            why = ("was written for other reference/data files, another model or seed"
+                   if isinstance(first, dict) and first.get("format") == TOYS_FORMAT else "was not written by adkit")
+            raise OutputError(f"{self.path}: {why}; its toys are not used and nothing is appended; give another -o "
+                              "directory (or move the file away)")
 
     def load(self) -> dict[int, float]:
         done: dict[int, float] = {}
         if self.path is None or not self.path.exists():
             return done
-        for line in self.path.read_text().splitlines():
+        self.check()
+        for line in self.path.read_text().splitlines()[1:]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut by an interruption
-            if isinstance(rec, dict) and rec.get("key") == self.key:
+            if isinstance(rec, dict) and rec.get("key") == self.key and isinstance(rec.get("toy"), int) \
+                    and isinstance(rec.get("t"), (int, float)) and math.isfinite(rec["t"]):
                 done[int(rec["toy"])] = float(rec["t"])
         return done
 
     def add(self, toy: int, t: float) -> None:
         if self.path is None:
             return
+        if not self.path.exists():
+            with open(self.path, "x") as fh:  # never a file that appeared meanwhile
+                fh.write(json.dumps(self.header) + "\n")
+        self.check()
         with open(self.path, "a") as fh:
             fh.write(json.dumps({"key": self.key, "toy": toy, "t": t}) + "\n")
             fh.flush()
@@ -175,7 +209,7 @@ def calibrate(ref: np.ndarray, n_expected: float, n_toys: int, *, model: str = "
               seed: int = 0, executor=None, store: str | Path | None = None,
               signal: np.ndarray | None = None, n_signal: float = 0.0,
               on_toy: Callable[[int, int], None] | None = None,
-              nuisance: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+              nuisance: tuple[np.ndarray, np.ndarray] | None = None, store_header: dict | None = None) -> np.ndarray:
     """t of toys 0..n_toys-1 (null, or with ``n_signal`` signal events injected), resuming from ``store``.
     ``nuisance``: the (L, Q) templates of the reference events: toys of the profiled t
     (:func:`adkit.stats.nuisance.run_toy`, auxiliary measurements fluctuated)."""
@@ -184,7 +218,7 @@ def calibrate(ref: np.ndarray, n_expected: float, n_toys: int, *, model: str = "
 
     key = _digest(ref, [n_expected, model, params, seed, n_signal], signal if signal is not None else [],
                   *(nuisance if nuisance is not None else []))
-    toy_store = ToyStore(store, key)
+    toy_store = ToyStore(store, key, store_header)
     done = {i: t for i, t in toy_store.load().items() if i < n_toys}
     todo = [i for i in range(n_toys) if i not in done]
     if on_toy:
@@ -215,7 +249,7 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
               params: dict | None = None, n_toys: int = 0, seed: int = 0, executor=None,
               store: str | Path | None = None, progress: bool = False,
               on_toy: Callable[[int, int], None] | None = None, nuisances=None,
-              shifted: dict | None = None) -> tuple[dict, object, np.ndarray | None]:
+              shifted: dict | None = None, store_header: dict | None = None) -> tuple[dict, object, np.ndarray | None]:
     """Run the test on standardised arrays. Returns (result dict, fitted f detector, null t values).
 
     The kernel width and number of centres are fixed from the reference before anything is
@@ -258,7 +292,7 @@ def nplm_test(ref: np.ndarray, data: np.ndarray, *, n_expected: float | None = N
     fit: dict = {}
     if n_toys:
         null = calibrate(ref, n0, n_toys, model=model, params=params, seed=seed, executor=executor, store=store,
-                         on_toy=on_toy, nuisance=tmpl)
+                         on_toy=on_toy, nuisance=tmpl, store_header=store_header)
         if len(null) >= MIN_TOYS_FIT:
             fit = chi2_fit(null)
     result = {"t": t, **p_values(t, null, fit.get("dof"), fit.get("dof_error")), "dof": fit.get("dof"),

@@ -16,17 +16,13 @@ def load_config(path: str | Path | None, kind: str = "train") -> dict:
     In a train config ``model:`` is the old spelling of ``detector:``."""
     if not path:
         return {}
-    import yaml
 
     from adkit.io.files import read_text
-    from adkit.validation import DISTILL_CONFIG, TRAIN_CONFIG, check_document
+    from adkit.validation import DISTILL_CONFIG, TRAIN_CONFIG, check_document, load_yaml
 
     valid = TRAIN_KEYS if kind == "train" else DISTILL_KEYS
     p = Path(path)
-    try:
-        cfg = yaml.safe_load(read_text(p, "config")) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    cfg = load_yaml(read_text(p, "config"), str(p)) or {}
     bad = set(cfg) - valid if isinstance(cfg, dict) else {"(not a dictionary)"}
     if bad:
         raise ConfigError(f"{p}: unknown key(s) {sorted(bad)}; valid: {sorted(valid)}")
@@ -38,7 +34,7 @@ def load_config(path: str | Path | None, kind: str = "train") -> dict:
 
 def parse_params(items) -> dict:
     """``NAME=VALUE`` strings → {name: value}, values read as YAML scalars or lists."""
-    import yaml
+    from adkit.validation import load_yaml
 
     out = {}
     for item in items:
@@ -46,9 +42,9 @@ def parse_params(items) -> dict:
             raise ConfigError(f"--param {item!r}: expected NAME=VALUE")
         k, v = item.split("=", 1)
         try:
-            out[k.strip()] = yaml.safe_load(v)
-        except yaml.YAMLError:
-            raise ConfigError(f"--param {item!r}: the value is not a number, a word or a [list]") from None
+            out[k.strip()] = load_yaml(v, f"--param {k.strip()}")
+        except ConfigError as e:
+            raise ConfigError(f"--param {item[:80]!r}: the value is not a number, a word or a [list] ({e})") from None
     return out
 
 

@@ -95,7 +95,10 @@ def scores_from_directory(model_path: str | Path, directory: str | Path,
                          f"{model_path} as it is now; {again}")
     scores = {}
     for rec in doc.get("files", []):
-        name = Path(rec["input"]).name.split(".")[0]
+        name = Path(rec["input"]).stem  # the file name without its extension only: bkg.a.h5 is "bkg.a"
+        if name in scores:
+            raise InputError(f"{d}: two scored inputs are both named {name!r}; evaluate each group from its own "
+                             "score directory")
         out = d / Path(rec.get("output", "")).name
         if rec.get("status") != "done" or not out.is_file():
             raise InputError(f"{d}: {rec['input']} has no finished score file ({rec.get('reason', 'not done')}); "
@@ -218,8 +221,17 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
     written = write_report(result, outdir, f"adkit evaluation of {Path(model_path).name}", overwrite)
     say(f"wrote {', '.join(str(p) for p in written)}")
     if store:
-        model.thresholds = thresholds
+        store_thresholds_in(model, model_path, thresholds, say)
         model.metrics["evaluation"] = {k: v for k, v in result.items() if k != "scores"}
         model.update()
-        say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
     return result
+
+
+def store_thresholds_in(model: Model, model_path, thresholds: list[Threshold], say) -> None:
+    """Set ``thresholds`` on the model: one of the same name is replaced, the others kept; said either way."""
+    from adkit.artifact import merge_thresholds
+
+    model.thresholds, replaced, kept = merge_thresholds(model.thresholds, thresholds)
+    say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in thresholds)
+        + (f"; replaced the earlier {', '.join(replaced)}" if replaced else "")
+        + (f"; kept {', '.join(kept)}" if kept else ""))

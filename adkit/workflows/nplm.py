@@ -52,9 +52,19 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     check_names(nuis)
     if nuis and model != "kernel":
         raise ConfigError("nuisance parameters are profiled with the kernel model: use --detector nplm")
+    unknown = [c for c in _names(plot_features) or [] if c not in spec.columns]
+    if unknown:  # before any toy is computed
+        raise ConfigError(f"--plot-features {unknown[0]!r} is not a test feature; features: {', '.join(spec.columns)}")
     out = Path(outdir) if outdir else None
+    header = None
     if out is not None:
-        check_outputs(out, ["nplm.json"], overwrite)
+        from adkit.io.files import sha256_file
+        from adkit.stats.nplm import ToyStore
+
+        check_outputs(out, ["nplm.json", "null.png"], overwrite)
+        header = {"reference": [sha256_file(p) for p in reference], "data": [sha256_file(p) for p in data],
+                  "model": model, "seed": seed}
+        ToyStore(out / "toys.jsonl", "", header).check()  # before any toy is computed
 
     def arrays(spec):
         """The standardised reference, data and shape-nuisance samples for one feature set."""
@@ -95,7 +105,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
             p = dict(params or {}) if sig is None else {**(params or {}), "sigma": float(sig)}
             runs.append(nplm_test(R_k, D_k, n_expected=n_expected, model=model, params=p, n_toys=n_toys, seed=seed,
                                   executor=executor, store=out / "toys.jsonl" if out else None, progress=progress,
-                                  on_toy=on_toy, nuisances=nuis, shifted=shifted_k))
+                                  on_toy=on_toy, nuisances=nuis, shifted=shifted_k, store_header=header))
             labels.append("; ".join(x for x in ((f"features={','.join(sp.columns)}" if len(specs) > 1 else ""),
                                                 (f"sigma={sig:g}" if sig is not None else "")) if x))
     result, det, null = runs[0]
@@ -117,9 +127,6 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
         if null is not None:
             images.append(null_plot(null, result["t"], result["dof"], out / "null.png", overwrite))
         cols = [c for c in _names(plot_features) or spec.columns[:4]]
-        unknown = [c for c in cols if c not in spec.columns]
-        if unknown:
-            raise ConfigError(f"--plot-features {unknown[0]!r} is not a test feature; features: {', '.join(spec.columns)}")
         idx = [spec.columns.index(c) for c in cols]
         images += projection_plots(ref[:, idx], dat[:, idx], det.score(R), result["n_expected"], cols, out, overwrite)
         result["plots"] = images

@@ -33,6 +33,33 @@ PARTS = ".adkit-parts"
 DEFAULT_TASK_EVENTS = 1_000_000
 
 
+def check_parts_dir(d: Path) -> None:
+    """Refuse a ``.adkit-parts`` that adkit did not make (no stamp): its files are not adkit's to remove."""
+    from adkit.io.files import STAMP
+
+    if not os.path.lexists(d):
+        return
+    try:
+        ok = d.is_dir() and not d.is_symlink() and json.loads((d / STAMP).read_text()).get("format") == "adkit-parts"
+    except (OSError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise OutputError(f"{d}: adkit keeps its unfinished parts there, but adkit did not make it (no {STAMP}); "
+                          "move it away or choose another -o")
+
+
+def parts_dir(parent: Path) -> Path:
+    """``parent/.adkit-parts``, made and stamped as adkit's own if it is not there."""
+    from adkit.io.files import STAMP
+
+    d = parent / PARTS
+    check_parts_dir(d)
+    if not d.exists():
+        d.mkdir()
+        (d / STAMP).write_text(json.dumps({"format": "adkit-parts"}))
+    return d
+
+
 def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
     """``<input stem>.scores<suffix>`` per input, at the input's path relative to the inputs' common
     parent: ``a/nano_1.root`` and ``b/nano_1.root`` give ``a/nano_1.scores.h5`` and
@@ -189,6 +216,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     """
     from adkit.executors import Executor
     from adkit.io import DEFAULT_STEP, Mapping, open_reader
+    from adkit.io.readers import note_linked
     from adkit.io.writers import score_format
 
     if task_events < 1:
@@ -200,10 +228,15 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     outputs = [Path(o) for o in outputs]
     from adkit.io.files import input_for
 
+    for path in paths:  # every file the inputs read through (HDF5 links) is noted before outputs are checked
+        if os.path.isfile(path):
+            note_linked(path)
     for o in [*outputs, Path(manifest_path)]:  # before any work: no output may be an input
         if input_for(o) is not None:
             raise OutputError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
                               "choose another -o")
+    for d in {o.parent / PARTS for o in outputs}:  # a user's own .adkit-parts is never written into
+        check_parts_dir(d)
     manifest = Manifest(Path(manifest_path), model_path, digest, fresh=overwrite)
     paths = [str(p) for p in paths]
     summary: dict[str, dict] = {}
@@ -236,8 +269,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
             summary[path] = {"status": "failed", "reason": " ".join(str(e).split()), "output": str(out)}
             continue
         out.parent.mkdir(parents=True, exist_ok=True)
-        part_dir = out.parent / PARTS
-        part_dir.mkdir(parents=True, exist_ok=True)
+        part_dir = parts_dir(out.parent)
         parts[path] = []
         keys[path] = (*_fingerprint(path), sha256_file(path))
         for start in range(0, n, task_events):
@@ -279,6 +311,11 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
                 p.unlink(missing_ok=True)
         manifest.write(paths, extra)
 
+    for path in parts:  # what is still to do, so that a run stopped midway says so in its manifest
+        manifest.record(path, status="pending", output=str(outputs[paths.index(path)]))
+    extra["complete"] = False
+    Path(manifest_path).parent.mkdir(parents=True, exist_ok=True)
+    manifest.write(paths, extra)
     for path in [p for p, k in remaining.items() if k == 0]:  # every part already there
         finish(path)
     own = executor is None
@@ -303,6 +340,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
                 on_task(done_tasks, len(tasks))
             if remaining[path] == 0:
                 finish(path)
+    extra["complete"] = True
     manifest.write(paths, extra)
     from adkit.io.files import remove_stale_partials
 
@@ -310,10 +348,14 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
         # once every part was merged only leftovers of killed writers may remain: remove those, then the
         # directory if it is empty (anything else in it is left alone)
         if part_dir.is_dir():
+            from adkit.io.files import STAMP
+
             for p in part_dir.glob(".*.partial-*"):
                 remove_stale_partials(part_dir / p.name[1:].rsplit(".partial-", 1)[0])
-            with contextlib.suppress(OSError):
-                part_dir.rmdir()
+            if {f.name for f in part_dir.iterdir()} <= {STAMP}:
+                with contextlib.suppress(OSError):
+                    (part_dir / STAMP).unlink()
+                    part_dir.rmdir()
     return {"files": [{"input": p, **summary[p]} for p in paths], "tasks": len(tasks),
             "seconds": time.perf_counter() - t0, "manifest": str(manifest_path),
             "events": int(sum(s.get("events") or 0 for s in summary.values() if s["status"] != "failed")),
@@ -336,7 +378,8 @@ def score_tasks_command(model_path, files, output, directory, fmt, overwrite, ex
             say("several inputs: writing one score file per input into ./scores/ (change with -o)")
         if outdir.exists() and not outdir.is_dir():
             raise ConfigError(f"{outdir}: exists and is not a directory; -o names a directory for several inputs")
-        outdir.mkdir(parents=True, exist_ok=True)
+        if not outdir.parent.is_dir():
+            raise ConfigError(f"{outdir}: directory {outdir.parent} does not exist")
         outputs = [outdir / n for n in output_names(files, "." + fmt)]
         manifest = outdir / "manifest.json"
     else:

@@ -100,6 +100,9 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
     """
     fmt = score_format(output)
     mapping = model.input_spec(mapping).mapping
+    from adkit.io.files import check_distinct
+
+    check_distinct(paths)
     readers = [open_reader(p, mapping) for p in paths]  # validate every input before any work
     friends = {}
     if friend:

@@ -45,7 +45,9 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     Samples labelled anomalous in the training files (a label column) are left out of training.
     """
     from adkit.detectors import registry
+    from adkit.io.files import check_distinct
 
+    check_distinct(data, "series")
     det_cls = registry.get(model_name)
     if det_cls.uses_condition and not conditions:
         raise ConfigError(f"detector {model_name!r} needs --conditions naming the context columns of the series "
@@ -100,8 +102,10 @@ def score_series(model: Model, path: str | Path, rate: float | None = None) -> d
     spec: SeriesSpec = model.spec
     s = spec.read(path, rate=rate)
     X, C, starts = _windows(spec, s)
-    comps = model.score_components(X, C)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below, as one line
+        comps = model.score_components(X, C)
     w = comps["score"]
+    check_window_scores(w, s.time[starts], path)
     out = {"time": s.time, "score": per_sample(w, starts, spec.window, len(s)), "_uncovered": uncovered(s, spec.window),
            "window_start": s.time[starts], "window_stop": s.time[starts + spec.window - 1], "window_score": w,
            "window_row": starts}
@@ -111,6 +115,15 @@ def score_series(model: Model, path: str | Path, rate: float | None = None) -> d
         out["label"] = s.labels
     out["_series"] = s
     return out
+
+
+def check_window_scores(score: np.ndarray, times: np.ndarray, source) -> None:
+    """A NaN/inf window score is never a number to alarm on: say how many and where, and what to do."""
+    bad = ~np.isfinite(score)
+    if bad.any():
+        raise InputError(f"{source}: the model gives NaN/inf scores for {int(bad.sum())} of {len(score)} window(s) "
+                         f"(first ending near time {times[bad][0]:.9g}); the values may overflow (far outside the "
+                         "training range) or the model be damaged; check the series and `adkit show` the model")
 
 
 def write_series_scores(result: dict, output: str | Path, source: str, overwrite: bool = False) -> Path:
@@ -210,6 +223,9 @@ def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: 
 
     from adkit.metrics import CL, efficiency, poisson_interval
 
+    from adkit.io.files import check_distinct
+
+    check_distinct(paths, "series")
     iv = read_intervals(interval_file) if interval_file else None
     results = []
     for p in paths:
@@ -355,10 +371,18 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
     check_outputs(outdir, ["metrics.json", "report.md", "series.png", "efficiency.png"], overwrite)
     if store:
         check_output(model_path, updates=model.source)
-    result = evaluate_series(model, files, far_per_hour=far, interval_file=intervals, rate=rate)
+    result = evaluate_series(model, files, far_per_hour=far + [r for r in store if r not in far], interval_file=intervals,
+                             rate=rate)
     if result["time_unit"] == "samples":
         say("the time stamps are a sample index with no unit: false alarms are counted per 1000 samples "
             "(give --rate HZ for per hour)")
+    new_thresholds = []
+    for r in store:  # every rate asked for must be reached, before anything is written
+        wp = result["working_points"].get(f"{r:g}")
+        if wp is None:
+            raise ConfigError(f"--store-thresholds {r:g}: no threshold reaches {r:g} false alarms {result['far_unit']} "
+                              "on these series; nothing was stored or written")
+        new_thresholds.append(Threshold(f"{r:g}perh", wp["threshold"], 0.0, 0.0))
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     images = series_plots(result, out, overwrite)
@@ -391,10 +415,10 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
     echo(json.dumps(summary, indent=2) if as_json else report.split("\n![")[0])
     say(f"wrote {out}/metrics.json, {out}/report.md, " + ", ".join(f"{out}/{i}" for i in images))
     if store:
-        model.thresholds = [Threshold(f"{r:g}perh", wp["threshold"], 0.0, 0.0)
-                            for r in store if (wp := result["working_points"].get(f"{r:g}"))]
+        from adkit.workflows.evaluate import store_thresholds_in
+
+        store_thresholds_in(model, model_path, new_thresholds, say)
         model.update()
-        say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in model.thresholds))
     return result
 
 
@@ -410,8 +434,10 @@ def ucr_protocol(model: Model, paths: Sequence[str | Path], *, tolerance: int = 
     detector's answer; it is a hit when it lies inside the labelled anomaly widened by ``tolerance``
     samples on each side. The archive has one anomaly per series; in a series with several, a hit
     at any of them counts. Accuracy = hits / series, with its Clopper–Pearson interval."""
+    from adkit.io.files import check_distinct
     from adkit.metrics import efficiency
 
+    check_distinct(paths, "series")
     if tolerance < 0:
         raise ConfigError(f"--tolerance must be >= 0, got {tolerance}")
     rows = []
@@ -485,12 +511,13 @@ def score_series_command(model: Model, files, output, overwrite, say) -> None:
         outputs = [Path(output or score_output_path(files[0]))]
         if output is None:
             say(f"writing scores to ./{outputs[0]} (change with -o)")
-    for out in outputs:  # every output checked before any is written
-        out.parent.mkdir(parents=True, exist_ok=True)
-        check_output(out, overwrite)
+    for out in outputs:  # every output checked before any is written; no directory made for a refused run
+        if out.parent.is_dir():
+            check_output(out, overwrite)
+    results = [score_series(model, f) for f in files]  # every series scored before anything is written
     written = []
-    for f, out in zip(files, outputs):
-        r = score_series(model, f)
+    for f, out, r in zip(files, outputs, results):
+        out.parent.mkdir(parents=True, exist_ok=True)
         write_series_scores(r, out, f, overwrite)
         say(f"wrote {out}: {len(r['score'])} samples (score per row, max over covering windows), "
             f"{len(r['window_score'])} windows")

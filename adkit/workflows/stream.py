@@ -167,8 +167,12 @@ def _score(model: Model, X: np.ndarray, starts: np.ndarray, W: int, nc: int, nx:
     C = X[:, :, nc:nc + nx].mean(axis=1).astype(np.float32) if nx else None
     if not np.isfinite(values).all():
         raise InputError("a window holds NaN/inf values; fill or drop them before they reach the stream")
-    scores = model.score_components(values, C)["score"]
+    from adkit.workflows.series import check_window_scores
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = model.score_components(values, C)["score"]
     times = X[:, -1, -1] if has_time else (starts + W - 1).astype(np.float64)
+    check_window_scores(scores, times, "the stream")
     for k in range(len(X)):
         s = float(scores[k])
         yield {"row": int(starts[k] + W - 1), "time": float(times[k]), "score": s,
