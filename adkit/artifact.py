@@ -143,6 +143,18 @@ class Model:
             tensors.update({f"encoder.{k}": v for k, v in self.encoder.tensors().items()})
         return tensors
 
+    def memory_bound(self) -> dict:
+        """Memory loading and scoring this model needs, from its declared shapes: the stored tensors (held
+        about four times while loading: the zip member, the arrays, torch's copy, the module), the
+        activations of one scoring step, an encoder's own bound, and 64 MiB for the reader's chunk."""
+        tensors = int(sum(np.asarray(v).nbytes for v in self.tensors().values()))
+        net = getattr(self.detector, "_memory", None) or {}
+        enc = self.encoder.memory_bound()["bound_bytes"] if self.encoder is not None else 0
+        bound = 4 * tensors + int(net.get("step_bytes", 0)) + enc + (64 << 20)
+        return {"tensor_bytes": tensors, "network_bytes": int(net.get("network_bytes", 0)),
+                "step_events": net.get("step_events"), "step_bytes": int(net.get("step_bytes", 0)),
+                "bound_bytes": bound}
+
     def input_spec(self, mapping: Mapping | None = None):
         """How to read new files for this model: its spec with the user's ``mapping``, else the
         mapping used in training."""

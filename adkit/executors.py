@@ -66,6 +66,12 @@ class Executor:
         from adkit.validation import check_scheduler
 
         check_scheduler(scheduler)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        #: --workers as asked, when more than this machine's cores: processes on this machine are capped there
+        #: (a thousand workers on two cores only cost memory); a remote scheduler's workers are its own.
+        self.asked = workers if workers and workers > cores and not scheduler else None
+        if self.asked:
+            workers = cores
         self.kind, self.workers, self.scheduler, self.connect_timeout = kind, workers, scheduler, connect_timeout
         self.dashboard: str | None = None
         self._pool = self._client = self._cluster = None

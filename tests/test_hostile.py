@@ -906,6 +906,40 @@ def test_hostile_case(case: Case, world: World):
     assert _snapshot(world.d) == before, "files changed"
 
 
+#: The cases that asked for gigabytes before adkit computed limits from the manifest or the header.
+ALLOCATION_CASES = ["model-two-wide-layers", "show-two-wide-layers", "train-two-wide-layers",
+                    "model-feature-multiplicity", "model-zero-tensor-bomb", "series-model-window-huge",
+                    "data-huge-hdf5-chunk", "series-npy-header-huge", "series-npz-inflates", "config-billion-laughs",
+                    "mapping-billion-laughs-h5"]
+#: Address space a refused allocation case may use: a normal `adkit evaluate` of a series model peaks near
+#: 2.4 GiB of address space here (torch, matplotlib and their thread arenas), scoring near 1.3 GiB.
+MEMORY_CEILING = int(3.5 * 2**30)
+_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+from adkit.cli import main
+main(sys.argv[2:], prog_name="adkit")
+"""
+
+
+@pytest.mark.parametrize("case_id", ALLOCATION_CASES)
+def test_allocation_case_under_a_memory_ceiling(case_id: str, world: World):
+    """Each allocation case, run in a process that may not map more than MEMORY_CEILING: refused in one
+    line before anything big is allocated (a MemoryError would be a traceback, exit 1)."""
+    import subprocess
+    import sys
+
+    case = next(c for c in ALL if c.id == case_id)
+    s = case.setup(world) if case.setup else None
+    before = _snapshot(world.d)
+    r = subprocess.run([sys.executable, "-c", _CHILD, str(MEMORY_CEILING), *map(str, case.args(world, s))],
+                       cwd=world.d, capture_output=True, text=True, timeout=300)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    assert len(lines) == 1 and lines[0].startswith("adkit: error: "), lines
+    assert _snapshot(world.d) == before
+
+
 def test_table_size():
     """The closing note counts these; keep the table broad."""
     assert len(ALL) >= 120, len(ALL)

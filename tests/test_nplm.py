@@ -318,7 +318,7 @@ def test_toys_with_nuisances_resume_and_run_in_parallel(tmp_path):
     full = calibrate(ref, N0, 4, params=params, nuisance=(L, Q))
     np.testing.assert_array_equal(calibrate(ref, N0, 2, params=params, nuisance=(L, Q), store=store), full[:2])
     np.testing.assert_array_equal(calibrate(ref, N0, 4, params=params, nuisance=(L, Q), store=store), full)
-    assert len(store.read_text().splitlines()) == 4  # two from the first run, two added: none redone
+    assert len(store.read_text().splitlines()) == 1 + 4  # the header, two from the first run, two added: none redone
     with Executor("local", workers=2) as ex:
         np.testing.assert_allclose(calibrate(ref, N0, 4, params=params, nuisance=(L, Q), executor=ex), full,
                                    rtol=1e-4)

@@ -93,7 +93,9 @@ def test_store_thresholds_through_a_symlink_updates_the_target(tmp_path, small_m
     assert link.is_symlink() and os.readlink(link) == str(target)
     from adkit.artifact import Model
 
-    assert [t.name for t in Model.load(target).thresholds] == ["10kHz"]
+    names = [t.name for t in Model.load(target).thresholds]
+    assert names == ["100kHz", "1000kHz", "10kHz"]  # the new one added, the stored ones kept
+    assert "kept 100kHz, 1000kHz" in r.stderr
 
 
 def test_no_replace_at_the_moment_of_the_rename(tmp_path):
@@ -180,6 +182,7 @@ def test_parts_from_other_data_are_not_reused(tmp_path, two_inputs, small_model)
     (tmp_path / "o" / "a.scores.h5").unlink()
     parts = tmp_path / "o" / PARTS
     parts.mkdir()
+    (parts / ".adkit-made.json").write_text('{"format": "adkit-parts"}')  # the killed run's own parts directory
     old = read_scores(saved / "b.scores.h5")
     for start in range(0, 3000, 1000):
         with h5py.File(parts / f"b.scores.h5.{start}-{start + 1000}.h5", "w") as h5:

@@ -135,7 +135,7 @@ def test_evaluate_writes_report_and_stores_thresholds(tmp_path, small_model, sha
         assert (tmp_path / "rep" / f).read_bytes()[:4] == b"\x89PNG"
     assert "![roc](roc.png)" in (tmp_path / "rep" / "report.md").read_text()
     thr = Model.load(model).thresholds
-    assert [t.name for t in thr] == ["100kHz"] and thr[0].fpr == pytest.approx(2.5e-3)
+    assert [t.name for t in thr] == ["1000kHz", "100kHz"] and thr[1].fpr == pytest.approx(2.5e-3)  # 100 kHz replaced
 
 
 def test_unresolved_thresholds_are_not_stored_unless_forced(tmp_path, small_model, shared_data):
@@ -154,7 +154,7 @@ def test_unresolved_thresholds_are_not_stored_unless_forced(tmp_path, small_mode
     assert model.read_bytes() == before and not (tmp_path / "rep").exists()
     r = run_cli(*args, "-o", str(tmp_path / "rep2"), "--force-thresholds", "--json")
     assert r.exit_code == 0, r.output
-    assert [t.name for t in Model.load(model).thresholds] == ["1kHz"]
+    assert [t.name for t in Model.load(model).thresholds] == ["100kHz", "1000kHz", "1kHz"]  # added, others kept
     res = json.loads(r.stdout)
     assert res["min_background"] == 10 and res["signals"]["Ato4l"]["efficiency_at_rate_khz"]["1"]["total"] == 2000
 

@@ -37,24 +37,55 @@ def embedded_test_set(n_background: int | None = None, signals=None) -> dict[str
     return out
 
 
-def write_particles_h5(path: str | Path, particles: np.ndarray, overwrite: bool = False,
+#: Events generated and written at a time by :func:`write_dataset` (memory stays bounded for any --events).
+BLOCK_EVENTS = 500_000
+
+
+def _blocks(particles) -> list[np.ndarray] | object:
+    return [particles] if isinstance(particles, np.ndarray) else particles
+
+
+def write_particles_h5(path: str | Path, particles, overwrite: bool = False,
                        compression: str | None = "gzip") -> Path:
-    """ADC2021 layout: ``Particles`` (N, 19, 4) plus ``Particles_Classes`` / ``Particles_Names``."""
+    """ADC2021 layout: ``Particles`` (N, 19, 4) plus ``Particles_Classes`` / ``Particles_Names``.
+    ``particles``: one array, or an iterable of blocks written one after the other."""
     import h5py
 
     with atomic_output(path, overwrite) as tmp, h5py.File(tmp, "w") as h5:
-        h5.create_dataset("Particles", data=particles, chunks=(min(max(len(particles), 1), 2500), 19, 4),
-                          compression=compression)
+        ds = None
+        for block in _blocks(particles):
+            if ds is None:
+                ds = h5.create_dataset("Particles", shape=(0, 19, 4), maxshape=(None, 19, 4), dtype=block.dtype,
+                                       chunks=(min(max(len(block), 1), 2500), 19, 4), compression=compression)
+            ds.resize(len(ds) + len(block), axis=0)
+            ds[len(ds) - len(block):] = block
         h5.create_dataset("Particles_Classes", data=np.array([b"MET_class_1", b"Four_Ele_class_2",
                                                                 b"Four_Mu_class_3", b"Ten_Jet_class_4"]))
         h5.create_dataset("Particles_Names", data=np.array([b"Pt", b"Eta", b"Phi", b"Class"]))
     return Path(path)
 
 
-def write_nanoaod_root(path: str | Path, particles: np.ndarray, overwrite: bool = False, basket: int = 50_000) -> Path:
-    """A NanoAOD-like flat tree ``Events``: MET_pt/phi, nElectron, Electron_pt/eta/phi, Muon_*, Jet_*."""
-    import awkward as ak
+def write_nanoaod_root(path: str | Path, particles, overwrite: bool = False, basket: int = 50_000) -> Path:
+    """A NanoAOD-like flat tree ``Events``: MET_pt/phi, nElectron, Electron_pt/eta/phi, Muon_*, Jet_*.
+    ``particles``: one array, or an iterable of blocks written one after the other."""
     import uproot
+
+    with atomic_output(path, overwrite) as tmp:
+        with uproot.recreate(tmp) as f:
+            tree = None
+            for block in _blocks(particles):
+                branches = _nanoaod_branches(block)
+                if tree is None:
+                    types = {k: v.type if hasattr(v, "layout") else v.dtype for k, v in branches.items()}
+                    tree = f.mktree("Events", types, counter_name=lambda name: f"n{name}",
+                                    field_name=lambda outer, inner: f"{outer}_{inner}")
+                for start in range(0, len(block), basket):  # many baskets, so readers can stream
+                    tree.extend({k: v[start:start + basket] for k, v in branches.items()})
+    return Path(path)
+
+
+def _nanoaod_branches(particles: np.ndarray) -> dict:
+    import awkward as ak
 
     branches: dict = {"MET_pt": particles[:, 0, 0], "MET_phi": particles[:, 0, 2]}
     for name, rows in (("Electron", slice(1, 5)), ("Muon", slice(5, 9)), ("Jet", slice(9, 19))):
@@ -63,14 +94,7 @@ def write_nanoaod_root(path: str | Path, particles: np.ndarray, overwrite: bool 
         counts = present.sum(axis=1)
         fields = {f: ak.unflatten(block[:, :, i][present], counts) for i, f in enumerate(("pt", "eta", "phi"))}
         branches[name] = ak.zip(fields)
-    with atomic_output(path, overwrite) as tmp:
-        with uproot.recreate(tmp) as f:
-            types = {k: v.type if hasattr(v, "layout") else v.dtype for k, v in branches.items()}
-            tree = f.mktree("Events", types, counter_name=lambda name: f"n{name}",
-                            field_name=lambda outer, inner: f"{outer}_{inner}")
-            for start in range(0, len(particles), basket):  # many baskets, so readers can stream
-                tree.extend({k: v[start:start + basket] for k, v in branches.items()})
-    return Path(path)
+    return branches
 
 
 def write_dataset(outdir: str | Path, n_background: int = DEFAULT_TEST_EVENTS, n_signal: int = DEFAULT_SIGNAL_EVENTS,
@@ -78,12 +102,19 @@ def write_dataset(outdir: str | Path, n_background: int = DEFAULT_TEST_EVENTS, n
     """Write ``background`` and the four signals into ``outdir`` in the given formats."""
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    samples = {"background": background(n_background, seed)[0]}
-    samples.update({s: generate(s, n_signal, seed) for s in SIGNALS})
     written = []
-    for name, particles in samples.items():
-        if "h5" in formats:
-            written.append(write_particles_h5(out / f"{name}.h5", particles, overwrite))
-        if "root" in formats:
-            written.append(write_nanoaod_root(out / f"{name}.root", particles, overwrite))
+    for name, n in [("background", n_background)] + [(s, n_signal) for s in SIGNALS]:
+        for fmt, writer in (("h5", write_particles_h5), ("root", write_nanoaod_root)):
+            if fmt in formats:
+                written.append(writer(out / f"{name}.{fmt}", sample_blocks(name, n, seed), overwrite))
     return written
+
+
+def sample_blocks(name: str, n: int, seed: int):
+    """``n`` events of ``background`` or a signal in blocks of at most BLOCK_EVENTS: the first block is
+    exactly ``background(k, seed)`` / ``generate(name, k, seed)``, block i > 0 uses seed ``[seed, i]``
+    folded to an integer; the same seed gives the same events."""
+    for i, start in enumerate(range(0, max(n, 1), BLOCK_EVENTS)):
+        k = min(BLOCK_EVENTS, n - start)
+        s = seed if i == 0 else int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+        yield background(k, s)[0] if name == "background" else generate(name, k, s)

@@ -198,6 +198,10 @@ class TorchDetector(Detector):
                               f"the limit of {LIMITS['network_bytes'] / 2**30:g} GiB; choose smaller layers")
         widest = max([max(t.shape) for t in tensors if t.ndim] + [n_features, 1])
         self._score_step = int(min(1 << 14, max(16, LIMITS["score_bytes"] // (16 * widest))))
+        widths = n_features + sum(int(t.shape[0]) for t in meta.parameters() if t.ndim >= 2)
+        #: What scoring needs besides the stored tensors (Model.memory_bound adds them up).
+        self._memory = {"network_bytes": need, "step_events": self._score_step,
+                        "step_bytes": 2 * 4 * self._score_step * widths}
         return need
 
     def _eval_loss(self, module, Xt, Ct, Yt, idx, epoch: int) -> float:

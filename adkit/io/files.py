@@ -261,10 +261,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def short_name(name: str, room: int = 160) -> str:
+    """``name`` itself, or, when it is longer than ``room`` bytes, its start and a hash of the whole: a
+    temporary name built on it stays under the 255 bytes a file system allows."""
+    if len(os.fsencode(name)) <= room:
+        return name
+    import hashlib
+
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    cut = name
+    while len(os.fsencode(cut)) > room - 17:
+        cut = cut[:-1]
+    return f"{cut}~{digest}"
+
+
 def partial_path(target: str | Path) -> Path:
-    """The temporary name of ``target`` while this process writes it: ``.NAME.partial-HOST-PID``."""
+    """The temporary name of ``target`` while this process writes it: ``.NAME.partial-HOST-PID`` (a long
+    NAME shortened by :func:`short_name`)."""
     t = Path(target)
-    return t.with_name(f".{t.name}.partial-{socket.gethostname()}-{os.getpid()}")
+    return t.with_name(f".{short_name(t.name)}.partial-{socket.gethostname()[:40]}-{os.getpid()}")
 
 
 def remove_stale_partials(target: str | Path) -> list[Path]:
@@ -274,10 +289,10 @@ def remove_stale_partials(target: str | Path) -> list[Path]:
     """
     t = Path(target)
     removed = []
-    for q in t.parent.glob(f".{glob.escape(t.name)}.partial-*"):
+    for q in t.parent.glob(f".{glob.escape(short_name(t.name))}.partial-*"):
         tag = q.name.rsplit(".partial-", 1)[-1]
         host, _, pid = tag.rpartition("-")
-        if host not in ("", socket.gethostname()) or not pid.isdigit() or int(pid) == os.getpid() \
+        if host not in ("", socket.gethostname()[:40]) or not pid.isdigit() or int(pid) == os.getpid() \
                 or _alive(int(pid)):
             continue
         with contextlib.suppress(OSError):
@@ -386,10 +401,8 @@ def check_replace_dir(d: str | Path, overwrite: bool, option: str) -> Path:
         raise OutputError(f"{option} {d}: holds the input {held.path}; give a new directory")
     if p.is_symlink():
         raise OutputError(f"{option} {d}: is a symbolic link; give a directory name")
+    check_writable(p.parent if str(p.parent) else Path("."), option)  # built beside it, renamed into place
     if not p.exists():
-        parent = p.parent if str(p.parent) else Path(".")
-        if not parent.is_dir():
-            raise OutputError(f"{option} {d}: directory {parent} does not exist")
         return p
     if not p.is_dir():
         raise OutputError(f"{option} {d}: exists and is not a directory")
@@ -414,7 +427,7 @@ def replace_dir(tmp: Path, dest: Path, overwrite: bool, option: str) -> None:
         if not any(dest.iterdir()):
             dest.rmdir()
         else:
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+            old = dest.with_name(f".{short_name(dest.name)}.old-{os.getpid()}")
             os.rename(dest, old)
     try:
         rename_noreplace(tmp, dest)
@@ -457,11 +470,24 @@ def read_text(path: str | Path, what: str, limit: int = 16 << 20) -> str:
         raise ConfigError(f"{p}: cannot read the {what} file ({e.strerror})") from None
 
 
+def check_writable(d: str | Path, option: str = "-o") -> None:
+    """Refuse, before any work, an output directory that cannot be written or made: the directory if it
+    exists, else its parent (read-only, immutable or not ours: ``access`` says so even for root)."""
+    d = Path(d)
+    base = d if d.is_dir() else (d.parent if str(d.parent) else Path("."))
+    if not base.is_dir():
+        raise OutputError(f"{option} {d}: directory {base} does not exist")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {d}: directory {base} is not writable (read-only, immutable or another "
+                          "user's); choose another directory")
+
+
 def check_outputs(directory: str | Path, names: list[str], overwrite: bool, option: str = "-o") -> Path:
     """Check every file a command will write into ``directory`` before any is written."""
     d = Path(directory)
     if d.exists() and not d.is_dir():
         raise OutputError(f"{option} {d}: exists and is not a directory")
+    check_writable(d, option)
     for n in names:
         p = d / n
         if d.is_dir():

@@ -51,11 +51,14 @@ def show_lines(model_path, model: Model, manifest: dict) -> list[str]:
     cols = model.spec.columns
     tensors = model.tensors()
     n_values = sum(int(np.prod(v.shape)) for v in tensors.values())
+    mem = model.memory_bound()
     lines = [
         f"model file   {model_path} (format {manifest['format_version']}, adkit {manifest['adkit_version']})",
         f"detector     {model.detector.name}: " + ", ".join(f"{k}={v}" for k, v in params.items()),
         f"input        {model.spec.kind}, {len(cols)} features" + (f" ({', '.join(cols[:4])}, ...)" if cols else ""),
         f"tensors      {len(tensors)} arrays, {n_values} values",
+        "memory       at most {:.0f} MiB to load and score (a step of {} events: {:.0f} MiB of activations)".format(
+            mem["bound_bytes"] / 2**20, mem["step_events"] or "all", mem["step_bytes"] / 2**20),
         f"trained on   {prov.get('events', prov.get('windows', '?'))} {'windows' if 'windows' in prov else 'events'}, "
         f"seed {prov.get('seed', '?')}",
     ]
@@ -80,7 +83,10 @@ def show_command(*, model_path, as_json, echo) -> dict:
     """The manifest of a model file, validated exactly as ``score`` validates it."""
     model = Model.load(model_path)
     manifest = model.manifest()
-    echo(json.dumps(manifest, indent=2, default=str) if as_json else "\n".join(show_lines(model_path, model, manifest)))
+    if as_json:
+        echo(json.dumps({**manifest, "memory": model.memory_bound()}, indent=2, default=str))
+    else:
+        echo("\n".join(show_lines(model_path, model, manifest)))
     return manifest
 
 

@@ -154,6 +154,8 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
         say("no --features: collider files use met,ht,lepton_pt_sum,n_leptons,n_jets; tables use every column")
     model = "nn" if detector == "nplm-nn" else "kernel"
     with executor_from(executor, workers, scheduler) as ex, TaskBar(progress, "toys") as bar:
+        if ex.asked:
+            say(f"--workers {ex.asked}: this machine has {ex.workers} cores; using {ex.workers} worker processes")
         if ex.dashboard:
             say(f"dask dashboard: {ex.dashboard}")
         result, f_model = nplm(list(reference), list(data), outdir, features=features, model=model,

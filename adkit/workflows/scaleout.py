@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adkit.errors import AdkitError, ConfigError, InputError, OutputError
-from adkit.io.files import publish, sha256_file
+from adkit.io.files import publish, sha256_file, short_name
 from adkit.io.writers import ScoreWriter, atomic_output, score_output_path
 
 MANIFEST_FORMAT = "adkit-scores"
@@ -274,7 +274,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
         keys[path] = (*_fingerprint(path), sha256_file(path))
         for start in range(0, n, task_events):
             stop = min(start + task_events, n)
-            part = part_dir / f"{out.name}.{start}-{stop}.h5"
+            part = part_dir / f"{short_name(out.name)}.{start}-{stop}.h5"
             parts[path].append(part)
             if not _part_done(part, digest, start, stop, keys[path]):
                 tasks.append((model_path, digest, path, mapping, start, stop, step, nan_policy, str(part), keys[path]))
@@ -387,6 +387,8 @@ def score_tasks_command(model_path, files, output, directory, fmt, overwrite, ex
         outputs, manifest = [out], out.with_name(f"{out.name}.manifest.json")
     m = mapping_from(mapping)
     with executor_from(executor, workers, scheduler) as ex, TaskBar(progress, "score tasks") as bar:
+        if ex.asked:
+            say(f"--workers {ex.asked}: this machine has {ex.workers} cores; using {ex.workers} worker processes")
         if ex.dashboard:
             say(f"dask dashboard: {ex.dashboard}")
         summary = score_many(model_path, files, outputs, manifest, executor=ex, mapping=m.to_dict() if m else None,

@@ -79,8 +79,11 @@ def _csv_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator[tup
     pending = ""
     n_rows = 0
     with open(p, encoding="utf-8", newline="") as fh:
+        same = _SameStream(p, fh)
         while True:
+            same.check()  # before every read: the rows to come continue the rows already scored
             chunk = fh.read(max_rows * 64)
+            same.seen(chunk)
             lines = (pending + chunk).split("\n")
             pending = lines.pop()
             if cols is None and lines:
@@ -97,13 +100,52 @@ def _csv_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator[tup
                 time.sleep(poll)
 
 
+class _SameStream:
+    """Checks that ``p`` is still the file open as ``fh`` and was only appended to: not moved away or
+    replaced (another inode), not truncated (shorter than what was read), not rewritten (the first
+    bytes read have changed). Otherwise one line: old offsets are never mixed with new rows."""
+
+    def __init__(self, p: Path, fh) -> None:
+        import os
+
+        self.p, self.fh, self.st0 = p, fh, os.fstat(fh.fileno())
+        self.head = b""  # the first bytes read (up to 4 KiB), as they were when read
+
+    def seen(self, text: str) -> None:
+        if len(self.head) < 4096 and text:
+            self.head += text.encode("utf-8")[: 4096 - len(self.head)]
+
+    def check(self) -> None:
+        import os
+
+        p = self.p
+        try:
+            st = os.stat(p)
+        except OSError:
+            raise InputError(f"{p}: is gone (moved away or deleted) while being followed; start --follow again "
+                             "on the new file") from None
+        if (st.st_dev, st.st_ino) != (self.st0.st_dev, self.st0.st_ino):
+            raise InputError(f"{p}: was replaced by another file (rotated or moved over) while being followed; the "
+                             "rows scored so far were the old file's; start --follow again on the new file")
+        read = os.lseek(self.fh.fileno(), 0, os.SEEK_CUR)
+        if st.st_size < read:
+            raise InputError(f"{p}: was truncated ({st.st_size} bytes, {read} already read) while being followed; "
+                             "start --follow again")
+        if self.head:
+            with open(p, "rb") as raw:
+                now = raw.read(len(self.head))
+            if now != self.head:
+                raise InputError(f"{p}: was rewritten (its first rows changed) while being followed; start --follow "
+                                 "again")
+
+
 def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator[tuple[np.ndarray, bool]]:
     """The new rows of a Parquet file that is rewritten with more rows (a periodic dump, replaced
     atomically): when its size or time changes, the rows past those already read, from the row
     groups that hold them. A file that cannot be opened yet (being written) is waited for."""
     import pyarrow.parquet as pq
 
-    done, seen = 0, None
+    done, seen, first_group = 0, None, None
     while True:
         st = p.stat()
         if (st.st_mtime_ns, st.st_size) != seen:
@@ -114,6 +156,11 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
             if pf is not None:
                 seen = (st.st_mtime_ns, st.st_size)
                 n = pf.metadata.num_rows
+                first = _first_group(pf)
+                if done and first != first_group:
+                    raise InputError(f"{p}: its first row group changed: the file was replaced by another stream, "
+                                     "not extended; start --follow again")
+                first_group = first
                 if n < done:
                     raise InputError(f"{p}: now has {n} rows, fewer than the {done} already scored: the stream was "
                                      "replaced by another; start --follow again")
@@ -135,6 +182,14 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
         if stop is not None and stop():
             return
         time.sleep(poll)
+
+
+def _first_group(pf) -> tuple | None:
+    """What identifies a Parquet stream whatever its row groups: its column names and first row."""
+    if pf.metadata.num_rows == 0:
+        return None
+    first = next(pf.iter_batches(batch_size=1)).to_pylist()[0]
+    return tuple(first.items())
 
 
 def _source(model: Model, path: str | Path) -> Path:
