@@ -261,6 +261,6 @@ def load_yaml(text: str, source: str) -> Any:
             return super().compose_node(parent, index)
 
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+        return yaml.load(text, Loader=Loader)  # a SafeLoader subclass
     except yaml.YAMLError as e:
         raise ConfigError(f"{source}: not valid YAML ({str(e).splitlines()[0]})") from None

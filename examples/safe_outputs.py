@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -57,11 +58,28 @@ def setup(work: Path, n: int) -> None:
 
     with zipfile.ZipFile("model.adkit") as z:
         manifest, tensors = z.read("manifest.json"), load(z.read("tensors.safetensors"))
+    clean = dict(tensors)
     first = sorted(k for k in tensors if k.startswith("detector.") and tensors[k].ndim == 2)[0]
     tensors[first] = tensors[first] * np.nan
     with zipfile.ZipFile("damaged.adkit", "w") as z:
         z.writestr("manifest.json", manifest)
         z.writestr("tensors.safetensors", save(tensors))
+    wide = json.loads(manifest)  # a 4 kB file asking for two layers of 65,536 units (16 GiB of weights)
+    wide["detector"]["config"]["params"]["hidden"] = [65536, 65536]
+    with zipfile.ZipFile("wide.adkit", "w") as z:
+        z.writestr("manifest.json", json.dumps(wide))
+        z.writestr("tensors.safetensors", save(clean))
+    import h5py  # a virtual dataset: its data lives in data.h5, which is therefore an input too
+
+    with h5py.File("data.h5", "r") as f:
+        shape, dtype = f["Particles"].shape, f["Particles"].dtype
+    layout = h5py.VirtualLayout(shape=shape, dtype=dtype)
+    layout[:] = h5py.VirtualSource("data.h5", "Particles", shape=shape)
+    with h5py.File("virtual.h5", "w") as f:
+        f.create_virtual_dataset("Particles", layout)
+    laughs = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    laughs += [f"{c}: &{c} [{', '.join([f'*{b}'] * 9)}]" for b, c in zip("abcdefgh", "bcdefghi")]
+    Path("laughs.yaml").write_text("\n".join(laughs) + "\nparams: {hidden: *i}\n")
 
 
 REFUSED = [
@@ -78,6 +96,10 @@ REFUSED = [
     "adkit train --detector ae --data data.h5 -o new.adkit --features ,",
     "adkit score data.h5 --model model.adkit -o s.h5 --step 0",
     "adkit score run1/nano_1.h5 run1/nano_1.h5 --model model.adkit -o scores",
+    "adkit score data.h5 ./data.h5 --model model.adkit -o s.h5",
+    "adkit score virtual.h5 --model model.adkit -o data.h5 --overwrite",
+    "adkit show wide.adkit",
+    "adkit train --config laughs.yaml -o new.adkit",
 ]
 
 

@@ -20,7 +20,7 @@ from adkit.cli._options import JSON, MODEL_FILE, OVERWRITE, Finite, InputPath, r
               help="Store thresholds even where fewer than 10 background events pass (unresolved).")
 @JSON
 @OVERWRITE
-@click.option("--series", "series_files", multiple=True, help="Series models: labelled series (default: a demo).")
+@click.option("--series", "series_files", multiple=True, type=InputPath(), help="Series models: labelled series (default: a demo).")
 @click.option("--intervals", type=InputPath(dir_okay=False), help="Series models: CSV of anomalous start,stop (s).")
 @click.option("--false-alarms", default="1,10,100", show_default=True, help="Series models: false alarms per hour.")
 @click.option("--rate", type=Finite(min=0, min_open=True),

@@ -306,7 +306,12 @@ def _load_checkpoint(path: Path, key: str, module, opts: dict) -> dict:
     from adkit.io.bundle import read_bundle
 
     manifest, tensors = read_bundle(path, kind="adkit-checkpoint")
-    if "optimizers" not in manifest or manifest.get("key") != key:
+    kinds = {"key": str, "epoch": int, "best": (int, float), "wait": int, "history": list, "optimizers": dict}
+    bad = next((k for k, t in kinds.items() if not isinstance(manifest.get(k), t) or isinstance(manifest.get(k), bool)),
+               None)
+    if bad is not None:
+        raise ConfigError(f"{path}: checkpoint is damaged ({bad}={manifest.get(bad)!r}); delete it or drop --resume")
+    if manifest.get("key") != key:
         raise ConfigError(f"{path}: checkpoint was made with other settings or data; delete it or drop --resume")
     t = {k: torch.from_numpy(np.array(v)) for k, v in tensors.items()}
     module.load_state_dict({k[7:]: v for k, v in t.items() if k.startswith("module.")})

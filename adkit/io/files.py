@@ -93,8 +93,10 @@ def _kind(mode: int) -> str | None:
     return None
 
 
-def note_input(path: str | Path, what: str = "input", remember: bool = True) -> Path:
-    """Refuse special files; remember a regular file as an input of the current scope."""
+def note_input(path: str | Path, what: str = "input", remember: bool = True, via: str | Path | None = None) -> Path:
+    """Refuse special files; remember a regular file as an input of the current scope, and the files it
+    reads through (HDF5 virtual sources, external storage and links: :func:`adkit.io.readers.note_linked`)
+    with it. ``via``: the input that reads this one (then its own links are followed by the caller)."""
     p = Path(path)
     try:
         st = os.stat(p)
@@ -103,11 +105,18 @@ def note_input(path: str | Path, what: str = "input", remember: bool = True) -> 
     kind = _kind(st.st_mode)
     if kind:
         raise InputError(f"{p}: is a {kind}, not a regular file; give a regular {what} file")
+    if not stat.S_ISREG(st.st_mode):
+        return p
     scope = _inputs.get()
-    if remember and scope is not None and stat.S_ISREG(st.st_mode):
-        real = os.path.realpath(p)
-        if real not in scope:
-            scope[real] = Snapshot(str(p), real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    real = os.path.realpath(p)
+    first = scope is None or real not in scope
+    if remember and scope is not None and first:
+        name = str(p) if via is None else f"{p} (read through {via})"
+        scope[real] = Snapshot(name, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if first and via is None:
+        from adkit.io.readers import note_linked
+
+        note_linked(p)
     return p
 
 

@@ -94,13 +94,14 @@ def linked_files(path: str | Path, depth: int = 0, visited: set[str] | None = No
         return out  # the reader reports a damaged file in its own words
     for kind, name, env in links:
         hits = [c for c in _candidates(name, p, env) if os.path.lexists(c)]
-        if not hits and kind == "virtual dataset source":
+        if kind == "virtual dataset source" and not any(os.path.isfile(c) for c in hits if not os.path.isdir(c)) \
+                and not any(not os.path.isdir(c) for c in hits):
             raise InputError(f"{p}: its virtual dataset reads {name}, which does not exist (HDF5 would read zeros "
                              "in its place); put the source file back or give the data directly")
         for c in hits:
             if os.path.isdir(c):
                 continue
-            note_input(c, kind)
+            note_input(c, kind, via=p)
             out.append(c)
             real = os.path.realpath(c)
             if real in visited:

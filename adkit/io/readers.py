@@ -61,9 +61,7 @@ def sniff(path: str | Path) -> str:
         raise InputError(f"{p}: cannot be read ({e.strerror})") from None
     for magic, fmt in _MAGIC.items():
         if head.startswith(magic):
-            if fmt == "hdf5":
-                note_linked(p)
-            return fmt
+            return fmt  # an HDF5 file's linked files were noted with it (note_input)
     if len(head) == 0:
         raise InputError(f"{p}: file is empty")
     raise InputError(f"{p}: not a ROOT, HDF5 or Parquet file (unrecognised first bytes {head[:4]!r})")

@@ -99,7 +99,7 @@ def scores_from_directory(model_path: str | Path, directory: str | Path,
         if name in scores:
             raise InputError(f"{d}: two scored inputs are both named {name!r}; evaluate each group from its own "
                              "score directory")
-        out = d / Path(rec.get("output", "")).name
+        out = d / (rec.get("output_name") or Path(rec.get("output", "")).name)  # beside the manifest
         if rec.get("status") != "done" or not out.is_file():
             raise InputError(f"{d}: {rec['input']} has no finished score file ({rec.get('reason', 'not done')}); "
                              f"{again}")

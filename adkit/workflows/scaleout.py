@@ -216,7 +216,6 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     """
     from adkit.executors import Executor
     from adkit.io import DEFAULT_STEP, Mapping, open_reader
-    from adkit.io.readers import note_linked
     from adkit.io.writers import score_format
 
     if task_events < 1:
@@ -228,9 +227,6 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     outputs = [Path(o) for o in outputs]
     from adkit.io.files import input_for
 
-    for path in paths:  # every file the inputs read through (HDF5 links) is noted before outputs are checked
-        if os.path.isfile(path):
-            note_linked(path)
     for o in [*outputs, Path(manifest_path)]:  # before any work: no output may be an input
         if input_for(o) is not None:
             raise OutputError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
@@ -305,7 +301,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
             size, mtime, digest_in = keys[path]
             manifest.record(path, status="done", output=str(out), events=n, input_size=size,
                             input_mtime_ns=mtime, input_sha256=digest_in, output_sha256=sha256_file(out),
-                            tasks=len(parts[path]))
+                            tasks=len(parts[path]), output_name=os.path.relpath(out, Path(manifest_path).parent))
             summary[path] = {"status": "done", "events": n, "output": str(out)}
             for p in parts[path]:
                 p.unlink(missing_ok=True)

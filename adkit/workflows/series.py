@@ -221,9 +221,8 @@ def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: 
     """
     from sklearn.metrics import roc_auc_score
 
-    from adkit.metrics import CL, efficiency, poisson_interval
-
     from adkit.io.files import check_distinct
+    from adkit.metrics import CL, efficiency, poisson_interval
 
     check_distinct(paths, "series")
     iv = read_intervals(interval_file) if interval_file else None
