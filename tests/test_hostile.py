@@ -60,6 +60,10 @@ def series_model(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def world(tmp_path, small_model, adc_file, series_model) -> World:
+    return make_world(tmp_path, small_model, adc_file, series_model)
+
+
+def make_world(tmp_path: Path, small_model: Path, adc_file: Path, series_model: Path) -> World:
     shutil.copy(small_model, tmp_path / "model.adkit")
     shutil.copy(adc_file, tmp_path / "data.h5")
     shutil.copy(series_model, tmp_path / "series.adkit")
@@ -772,6 +776,15 @@ def _npy_claiming(name: str, shape: tuple, npz: bool = False) -> Callable[[World
     return setup
 
 
+def _big_table(w: World) -> Path:
+    """A table of 200,001 events that costs nothing to write: one float column, unchunked zeros."""
+    import h5py
+
+    with h5py.File(w.d / "big.h5", "w") as f:
+        f.create_dataset("Particles", data=np.zeros((200_001, 19, 4), np.float32), compression="gzip")
+    return w.d / "big.h5"
+
+
 def _huge_chunk_h5(w: World) -> Path:
     import h5py
 
@@ -804,6 +817,11 @@ LIMIT_CASES = [
     Case("series-model-stride-zero", lambda w, s: ["score", w.p("a.csv"), "--model", str(s), "-o", w.p("o.h5")],
          ("stride",), lambda w: (_csv("a.csv", _series_csv([0] * 80))(w), _series_edit(w, stride=0))[1]),
     Case("data-huge-hdf5-chunk", score_file(), ("chunk",), _huge_chunk_h5),
+    Case("task-events-one", lambda w, s: ["score", str(w.h5), str(s), "--model", str(w.model), "-o", w.p("sc"),
+                                          "--task-events", "1"], ("--task-events", "tasks"),
+         lambda w: _big_table(w)),
+    Case("step-huge", score_opts("--step", str(10**12)), ("--step",)),
+    Case("nplm-toys-huge", nplm_to("--toys", str(10**9)), ("--toys",), lambda w: w.d / "np"),
     Case("series-npy-header-huge", series_eval, ("values",), _npy_claiming("big.npy", (10**12,))),
     Case("series-npz-inflates", series_eval, ("values",), _npy_claiming("big.npz", (1 << 29, 1), npz=True)),
     Case("config-billion-laughs", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("alias",),
@@ -963,29 +981,43 @@ ALLOCATION_CASES = ["model-two-wide-layers", "show-two-wide-layers", "train-two-
 #: 2.4 GiB of address space here (torch, matplotlib and their thread arenas), scoring near 1.3 GiB.
 MEMORY_CEILING = int(3.5 * 2**30)
 _CHILD = """
-import resource, sys
+import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+import os
+from click.testing import CliRunner
 from adkit.cli import main
-main(sys.argv[2:], prog_name="adkit")
+out = []
+for cwd, args in json.loads(sys.argv[2]):
+    os.chdir(cwd)
+    r = CliRunner().invoke(main, args)
+    out.append([r.exit_code, r.stderr])
+print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("case_id", ALLOCATION_CASES)
-def test_allocation_case_under_a_memory_ceiling(case_id: str, world: World):
-    """Each allocation case, run in a process that may not map more than MEMORY_CEILING: refused in one
-    line before anything big is allocated (a MemoryError would be a traceback, exit 1)."""
+def test_allocation_cases_under_a_memory_ceiling(tmp_path, small_model, adc_file, series_model):
+    """Each allocation case, run (one after the other, in one process) where no more than MEMORY_CEILING
+    of address space may be mapped: refused in one line before anything big is allocated (a
+    MemoryError would be a traceback, exit 1), and nothing changed."""
     import subprocess
     import sys
 
-    case = next(c for c in ALL if c.id == case_id)
-    s = case.setup(world) if case.setup else None
-    before = _snapshot(world.d)
-    r = subprocess.run([sys.executable, "-c", _CHILD, str(MEMORY_CEILING), *map(str, case.args(world, s))],
-                       cwd=world.d, capture_output=True, text=True, timeout=300, check=False)
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
-    assert len(lines) == 1 and lines[0].startswith("adkit: error: "), lines
-    assert _snapshot(world.d) == before
+    runs, worlds = [], []
+    for case_id in ALLOCATION_CASES:
+        case = next(c for c in ALL if c.id == case_id)
+        (tmp_path / case_id).mkdir()
+        w = make_world(tmp_path / case_id, small_model, adc_file, series_model)
+        s = case.setup(w) if case.setup else None
+        worlds.append((w, _snapshot(w.d)))
+        runs.append([str(w.d), [str(a) for a in case.args(w, s)]])
+    r = subprocess.run([sys.executable, "-c", _CHILD, str(MEMORY_CEILING), json.dumps(runs)], capture_output=True,
+                       text=True, timeout=600, check=False)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for case_id, (code, err), (w, before) in zip(ALLOCATION_CASES, json.loads(r.stdout.splitlines()[-1]), worlds):
+        lines = err.strip().splitlines()
+        assert code == 2, (case_id, code, err[-2000:])
+        assert len(lines) == 1 and lines[0].startswith("adkit: error: "), (case_id, lines)
+        assert _snapshot(w.d) == before, case_id
 
 
 def test_table_size():

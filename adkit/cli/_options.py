@@ -61,7 +61,7 @@ MAPPING = click.option("--mapping", type=InputPath(dir_okay=False), help="YAML m
 
 
 def reading(f):  # --mapping, --nan-policy and --step: how event files are read
-    f = click.option("--step", type=click.IntRange(min=1), default=100_000, show_default=True,
+    f = click.option("--step", type=click.IntRange(1, 10_000_000), default=100_000, show_default=True,
                      help="Events per chunk (bounds memory).")(f)
     f = click.option("--nan-policy", type=click.Choice(["reject", "drop", "zero"]), default="reject",
                      show_default=True, help="Events with NaN/inf inputs: fail, skip them, or set them to 0.")(f)

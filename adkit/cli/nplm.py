@@ -14,7 +14,7 @@ from adkit.cli._options import JSON, OVERWRITE, SEED, Deprecated, Finite, InputP
 @click.option("--model", "old_model", type=click.Choice(["kernel", "nn"]), cls=Deprecated, new="--detector",
               hidden=True)
 @click.option("--n-expected", type=Finite(min=0, min_open=True), help="N(0) under the reference (default observed).")
-@click.option("--toys", type=click.IntRange(min=0), default=100, show_default=True, help="Null toys (0: no p-value).")
+@click.option("--toys", type=click.IntRange(0, 1_000_000), default=100, show_default=True, help="Null toys (0: no p-value).")
 @executing
 @click.option("--param", "params", multiple=True, help="Model parameter NAME=VALUE (sigma, n_centres, lam, epochs, ...).")
 @click.option("--nuisance", "nuisances", multiple=True,

@@ -31,6 +31,8 @@ MANIFEST_FORMAT = "adkit-scores"
 MANIFEST_VERSION = 1
 PARTS = ".adkit-parts"
 DEFAULT_TASK_EVENTS = 1_000_000
+#: Tasks one run may hold (each is a tuple and, while it runs, a part file).
+MAX_TASKS = 100_000
 
 
 def check_parts_dir(d: Path) -> None:
@@ -240,6 +242,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     parts: dict[str, list[Path]] = {}
     keys: dict[str, tuple[int, int, str]] = {}
     replace: set[str] = set()
+    todo: list[tuple[str, Path, int]] = []
     t0 = time.perf_counter()
     for path, out in zip(paths, outputs):
         score_format(out)
@@ -264,6 +267,12 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
                             input_size=st.st_size if st else None)
             summary[path] = {"status": "failed", "reason": " ".join(str(e).split()), "output": str(out)}
             continue
+        todo.append((path, out, n))
+    n_tasks = sum(-(-n // task_events) for _, _, n in todo)
+    if n_tasks > MAX_TASKS:  # before any directory or part is made
+        raise ConfigError(f"--task-events {task_events}: {n_tasks} tasks, over the {MAX_TASKS} one run may hold; "
+                          "give larger tasks")
+    for path, out, n in todo:
         out.parent.mkdir(parents=True, exist_ok=True)
         part_dir = parts_dir(out.parent)
         parts[path] = []
