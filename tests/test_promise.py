@@ -317,3 +317,4 @@ def test_random_models_within_the_limits_stay_under_their_computed_memory(tmp_pa
 
     check()
     assert len(seen) == 4
+    print("\nhidden, latent, peak resident above the smallest model, bound:", *seen, sep="\n")
