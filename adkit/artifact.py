@@ -63,6 +63,9 @@ def check_thresholds(thresholds: list[Threshold]) -> None:
         if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (t.value, t.rate_khz, t.fpr)):
             raise ModelFileError(f"threshold {t.name!r} is not finite (value {t.value!r}, rate {t.rate_khz!r} kHz, "
                                  f"FPR {t.fpr!r}); the model file is damaged")
+        if t.rate_khz < 0 or not 0 <= t.fpr <= 1:
+            raise ModelFileError(f"threshold {t.name!r} has rate {t.rate_khz!r} kHz and FPR {t.fpr!r} (a rate >= 0 and "
+                                 "an FPR in [0, 1] expected); the model file is damaged")
         if t.name in names:
             raise ModelFileError(f"threshold {t.name!r} is stored twice; the model file is damaged")
         names.add(t.name)

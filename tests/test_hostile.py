@@ -869,6 +869,8 @@ GARBAGE_CASES = [
          bad_model(_threshold(float("-inf")))),
     Case("threshold-rate-nan", score_with(), ("threshold", "finite"),
          bad_model(_set("thresholds", [{"name": "t", "value": 1.0, "rate_khz": float("nan"), "fpr": 1e-5}]))),
+    Case("threshold-fpr-above-one", score_with(), ("threshold", "FPR"),
+         bad_model(_set("thresholds", [{"name": "t", "value": 1.0, "rate_khz": 1.0, "fpr": 7.0}]))),
     Case("threshold-twice", score_with(), ("threshold", "twice"), bad_model(_threshold(1.0, twice=True))),
     Case("ranges-nan", score_with(), ("input_ranges", "NaN or inf"), bad_model(_ranges_nan)),
     Case("weights-all-zero", lambda w, s: ["evaluate", "--model", str(w.model), "--background", str(s), "--signal",
