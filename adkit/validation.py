@@ -104,6 +104,12 @@ PARAM_RULES: dict[str, Rule] = {
 }
 
 
+def block_rows(n_columns: int, most: int) -> int:
+    """Rows of a kernel block (events × support vectors or centres, float64, with the kernel's
+    temporaries: about 32 bytes an entry) that keep one block under ``LIMITS["score_bytes"]``."""
+    return int(max(1, min(most, LIMITS["score_bytes"] // (32 * max(1, int(n_columns))))))
+
+
 def check_params(params: dict[str, Any], source: str) -> None:
     """Validate detector hyper-parameters by name (unknown names are the detector's to refuse)."""
     for name, value in params.items():

@@ -704,11 +704,21 @@ def nplm_to(*extra):
                          "--toys", "3", *extra]
 
 
+def _escaping_manifest(w: World) -> Path:
+    """A score directory whose manifest points a record at a file outside it (with its true hash)."""
+    d = _scores_dir(["background.h5"])(w)
+    doc = json.loads((d / "manifest.json").read_text())
+    doc["files"][0]["output_name"] = "../model.adkit"
+    doc["files"][0]["output_sha256"] = hashlib.sha256(w.model.read_bytes()).hexdigest()
+    (d / "manifest.json").write_text(json.dumps(doc))
+    return d
+
+
 def _scores_dir(names: list[str]) -> Callable[[World], Path]:
     """A score directory of ``names`` (copies of the data, scored by the model)."""
     def setup(w: World) -> Path:
         files = [str(shutil.copy(w.h5, w.d / n)) for n in names]
-        r = run_cli("score", *files, "--model", str(w.model), "-o", w.p("sc"), cwd=w.d)
+        r = run_cli("score", *files, "--model", str(w.model), "-o", w.p("sc") + "/", cwd=w.d)
         assert r.exit_code == 0, r.output
         return w.d / "sc"
     return setup
@@ -726,6 +736,8 @@ UNASKED_CASES = [
                     shutil.copy(w.h5, w.d / "r2" / "background.h5"),
                     run_cli("score", w.p("r1/background.h5"), w.p("r2/background.h5"), "--model", str(w.model),
                             "-o", w.p("sc"), cwd=w.d), w.d / "sc")[-1]),
+    Case("scores-output-outside", lambda w, s: ["evaluate", "--model", str(w.model), "--scores", str(s), "-o",
+                                                w.p("rep")], ("outside",), lambda w: _escaping_manifest(w)),
     Case("scores-prefix-names", lambda w, s: ["evaluate", "--model", str(w.model), "--scores", str(s), "-o",
                                               w.p("rep")], ("background",),
          _scores_dir(["background.v2.h5", "bkg.a.h5"])),

@@ -13,6 +13,7 @@ import numpy as np
 
 from adkit.detectors.base import Detector
 from adkit.errors import ConfigError
+from adkit.validation import block_rows
 
 BLOCK = 8192  # events per kernel block when scoring
 
@@ -83,8 +84,9 @@ class KernelDetector(Detector):
             raise ConfigError(f"{self.name}: expects {self.support_.shape[1]} features per event, got shape {X.shape}")
         k = self.kernel_function()
         out = np.empty(len(X))
-        for s in range(0, len(X), BLOCK):
-            out[s:s + BLOCK] = k(X[s:s + BLOCK], self.support_) @ self.coef_
+        rows = block_rows(len(self.support_), BLOCK)  # many support vectors: fewer events a block
+        for s in range(0, len(X), rows):
+            out[s:s + rows] = k(X[s:s + rows], self.support_) @ self.coef_
         out += self.intercept_
         out *= self.sign
         return out

@@ -2,6 +2,7 @@
 efficiency against false alarms per hour (time series)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -84,6 +85,8 @@ def scores_from_directory(model_path: str | Path, directory: str | Path,
     d = Path(directory)
     again = f"score again: adkit score FILES --model {model_path} -o {d} --overwrite"
     try:
+        if (d / "manifest.json").stat().st_size > 64 << 20:
+            raise ValueError("larger than 64 MiB")
         doc = json.loads((d / "manifest.json").read_text())
     except (OSError, ValueError):
         raise InputError(f"{d}: no readable manifest.json; --scores takes a directory written by "
@@ -100,6 +103,9 @@ def scores_from_directory(model_path: str | Path, directory: str | Path,
             raise InputError(f"{d}: two scored inputs are both named {name!r}; evaluate each group from its own "
                              "score directory")
         out = d / (rec.get("output_name") or Path(rec.get("output", "")).name)  # beside the manifest
+        if not os.path.realpath(out).startswith(os.path.realpath(d) + os.sep):
+            raise InputError(f"{d}/manifest.json: names a score file outside {d} ({out}); not an adkit score "
+                             "directory as adkit wrote it")
         if rec.get("status") != "done" or not out.is_file():
             raise InputError(f"{d}: {rec['input']} has no finished score file ({rec.get('reason', 'not done')}); "
                              f"{again}")
