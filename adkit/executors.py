@@ -67,12 +67,15 @@ class Executor:
 
         check_scheduler(scheduler)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        #: --workers as asked, when more than this machine's cores: processes on this machine are capped there
-        #: (a thousand workers on two cores only cost memory); a remote scheduler's workers are its own.
-        self.asked = workers if workers and workers > cores and not scheduler else None
-        if self.asked:
+        # processes on this machine are capped at its cores (a thousand workers on two cores only cost memory);
+        # a remote scheduler's workers are its own
+        asked = workers if workers and workers > cores and not scheduler else None
+        if asked:
             workers = cores
         self.kind, self.workers, self.scheduler, self.connect_timeout = kind, workers, scheduler, connect_timeout
+        #: The notice for a capped --workers (None when nothing was capped).
+        self.capped = f"--workers {asked}: this machine has {cores} cores; using {cores} worker processes" if asked \
+            else None
         self.dashboard: str | None = None
         self._pool = self._client = self._cluster = None
 

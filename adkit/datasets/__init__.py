@@ -6,6 +6,7 @@ benchmark signals. ``adkit generate -o DIR`` writes them as ``.h5`` and NanoAOD-
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ def embedded_test_set(n_background: int | None = None, signals=None) -> dict[str
 BLOCK_EVENTS = 500_000
 
 
-def _blocks(particles) -> list[np.ndarray] | object:
+def _blocks(particles: np.ndarray | Iterable[np.ndarray]) -> Iterable[np.ndarray]:
     return [particles] if isinstance(particles, np.ndarray) else particles
 
 
@@ -104,9 +105,10 @@ def write_dataset(outdir: str | Path, n_background: int = DEFAULT_TEST_EVENTS, n
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, n in [("background", n_background)] + [(s, n_signal) for s in SIGNALS]:
+        one = list(sample_blocks(name, n, seed)) if n <= BLOCK_EVENTS else None  # generated once for both formats
         for fmt, writer in (("h5", write_particles_h5), ("root", write_nanoaod_root)):
             if fmt in formats:
-                written.append(writer(out / f"{name}.{fmt}", sample_blocks(name, n, seed), overwrite))
+                written.append(writer(out / f"{name}.{fmt}", one or sample_blocks(name, n, seed), overwrite))
     return written
 
 

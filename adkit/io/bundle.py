@@ -36,14 +36,20 @@ def write_bundle(path: str | Path, manifest: dict, tensors: dict[str, np.ndarray
     return Path(path)
 
 
-def _zip_entry(z: zipfile.ZipFile, name: str, limit: int, p: Path) -> bytes:
-    """One member of the model zip, refused before reading if it is encrypted, oddly compressed or too big."""
+def _member(z: zipfile.ZipFile, name: str, p: Path) -> zipfile.ZipInfo:
+    """A member of the model zip, refused before reading if it is encrypted or oddly compressed."""
     info = z.getinfo(name)
     if info.flag_bits & 0x1:
         raise ModelFileError(f"{p}: {name} is encrypted; adkit model files are never encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ModelFileError(f"{p}: {name} uses an unsupported compression (method {info.compress_type}); "
                              "adkit writes stored or deflated members only")
+    return info
+
+
+def _zip_entry(z: zipfile.ZipFile, name: str, limit: int, p: Path) -> bytes:
+    """One member of the model zip, refused before reading if it is encrypted, oddly compressed or too big."""
+    info = _member(z, name, p)
     if info.file_size > limit:
         raise ModelFileError(f"{p}: {name} is {info.file_size} bytes uncompressed, over the limit of {limit}")
     with z.open(info) as fh:
@@ -56,7 +62,7 @@ def _zip_entry(z: zipfile.ZipFile, name: str, limit: int, p: Path) -> bytes:
 def _declared_tensor_bytes(z: zipfile.ZipFile, limit: int, p: Path) -> int:
     """The bytes the safetensors header says its tensors take, read from the member's first bytes
     (nothing else inflated); refused over ``limit`` or when the header is not a safetensors header."""
-    with z.open(TENSORS) as fh:
+    with z.open(_member(z, TENSORS, p)) as fh:
         head = fh.read(8)
         n = int.from_bytes(head, "little") if len(head) == 8 else -1
         if not 2 <= n <= min(limit, 16 << 20):

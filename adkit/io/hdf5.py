@@ -1,6 +1,7 @@
 """HDF5 readers: the ADC2021 ``Particles`` layout and plain 2-D tables, read in slices."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,8 +9,9 @@ import numpy as np
 
 from adkit.errors import InputError, closest
 from adkit.io.mapping import Mapping
-from adkit.io.readers import RawChunk
+from adkit.io.readers import RawChunk, is_hdf5
 from adkit.io.schema import CLASS_CODES, DEFAULT_MULTIPLICITIES, FIELDS
+from adkit.validation import LIMITS
 
 ADC_ROWS = sum(DEFAULT_MULTIPLICITIES.values())  # 19
 
@@ -23,8 +25,6 @@ MAX_LINK_DEPTH = 8
 def _candidates(name: str, owner: Path, env: str) -> list[Path]:
     """Where HDF5 may look for a file named in ``owner``: as given, beside ``owner``, under the prefix
     of the environment variable ``env``. Every one that exists is an input (noting too many is safe)."""
-    import os
-
     name = name.replace("%b", owner.stem).replace("%%", "%") if env == "HDF5_VDS_PREFIX" else name
     if os.path.isabs(name):
         return [Path(name)]
@@ -73,36 +73,29 @@ def _links_of(path: Path) -> list[tuple[str, str, str]]:
     return found
 
 
-def linked_files(path: str | Path, depth: int = 0, visited: set[str] | None = None) -> list[Path]:
-    """Every file an HDF5 file reads through, followed through files that link further.
+def linked_files(path: str | Path, depth: int = 0, visited: set[str] | None = None) -> None:
+    """Note every file an HDF5 file reads through as an input, following files that link further.
 
-    Each is noted as an input of the command (so no output may replace it, and a FIFO or a
-    device behind a link is refused like a direct one). A virtual dataset whose source file is
-    missing is refused: HDF5 would silently read its fill value (zeros) instead of the data.
+    So no output may replace one, and a FIFO or a device behind a link is refused like a direct
+    one. A virtual dataset whose source file is missing is refused: HDF5 would silently read its
+    fill value (zeros) instead of the data.
     """
-    import os
-
     from adkit.io.files import note_input
 
     p = Path(path)
     visited = set() if visited is None else visited
     visited.add(os.path.realpath(p))
-    out: list[Path] = []
     try:
         links = _links_of(p)
     except OSError:
-        return out  # the reader reports a damaged file in its own words
+        return  # the reader reports a damaged file in its own words
     for kind, name, env in links:
-        hits = [c for c in _candidates(name, p, env) if os.path.lexists(c)]
-        if kind == "virtual dataset source" and not any(os.path.isfile(c) for c in hits if not os.path.isdir(c)) \
-                and not any(not os.path.isdir(c) for c in hits):
+        found = [c for c in _candidates(name, p, env) if os.path.lexists(c) and not os.path.isdir(c)]
+        if not found and kind == "virtual dataset source":
             raise InputError(f"{p}: its virtual dataset reads {name}, which does not exist (HDF5 would read zeros "
                              "in its place); put the source file back or give the data directly")
-        for c in hits:
-            if os.path.isdir(c):
-                continue
+        for c in found:
             note_input(c, kind, via=p)
-            out.append(c)
             real = os.path.realpath(c)
             if real in visited:
                 continue
@@ -110,17 +103,12 @@ def linked_files(path: str | Path, depth: int = 0, visited: set[str] | None = No
                 raise InputError(f"{p}: reads through more than {MAX_LINK_DEPTH} files linked one to the next; "
                                  "give the data directly")
             visited.add(real)
-            with open(c, "rb") as fh:
-                is_h5 = fh.read(8) == b"\x89HDF\r\n\x1a\n"
-            if is_h5:
-                out += linked_files(c, depth + 1, visited)
-    return out
+            if is_hdf5(c):
+                linked_files(c, depth + 1, visited)
 
 
 def check_chunks(path: str | Path, ds) -> None:
     """Refuse a dataset whose one HDF5 chunk (read, and inflated, whole) is over ``LIMITS["chunk_bytes"]``."""
-    from adkit.validation import LIMITS
-
     if ds.chunks:
         nbytes = int(np.prod(ds.chunks, dtype=np.float64)) * ds.dtype.itemsize
         if nbytes > LIMITS["chunk_bytes"]:
@@ -217,8 +205,6 @@ class HDF5Reader:
     def chunks(self, step: int, entry_start: int = 0, entry_stop: int | None = None) -> Iterator[RawChunk]:
         n = self.num_entries() if entry_stop is None else min(entry_stop, self.num_entries())
         chunk_rows = self.ds.chunks[0] if self.ds.chunks else 1
-        from adkit.validation import LIMITS
-
         row_bytes = max(1, int(np.prod(self.ds.shape[1:])) * 4)
         step = min(int(step), max(1, LIMITS["chunk_bytes"] // row_bytes))  # a read stays under the chunk limit
         step = max(chunk_rows, (step // chunk_rows) * chunk_rows)  # whole HDF5 chunks per read

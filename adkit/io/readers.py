@@ -20,7 +20,8 @@ from adkit.io.schema import FeatureSet
 NAN_POLICIES = ("reject", "drop", "zero")
 DEFAULT_STEP = 100_000
 
-_MAGIC = {b"root": "root", b"\x89HDF\r\n\x1a\n": "hdf5", b"PAR1": "parquet"}
+_HDF5 = b"\x89HDF\r\n\x1a\n"
+_MAGIC = {b"root": "root", _HDF5: "hdf5", b"PAR1": "parquet"}
 
 RawChunk = tuple[int, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
 
@@ -35,15 +36,19 @@ class Reader(Protocol):
     def describe(self) -> dict: ...
 
 
+def is_hdf5(path: str | Path) -> bool:
+    """Whether the file starts with the HDF5 signature (False if it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8) == _HDF5
+    except OSError:
+        return False
+
+
 def note_linked(path: str | Path) -> None:
     """Note the files an input reads through as inputs too (HDF5 virtual sources, external storage
     and external links; uproot reads a ROOT file alone, and Parquet names no other file)."""
-    try:
-        with open(path, "rb") as fh:
-            hdf5 = fh.read(8) == b"\x89HDF\r\n\x1a\n"
-    except OSError:
-        return
-    if hdf5:
+    if is_hdf5(path):
         from adkit.io.hdf5 import linked_files
 
         linked_files(path)

@@ -16,7 +16,6 @@ def load_config(path: str | Path | None, kind: str = "train") -> dict:
     In a train config ``model:`` is the old spelling of ``detector:``."""
     if not path:
         return {}
-
     from adkit.io.files import read_text
     from adkit.validation import DISTILL_CONFIG, TRAIN_CONFIG, check_document, load_yaml
 

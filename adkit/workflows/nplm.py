@@ -56,14 +56,14 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
     if unknown:  # before any toy is computed
         raise ConfigError(f"--plot-features {unknown[0]!r} is not a test feature; features: {', '.join(spec.columns)}")
     out = Path(outdir) if outdir else None
+    records = [file_record(p) for p in [*reference, *data]]  # hashed once: the toys' header and the provenance
     header = None
     if out is not None:
-        from adkit.io.files import sha256_file
         from adkit.stats.nplm import ToyStore
 
         check_outputs(out, ["nplm.json", "null.png"], overwrite)
-        header = {"reference": [sha256_file(p) for p in reference], "data": [sha256_file(p) for p in data],
-                  "model": model, "seed": seed}
+        header = {"reference": [r["sha256"] for r in records[:len(reference)]],
+                  "data": [r["sha256"] for r in records[len(reference):]], "model": model, "seed": seed}
         ToyStore(out / "toys.jsonl", "", header).check()  # before any toy is computed
 
     def arrays(spec):
@@ -115,7 +115,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
         result["combined"] = min_p([r[0]["t"] for r in runs], [r[2] for r in runs], labels)
     result.update(features=spec.columns, reference=[str(p) for p in reference], data=[str(p) for p in data])
     shape_files = [f for n in nuis for f in (*n.up, *n.down)]
-    provenance = {"inputs": [file_record(p) for p in [*reference, *data, *shape_files]], "seed": seed,
+    provenance = {"inputs": records + [file_record(p) for p in shape_files], "seed": seed,
                   "events": int(len(R) + len(D)),
                   "versions": versions()}
     f_model = Model(det, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance,
@@ -154,8 +154,8 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
         say("no --features: collider files use met,ht,lepton_pt_sum,n_leptons,n_jets; tables use every column")
     model = "nn" if detector == "nplm-nn" else "kernel"
     with executor_from(executor, workers, scheduler) as ex, TaskBar(progress, "toys") as bar:
-        if ex.asked:
-            say(f"--workers {ex.asked}: this machine has {ex.workers} cores; using {ex.workers} worker processes")
+        if ex.capped:
+            say(ex.capped)
         if ex.dashboard:
             say(f"dask dashboard: {ex.dashboard}")
         result, f_model = nplm(list(reference), list(data), outdir, features=features, model=model,

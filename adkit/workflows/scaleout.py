@@ -392,8 +392,8 @@ def score_tasks_command(model_path, files, output, directory, fmt, overwrite, ex
         outputs, manifest = [out], out.with_name(f"{out.name}.manifest.json")
     m = mapping_from(mapping)
     with executor_from(executor, workers, scheduler) as ex, TaskBar(progress, "score tasks") as bar:
-        if ex.asked:
-            say(f"--workers {ex.asked}: this machine has {ex.workers} cores; using {ex.workers} worker processes")
+        if ex.capped:
+            say(ex.capped)
         if ex.dashboard:
             say(f"dask dashboard: {ex.dashboard}")
         summary = score_many(model_path, files, outputs, manifest, executor=ex, mapping=m.to_dict() if m else None,

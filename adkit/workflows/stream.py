@@ -18,6 +18,7 @@ the rows already read. The file is only read, never changed. ``adkit score FILE 
 from __future__ import annotations
 
 import csv
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -106,8 +107,6 @@ class _SameStream:
     bytes read have changed). Otherwise one line: old offsets are never mixed with new rows."""
 
     def __init__(self, p: Path, fh) -> None:
-        import os
-
         self.p, self.fh, self.st0 = p, fh, os.fstat(fh.fileno())
         self.head = b""  # the first bytes read (up to 4 KiB), as they were when read
 
@@ -116,8 +115,6 @@ class _SameStream:
             self.head += text.encode("utf-8")[: 4096 - len(self.head)]
 
     def check(self) -> None:
-        import os
-
         p = self.p
         try:
             st = os.stat(p)
@@ -145,7 +142,7 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
     groups that hold them. A file that cannot be opened yet (being written) is waited for."""
     import pyarrow.parquet as pq
 
-    done, seen, first_group = 0, None, None
+    done, seen, first_row = 0, None, None
     while True:
         st = p.stat()
         if (st.st_mtime_ns, st.st_size) != seen:
@@ -156,11 +153,11 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
             if pf is not None:
                 seen = (st.st_mtime_ns, st.st_size)
                 n = pf.metadata.num_rows
-                first = _first_group(pf)
-                if done and first != first_group:
-                    raise InputError(f"{p}: its first row group changed: the file was replaced by another stream, "
+                first = _first_row(pf)
+                if done and first != first_row:
+                    raise InputError(f"{p}: its first row changed: the file was replaced by another stream, "
                                      "not extended; start --follow again")
-                first_group = first
+                first_row = first
                 if n < done:
                     raise InputError(f"{p}: now has {n} rows, fewer than the {done} already scored: the stream was "
                                      "replaced by another; start --follow again")
@@ -184,7 +181,7 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
         time.sleep(poll)
 
 
-def _first_group(pf) -> tuple | None:
+def _first_row(pf) -> tuple | None:
     """What identifies a Parquet stream whatever its row groups: its column names and first row."""
     if pf.metadata.num_rows == 0:
         return None
