@@ -318,3 +318,28 @@ def test_random_models_within_the_limits_stay_under_their_computed_memory(tmp_pa
     check()
     assert len(seen) == 4
     print("\nhidden, latent, peak resident above the smallest model, bound:", *seen, sep="\n")
+
+
+def test_the_limits_table_in_the_docs_is_the_code_s():
+    """docs/safety.md's table of limits shows the values adkit checks (not numbers typed once)."""
+    import adkit.datasets as ds
+    from adkit.validation import LIMITS, MAX_GENERATE_EVENTS
+    from adkit.workflows.scaleout import MAX_TASKS
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "safety.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in page.splitlines() if line.strip().startswith("| ")}
+
+    def cell(row: str) -> str:
+        return next(line for key, line in rows.items() if key.startswith(row)).split("|")[2]
+
+    assert f"{LIMITS['network_bytes'] >> 30} GiB ({LIMITS['network_bytes'] // 4 // 10**6} M float32)" in cell("a torch")
+    assert f"{LIMITS['tensor_bytes'] >> 20} MiB" in cell("a model file")
+    assert f"{LIMITS['multiplicity']}" in cell("objects of one type")
+    assert f"{LIMITS['window']:,}" in cell("samples per window") and f"{LIMITS['features']:,}" in cell("samples per")
+    assert f"{LIMITS['score_bytes'] >> 20} MiB" in cell("one scoring step")
+    assert f"{LIMITS['chunk_bytes'] >> 20} MiB" in cell("one HDF5 chunk")
+    assert f"{LIMITS['array_bytes'] >> 30} GiB" in cell("one series array")
+    assert f"{LIMITS['yaml_nodes']:,} values" in cell("YAML")
+    assert f"{MAX_GENERATE_EVENTS:,}" in cell("`generate --events`")
+    assert f"{ds.BLOCK_EVENTS:,} events" in rows[next(k for k in rows if k.startswith("`generate"))]
+    assert f"{MAX_TASKS:,} tasks" in cell("`score --task-events`")
