@@ -120,7 +120,8 @@ class Model:
             X = self.encoder.encode(X)
         return self.detector.score_components(self.scaler.transform(X), condition)
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def decision_function(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        """Per-event anomaly scores of raw input events (higher = more anomalous)."""
         return self.score_components(X, condition)["score"]
 
     def manifest(self) -> dict:
@@ -196,7 +197,7 @@ class Model:
         names = self.spec.condition_names if getattr(self.detector, "uses_condition", False) else None
         C = None if names is None else np.zeros((2, len(names)), dtype=np.float32)
         try:
-            s = self.score(X, C)
+            s = self.decision_function(X, C)
         except AdkitError as e:
             raise ModelFileError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") from None
         except Exception as e:  # noqa: BLE001 (any failure here means the file's tensors and config disagree)

@@ -33,11 +33,17 @@ def _wrapper(model: Model):
             self.register_buffer("inv", torch.from_numpy((1.0 / np.asarray(sc.scale_, np.float32)).astype(np.float32)))
             self.register_buffer("log", torch.from_numpy(np.zeros(n, bool) if sc.log is None else sc.log))
             self.register_buffer("pad", torch.from_numpy(np.zeros(n, bool) if sc.padding is None else sc.padding))
+            own = getattr(det, "_standard", None)  # a detector fitted with standardize=True scales once more
+            self.register_buffer("mean2", torch.from_numpy(np.zeros(n, np.float32) if own is None
+                                                           else np.asarray(own[0], np.float32)))
+            self.register_buffer("inv2", torch.from_numpy(np.ones(n, np.float32) if own is None
+                                                          else (1.0 / np.asarray(own[1])).astype(np.float32)))
 
         def forward(self, x, c=None):
             f = torch.where(self.log, torch.log1p(torch.clamp(x, min=0.0)), x)
             z = (f - self.mean) * self.inv
             z = torch.where(self.pad & (x == 0), torch.zeros_like(z), z)
+            z = (z - self.mean2) * self.inv2
             return det.event_scores(self.net, z, c)["score"]
 
     return Scorer().eval()
@@ -72,7 +78,7 @@ def export_torchscript(model: Model, path: str | Path, X: np.ndarray | None = No
         with torch.no_grad():
             targs = (torch.from_numpy(X),) if C is None else (torch.from_numpy(X), torch.from_numpy(np.asarray(C, np.float32)))
             got = loaded(*targs).double().numpy()
-        want = model.score(X, C)
+        want = model.decision_function(X, C)
         diff = float(np.abs(got - want).max())
         tol = 1e-5 * max(1.0, float(np.abs(want).max()))
         if not diff <= tol:

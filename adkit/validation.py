@@ -35,7 +35,7 @@ LIMITS = {"manifest_bytes": 16 << 20, "tensor_bytes": 512 << 20, "zip_entries": 
 
 @dataclass(frozen=True)
 class Rule:
-    """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), str."""
+    """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), str, bool."""
 
     kind: str
     lo: float | None = None
@@ -51,6 +51,10 @@ class Rule:
                 return
             raise ConfigError(f"{where}: a value is required")
         if isinstance(value, str) and value in self.words:
+            return
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: expected true or false")
             return
         if self.kind == "str":
             if not isinstance(value, str) or len(value) > 200:
@@ -95,12 +99,14 @@ PARAM_RULES: dict[str, Rule] = {
     "max_samples": _pos(1e9, words=("auto",)), "n_train": _int(2, 1e9), "n_landmarks": _int(2, 100_000), "bond_dim": _int(1, 4096),
     "local_dim": _int(1, 64), "init_noise": Rule("float", 0, 10), "n_centres": _int(1, 10_000_000, none_ok=True),
     "sigma": _pos(none_ok=True), "lam": _pos(), "n_expected": _pos(none_ok=True), "max_iter": _int(1, 10_000_000),
-    "tol": _pos(1.0), "cg_max_iter": _int(1, 10_000_000), "memory_mb": _pos(1e7), "weight_clip": _pos(1e6),
+    "tol": _pos(1.0), "cg_max_iter": _int(1, 10_000_000), "memory_mb": Rule("float", 0, 1e7), "weight_clip": _pos(1e6),
     "nu": Rule("float", 0, 1, lo_open=True), "gamma": _pos(words=("scale", "auto")), "k": _int(1, 100_000),
     "shots": _int(1, 1e9, none_ok=True), "reps": _int(1, 100), "angle_scale": _pos(1e6),
     "sparsity": Rule("float", 0, 0.99), "C": _pos(), "smear": Rule("float", 0, 1e6),
     "score": Rule("str"), "anomalies": Rule("str"), "basis": Rule("str"), "feature_map": Rule("str"),
-    "method": Rule("str"), "kernel": Rule("str"),
+    "method": Rule("str"), "kernel": Rule("str"), "standardize": Rule("bool"), "normalize": Rule("bool"),
+    # pyod's range: at most half the training events called anomalous
+    "contamination": Rule("float", 0, 0.5, lo_open=True),
 }
 
 

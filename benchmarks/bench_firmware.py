@@ -46,7 +46,7 @@ def main() -> int:
         student, _ = distill(teacher, [], hidden=hidden, epochs=2 if args.quick else 30, precision=precision)
         det = student.detector
         Z = student.scaler.transform(student.spec.features.compute(held).astype(np.float32))
-        ref = det.score(Z)
+        ref = det.decision_function(Z)
         t0 = time.perf_counter()
         comb = da.trace(det)
         est = da.estimate(comb, args.clock)

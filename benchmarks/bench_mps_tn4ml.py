@@ -174,7 +174,7 @@ def main() -> int:
     for seed in seeds:
         det = create("mps", bond_dim=BOND, local_dim=DEGREE + 1, basis="legendre", lr=LR, batch_size=BATCH,
                      epochs=epochs, patience=epochs, validation_fraction=0.0, seed=seed).fit(z_train.astype(np.float32))
-        ours = {k: det.score(v.astype(np.float32)) for k, v in z_tests.items()}
+        ours = {k: det.decision_function(v.astype(np.float32)) for k, v in z_tests.items()}
         check = nll_adkit(det, z_tests["background"].astype(np.float32).astype(np.float64))
         diff = np.abs(check - ours["background"]).max()
         assert diff < 1e-3 * max(1.0, np.abs(check).max()), f"independent density differs from adkit's score by {diff}"

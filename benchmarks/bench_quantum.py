@@ -88,9 +88,9 @@ def main() -> None:
     n_sv = len(q.detector.support_)
     events = background(n_events, 5)[0][:, :, :3]
     Xr = q.spec.features.compute(events).astype(np.float32)
-    q.score(Xr[:1000])
+    q.decision_function(Xr[:1000])
     t = time.perf_counter()
-    q.score(Xr)
+    q.decision_function(Xr)
     t_score = time.perf_counter() - t
     print(f"\nencoder (AE, latent 16) + qsvm ({n_sv} support events of {q.detector.n_train} trained): scoring "
           f"{n_events:,} raw events in {t_score:.2f} s = {n_events / t_score:,.0f} events/s")
@@ -118,8 +118,8 @@ def main() -> None:
                                                                              "hchtotaunu")}}.items()}
 
     def aucs(det) -> str:
-        b = det.score(probe["bkg"])
-        return ", ".join(f"{k} {roc_auc_score(np.r_[np.zeros(len(b)), np.ones(len(v))], np.r_[b, det.score(v)]):.3f}"
+        b = det.decision_function(probe["bkg"])
+        return ", ".join(f"{k} {roc_auc_score(np.r_[np.zeros(len(b)), np.ones(len(v))], np.r_[b, det.decision_function(v)]):.3f}"
                          for k, v in probe.items() if k != "bkg")
 
     print(f"\nqsvm on {n_big:,} latent events (Nystrom, {n_land} landmarks; the exact Gram matrix would be "

@@ -71,7 +71,7 @@ def main() -> int:
             if "teacher_score" in kw and "latent" not in teacher.detector.components:
                 continue
             student, _ = distill(teacher, epochs=epochs, n_default=n_train, **kw)
-            scores = {k: student.detector.score(student.scaler.transform(
+            scores = {k: student.detector.decision_function(student.scaler.transform(
                 student.spec.features.compute(o).astype(np.float32))) for k, o in events.items()}
             m = table_row(name, recipe, scores, args.signal, ref, efficiency_cell, evaluate_scores)
             summary.append((name, recipe, {s: [kept(m, ref, s, r) for r in RATES_KHZ] for s in m["signals"]}))

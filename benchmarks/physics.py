@@ -231,7 +231,7 @@ def adkit_scores(model, tests: dict[str, np.ndarray]) -> dict:
             objects = v[s:s + 200_000, :, :3]
             X = model.spec.features.compute(objects).astype(np.float32)
             C = model.spec.conditions.compute(objects) if model.spec.conditions else None
-            parts.append(model.score(X, C))
+            parts.append(model.decision_function(X, C))
         out[k] = np.concatenate(parts)
     return out
 

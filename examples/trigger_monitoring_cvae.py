@@ -47,7 +47,7 @@ def main() -> None:
     vae = train("vae", ["rates_train.h5"], features=cvae.spec.columns, epochs=epochs,
                 params={"latent_dim": 2, "score": "total"})
     X, C, _ = load_arrays(["rates_test.h5"], cvae.spec)
-    s_cvae, s_vae = cvae.score(X, C), vae.score(X)
+    s_cvae, s_vae = cvae.decision_function(X, C), vae.decision_function(X)
     print(f"dead-time fault, AUC: cvae (conditioned on lumi, pileup) {roc_auc(s_cvae[:2000], s_cvae[2000:]):.3f}, "
           f"vae (rates only) {roc_auc(s_vae[:2000], s_vae[2000:]):.3f}")
     cvae.save("cvae_rates.adkit", overwrite=True)

@@ -92,8 +92,8 @@ def test_train_config_and_resume(tmp_path, adc_file, monkeypatch):
     from dataclasses import replace
 
     real_fit = tb.TorchDetector.fit  # the workflow passes TrainOptions; stop after two epochs on purpose
-    monkeypatch.setattr(tb.TorchDetector, "fit", lambda self, X, c=None, y=None, options=None:
-                        real_fit(self, X, c, y, replace(options, stop_after_epochs=2)))
+    monkeypatch.setattr(tb.TorchDetector, "fit", lambda self, X, y=None, *, condition=None, options=None:
+                        real_fit(self, X, y, condition=condition, options=replace(options, stop_after_epochs=2)))
     r = run_cli("train", "--config", str(cfg), "-o", str(tmp_path / "m.adkit"))
     assert r.exit_code == 130 and (tmp_path / "m.adkit.ckpt").exists() and not (tmp_path / "m.adkit").exists()
     monkeypatch.setattr(tb.TorchDetector, "fit", real_fit)

@@ -98,7 +98,7 @@ def _fit(det: Detector, X, C):
     y = np.log1p((np.asarray(X, dtype=np.float64) ** 2).sum(1)) if det.uses_target else None
     if _two_sample(det):
         y = (np.arange(len(X)) % 3 == 0).astype(np.float64)
-    return det.fit(X, _cond(det, C), y)
+    return det.fit(X, y, condition=_cond(det, C))
 
 
 def _one_sample_only(det) -> None:
@@ -132,7 +132,7 @@ def test_unfitted_and_shapes(name, data):
     d = _view(data, det)
     assert isinstance(det, Detector) and det.name == name
     with pytest.raises(NotFittedError):
-        det.score(d["X"], _cond(det, d["C"]))
+        det.decision_function(d["X"], _cond(det, d["C"]))
     assert _fit(det, d["X"], d["C"]) is det
 
 
@@ -140,7 +140,7 @@ def test_unfitted_and_shapes(name, data):
 def test_scores_shape_dtype_components(fitted, data):
     d = _view(data, fitted)
     X, c = d["X"], _cond(fitted, d["C"])
-    s = fitted.score(X, c)
+    s = fitted.decision_function(X, c)
     assert s.shape == (len(X),) and s.dtype == np.float64 and np.isfinite(s).all()
     assert np.std(s) > 0
     np.testing.assert_array_equal(fitted.decision_function(X, c), s)
@@ -148,7 +148,7 @@ def test_scores_shape_dtype_components(fitted, data):
     assert list(comps)[0] == "score" and set(fitted.components) <= set(comps)
     assert all(v.shape == (50,) and v.dtype == np.float64 for v in comps.values())
     with pytest.raises(AdkitError, match="features"):
-        fitted.score(X[:, :-1], None if c is None else c)
+        fitted.decision_function(X[:, :-1], None if c is None else c)
 
 
 @by_name
@@ -161,8 +161,8 @@ def test_obvious_outliers_score_higher(fitted, data):
                     "tests it against its teacher")
     X, c = d["X"], _cond(fitted, d["C"])
     outliers = X[:300] * 4.0 + 6.0  # every feature 6+ standard deviations away
-    s_bkg = fitted.score(X, c)
-    s_out = fitted.score(outliers, None if c is None else c[:300])
+    s_bkg = fitted.decision_function(X, c)
+    s_out = fitted.decision_function(outliers, None if c is None else c[:300])
     assert np.median(s_out) > np.quantile(s_bkg, 0.99), (np.median(s_out), np.quantile(s_bkg, 0.99))
 
 
@@ -170,8 +170,8 @@ def test_obvious_outliers_score_higher(fitted, data):
 def test_scoring_in_chunks_equals_at_once(fitted, data):
     d = _view(data, fitted)
     X, c = d["X"], _cond(fitted, d["C"])
-    whole = fitted.score(X, c)
-    parts = np.concatenate([fitted.score(X[i:i + 700], None if c is None else c[i:i + 700])
+    whole = fitted.decision_function(X, c)
+    parts = np.concatenate([fitted.decision_function(X[i:i + 700], None if c is None else c[i:i + 700])
                             for i in range(0, len(X), 700)])
     # same events, same arithmetic; BLAS may block a different row count differently (last bits)
     np.testing.assert_allclose(parts, whole, rtol=1e-6, atol=1e-9 * np.abs(whole).max())
@@ -189,7 +189,7 @@ def test_state_and_model_file_round_trip(fitted, data, tmp_path):
     assert all(isinstance(v, np.ndarray) for v in tensors.values())
     clone = get(fitted.name).from_state(config, tensors)
     c = _cond(fitted, d["CS"])
-    np.testing.assert_array_equal(clone.score(d["S"], c), fitted.score(d["S"], c))
+    np.testing.assert_array_equal(clone.decision_function(d["S"], c), fitted.decision_function(d["S"], c))
 
     spec = default_spec(None, "n_electrons,n_muons,n_jets" if fitted.uses_condition else None, None) \
         if d["spec"] is None else InputSpec(table_columns=d["spec"])
@@ -197,7 +197,7 @@ def test_state_and_model_file_round_trip(fitted, data, tmp_path):
     path = model.save(tmp_path / "m.adkit")
     loaded = Model.load(path)
     assert isinstance(loaded.spec, InputSpec) and loaded.spec.condition_names == spec.condition_names
-    np.testing.assert_array_equal(loaded.score(d["raw_S"], c), model.score(d["raw_S"], c))
+    np.testing.assert_array_equal(loaded.decision_function(d["raw_S"], c), model.decision_function(d["raw_S"], c))
 
 
 @by_name
@@ -206,16 +206,16 @@ def test_conditions_handled_or_rejected(fitted, data):
     X, C = d["X"][:200], d["C"][:200]
     if not fitted.uses_condition:
         with pytest.raises(ConfigError, match="does not use conditions"):
-            fitted.score(X, C)
+            fitted.decision_function(X, C)
         return
     with pytest.raises(ConfigError, match="needs conditions"):
-        fitted.score(X)
+        fitted.decision_function(X)
     with pytest.raises(ConfigError, match="condition"):
-        fitted.score(X, C[:100])
+        fitted.decision_function(X, C[:100])
     with pytest.raises(ConfigError, match="condition column"):
-        fitted.score(X, C[:, :2])
+        fitted.decision_function(X, C[:, :2])
     # the condition is used: the same events in another context score differently
-    assert not np.allclose(fitted.score(X, C), fitted.score(X, C + 2.0))
+    assert not np.allclose(fitted.decision_function(X, C), fitted.decision_function(X, C + 2.0))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -226,10 +226,10 @@ def test_deterministic_and_seed_sensitive(name, data):
     a, b = _fit(_make(name), X, C), _fit(_make(name), X, C)
     ta, tb = a.state()[1], b.state()[1]
     assert ta.keys() == tb.keys() and all(np.array_equal(ta[k], tb[k]) for k in ta)
-    np.testing.assert_array_equal(a.score(X, c), b.score(X, c))
+    np.testing.assert_array_equal(a.decision_function(X, c), b.decision_function(X, c))
     if "seed" in get(name).param_names():
         other = _fit(_make(name, seed=7), X, C)
-        assert not np.array_equal(other.score(X, c), a.score(X, c))
+        assert not np.array_equal(other.decision_function(X, c), a.decision_function(X, c))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -250,6 +250,6 @@ def test_finds_signal(name):
         basis = _pca(Xb)
         Xb, Xs = _inputs(det, Xb, basis), _inputs(det, Xs, basis)
     det = _fit(det, Xb, Cb)
-    sb, ss = det.score(Xb, _cond(det, Cb)), det.score(Xs, _cond(det, Cs))
+    sb, ss = det.decision_function(Xb, _cond(det, Cb)), det.decision_function(Xs, _cond(det, Cs))
     auc = roc_auc_score(np.r_[np.zeros(len(sb)), np.ones(len(ss))], np.r_[sb, ss])
     assert auc > 0.75, auc

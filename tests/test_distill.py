@@ -76,7 +76,7 @@ def test_student_is_a_quantized_pruned_detector(student):
     from adkit.datasets import background
 
     X = model.spec.features.compute(background(2000, 1)[0][:, :, :3])
-    s = model.score(X)
+    s = model.decision_function(X)
     out = types["out"]["result"]
     np.testing.assert_array_equal(out.quantize(s), s)  # the score is the firmware's output type
     with pytest.raises(ConfigError, match="adkit distill"):
@@ -119,7 +119,7 @@ def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
     y = np.loadtxt(tb / "tb_output_predictions.dat")
     assert X.shape == (1000, 57) and y.shape == (1000,)
     student_model = Model.load(tmp_path / "student.adkit")
-    np.testing.assert_allclose(y, student_model.detector.score(X.astype(np.float32)), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(y, student_model.detector.decision_function(X.astype(np.float32)), rtol=1e-6, atol=1e-6)
     assert (tmp_path / "hls" / "test_vectors.csv").read_text().splitlines()[0].endswith(",jet10_phi,expected_score")
     student = Model.load(tmp_path / "student.adkit")
     # 5,000 held-out background events resolve 100 kHz (12 pass) but not 1 or 10 kHz: those are not stored
@@ -165,7 +165,7 @@ def test_cpu_export_reproduces_scores(student, tmp_path):
     X = model.spec.features.compute(background(500, 4)[0][:, :, :3]).astype(np.float32)
     with torch.no_grad():
         got = torch.jit.load(str(tmp_path / "s.pt"))(torch.from_numpy(X)).double().numpy()
-    np.testing.assert_array_equal(got, model.score(X))
+    np.testing.assert_array_equal(got, model.decision_function(X))
     from adkit.workflows import train
 
     cvae = train("cvae", epochs=1, n_default=3000)

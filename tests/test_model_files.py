@@ -121,7 +121,7 @@ def test_tensors_that_do_not_fit_the_config_are_one_line(models, name, tmp_path)
         except ModelFileError as e:
             assert "\n" not in str(e) and str(p) in str(e)
             continue
-        m.score(np.zeros((3, m.n_features), np.float32),
+        m.decision_function(np.zeros((3, m.n_features), np.float32),
                 np.zeros((3, len(m.spec.condition_names)), np.float32) if m.detector.uses_condition else None)
 
 

@@ -32,8 +32,8 @@ def test_kernel_learns_the_log_density_ratio():
     det, t = fit_t(ref, data, 4_000)
     x = np.linspace(0.2, 3.0, 15)[:, None]
     truth = np.log(0.8) + 0.2 * x[:, 0]
-    assert np.max(np.abs(det.score(x) - truth)) < 0.08, det.score(x) - truth
-    f = det.score(np.concatenate([ref, data]))
+    assert np.max(np.abs(det.decision_function(x) - truth)) < 0.08, det.decision_function(x) - truth
+    f = det.decision_function(np.concatenate([ref, data]))
     assert t == pytest.approx(t_statistic(f[:len(ref)], f[len(ref):], 4_000))
     assert t > 20  # a 20 % slope on 4k events is a clear difference
     assert det.info_["converged"]
@@ -46,7 +46,7 @@ def test_blockwise_kernel_equals_cached(monkeypatch):
     cached = KernelNPLM(n_expected=N0, memory_mb=1e4).fit(X, y=y)
     streamed = KernelNPLM(n_expected=N0, memory_mb=0).fit(X, y=y)
     assert cached.info_["kernel_cached"] and not streamed.info_["kernel_cached"]
-    np.testing.assert_allclose(streamed.score(X), cached.score(X), atol=1e-9)
+    np.testing.assert_allclose(streamed.decision_function(X), cached.decision_function(X), atol=1e-9)
     K = gaussian_kernel(X[:5], X[5:9], 0.7)
     d2 = ((X[:5, None, :] - X[None, 5:9, :]) ** 2).sum(-1)
     np.testing.assert_allclose(K, np.exp(-d2 / (2 * 0.49)), rtol=1e-12)

@@ -276,7 +276,7 @@ def _random_ae(tmp_path: Path, data: Path, hidden: list[int], latent: int, name:
     from adkit.features.preprocess import Standardizer
     from adkit.io import InputSpec
 
-    det = registry.get("ae").from_params({"hidden": hidden, "latent_dim": latent})
+    det = registry.get("ae").from_params({"hidden": hidden, "latent_dim": latent, "standardize": False})
     torch.manual_seed(0)
     det.module_ = det.build_module(57, 0).eval()
     det.history_, det._n_features, det._n_conditions = [], 57, 0

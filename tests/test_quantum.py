@@ -186,10 +186,10 @@ def test_mps_is_a_normalised_density():
         det = create("mps", epochs=4, bond_dim=4, basis=basis, batch_size=256).fit(X.astype(np.float32))
         g = np.linspace(-14, 14, 561)
         xx, yy = np.meshgrid(g, g)
-        p = np.exp(-det.score(np.c_[xx.ravel(), yy.ravel()].astype(np.float32)))
+        p = np.exp(-det.decision_function(np.c_[xx.ravel(), yy.ravel()].astype(np.float32)))
         assert p.sum() * (g[1] - g[0]) ** 2 == pytest.approx(1.0, abs=2e-3), basis
     # trained: the background is more probable than a uniform box of the same size would be
-    assert np.mean(-det.score(X.astype(np.float32))) > -np.log(8.0 * 4.0)
+    assert np.mean(-det.decision_function(X.astype(np.float32))) > -np.log(8.0 * 4.0)
 
 
 def test_mps_stable_with_many_sites():
@@ -197,7 +197,7 @@ def test_mps_stable_with_many_sites():
 
     X = np.random.default_rng(7).normal(size=(2000, 40)).astype(np.float32)
     det = create("mps", epochs=2, bond_dim=16, batch_size=500).fit(X)
-    assert np.isfinite(det.score(X)).all() and np.isfinite(det.score(X * 10)).all()
+    assert np.isfinite(det.decision_function(X)).all() and np.isfinite(det.decision_function(X * 10)).all()
 
 
 @pytest.fixture(scope="module")
@@ -232,8 +232,8 @@ def test_encode_and_latent_model_scores_raw_events(encoder_file, tmp_path):
     assert r.exit_code == 0, r.output
     q = Model.load(out)
     assert q.encoder is not None and q.encoder.detector.name == "ae" and q.n_features == 57
-    direct = q.detector.score(q.scaler.transform(enc.encode(raw)))
-    np.testing.assert_array_equal(q.score(raw), direct)
+    direct = q.detector.decision_function(q.scaler.transform(enc.encode(raw)))
+    np.testing.assert_array_equal(q.decision_function(raw), direct)
     r = CliRunner().invoke(main, ["score", "--model", str(out), str(tmp_path / "Ato4l.h5"), "-o",
                                   str(tmp_path / "s.h5")])
     assert r.exit_code == 0, r.output
@@ -265,7 +265,7 @@ def test_qsvm_large_training_sets_use_nystrom(monkeypatch):
     phi = lambda A: kernel_matrix(angles(A), angles(det.support_), "dense_u", 3) @ T  # noqa: E731
     svm = SGDOneClassSVM(nu=0.01, random_state=0).fit(phi(X))
     probe = np.random.default_rng(4).normal(size=(50, 4)) * 2
-    np.testing.assert_allclose(det.score(probe), -svm.decision_function(phi(probe)), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(det.decision_function(probe), -svm.decision_function(phi(probe)), rtol=1e-6, atol=1e-8)
     again = get("qsvm").from_state(*det.state())
     assert again.kernel_error_ == det.kernel_error_
-    np.testing.assert_array_equal(again.score(probe), det.score(probe))
+    np.testing.assert_array_equal(again.decision_function(probe), det.decision_function(probe))

@@ -55,7 +55,7 @@ def test_directory_mode_local_and_dask_identical(inputs, tmp_path):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes()
         s = read_scores(tmp_path / "dask" / name)
         X = model.spec.features.compute(__import__("h5py").File(f)["Particles"][:, :, :3])
-        np.testing.assert_allclose(s["score"], model.score(X), rtol=1e-5)
+        np.testing.assert_allclose(s["score"], model.decision_function(X), rtol=1e-5)
         assert rec["events"] == len(s["score"]) and np.array_equal(s["entry"], np.arange(len(X)))
     assert manifest["files"][0]["tasks"] == 9  # 60,000 entries in tasks of 7,000
     assert not (tmp_path / "dask" / ".adkit-parts").exists()

@@ -25,7 +25,7 @@ def test_score_rows_in_input_order(tmp_path, small_model, shared_data):
     from adkit.io import load_arrays
 
     X, _, _ = load_arrays([files[0]], model.spec)
-    np.testing.assert_allclose(s["score"][:5000], model.score(X), rtol=1e-5)
+    np.testing.assert_allclose(s["score"][:5000], model.decision_function(X), rtol=1e-5)
     for t in model.thresholds:
         np.testing.assert_array_equal(s[f"pass_{t.name}"], s["score"] > t.value)
     assert s["pass_100kHz"].mean() < 0.05

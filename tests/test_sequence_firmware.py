@@ -27,7 +27,7 @@ def _windows(n: int = 1500, steps: int = 16, channels: int = 2, seed: int = 0):
 @pytest.fixture(scope="module", params=["gru", "lstm"])
 def fitted(request):
     X, y = _windows()
-    return SequenceStudent(n_channels=2, cell=request.param, epochs=20, seed=0).fit(X, None, y), X, y
+    return SequenceStudent(n_channels=2, cell=request.param, epochs=20, seed=0).fit(X, y), X, y
 
 
 def _reference_cell(cell: str, W: dict, seq: np.ndarray) -> np.ndarray:
@@ -50,7 +50,7 @@ def _reference_cell(cell: str, W: dict, seq: np.ndarray) -> np.ndarray:
 
 def test_student_learns_and_its_float_network_is_pytorchs_cell(fitted):
     st, X, y = fitted
-    assert np.corrcoef(st.score(X), y)[0, 1] > 0.6
+    assert np.corrcoef(st.decision_function(X), y)[0, 1] > 0.6
     W = st.rnn_weights()
     types = st.types()
     # the stored weights are the firmware's: on their grids
@@ -64,7 +64,7 @@ def test_student_learns_and_its_float_network_is_pytorchs_cell(fitted):
         h = np.maximum(h, 0) if n != "out" else h
     np.testing.assert_allclose(st.float_score(X[:50]), h[:, 0], atol=1e-5)
     # the firmware arithmetic (lookup tables, fixed-point state and, for the LSTM, gate sums) stays close to it
-    assert np.corrcoef(st.score(X), st.float_score(X))[0, 1] > 0.99
+    assert np.corrcoef(st.decision_function(X), st.float_score(X))[0, 1] > 0.99
 
 
 def test_lookup_tables_are_hls4mls():
@@ -85,7 +85,7 @@ def test_c_simulation_equals_the_quantized_student_bit_for_bit(fitted, tmp_path)
     st, X, _ = fitted
     hls_model = write_project(st, tmp_path / "hls")
     X2, _ = _windows(400, seed=9)  # windows the student never saw
-    np.testing.assert_array_equal(csim_scores(hls_model, X2), st.score(X2))
+    np.testing.assert_array_equal(csim_scores(hls_model, X2), st.decision_function(X2))
     assert "GRU" in (tmp_path / "hls" / "hls4ml.log").read_text() or "LSTM" in (tmp_path / "hls" / "hls4ml.log").read_text()
 
 

@@ -313,16 +313,16 @@ def test_matrix_profile_equals_stumpy_ab_join_and_zscore_is_the_rolling_z_score(
         return np.lib.stride_tricks.sliding_window_view(x, m).astype(np.float32)
 
     mp = create("mp", n_channels=1).fit(windows(train))
-    ours = mp.score(windows(test))
+    ours = mp.decision_function(windows(test))
     ref = stumpy.stump(test.astype(np.float64), m, T_B=train.astype(np.float64), ignore_trivial=False)[:, 0]
     np.testing.assert_allclose(ours, ref.astype(np.float64), rtol=1e-4, atol=1e-4)
     assert 300 - m < int(np.argmax(ours)) < 320
-    plain = create("mp", n_channels=1, normalize=False).fit(windows(train)).score(windows(test))
+    plain = create("mp", n_channels=1, normalize=False).fit(windows(train)).decision_function(windows(test))
     A, B = windows(test).astype(np.float64), windows(train).astype(np.float64)  # brute force, window by window
     ref_plain = [np.sqrt(((B - a) ** 2).sum(axis=1)).min() for a in A[::37]]
     np.testing.assert_allclose(plain[::37], ref_plain, rtol=1e-4, atol=1e-4)
 
-    z = create("zscore", n_channels=1).fit(windows(train)).score(windows(test))
+    z = create("zscore", n_channels=1).fit(windows(train)).decision_function(windows(test))
     for k in (0, 100, 290, 568):  # window k ends on sample k + m - 1
         past = test[k:k + m - 1]
         assert z[k] == pytest.approx(abs(test[k + m - 1] - past.mean()) / past.std(ddof=1), rel=1e-5)

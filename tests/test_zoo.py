@@ -77,13 +77,13 @@ def test_cvae_on_a_table_with_named_condition_columns(tmp_path):
     assert model.spec.columns == [f"path{i}" for i in range(6)] and model.spec.condition_names == ["lumi", "pileup"]
     X, C, _ = load_arrays([bad], model.spec)
     assert C.shape == (4000, 2)
-    s = model.score(X, C)
+    s = model.decision_function(X, C)
     from adkit.metrics import roc_auc
 
     auc = roc_auc(s[:2000], s[2000:])
     # without the luminosity the faulty rates look like a quieter fill: the condition is what finds them
     plain = train("vae", [good], features=model.spec.columns, epochs=15, params={"latent_dim": 2, "score": "total"})
-    auc_plain = roc_auc(plain.score(X[:2000]), plain.score(X[2000:]))
+    auc_plain = roc_auc(plain.decision_function(X[:2000]), plain.decision_function(X[2000:]))
     assert auc > 0.95 and auc_plain < auc - 0.1, (auc, auc_plain)
 
 
@@ -123,7 +123,7 @@ def test_kernel_expansion_reproduces_sklearn(name):
         from adkit.detectors.kernel_base import subsample
 
         ref = -OneClassSVM(nu=det.nu, gamma=det.gamma_).fit(subsample(X, 800, 3)).decision_function(X)
-    np.testing.assert_allclose(det.score(X), ref, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(det.decision_function(X), ref, rtol=1e-7, atol=1e-9)
     assert len(det.support_) <= (1600 if name == "svc" else 800)  # the stated subsample bounds the model
 
 

@@ -29,8 +29,10 @@ class DenseAutoencoder(TorchDetector):
 
     def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), epochs: int = 30,
                  batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
-                 validation_fraction: float = 0.2, seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 validation_fraction: float = 0.2, seed: int = 0,
+                 contamination: float = 0.1, standardize: bool = True) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
+        self.standardize = standardize
         self.latent_dim = latent_dim
         self.hidden = hidden
 
@@ -49,10 +51,11 @@ class DenseAutoencoder(TorchDetector):
         return {"score": ((module["decoder"](module["encoder"](x)) - x) ** 2).mean(dim=1)}
 
     def encode(self, X):
-        """Latent coordinates of standardised events (for latent-space detectors)."""
+        """Latent coordinates of events (for latent-space detectors), standardised as in ``fit``."""
         import numpy as np
         import torch
 
         self._check_fitted()
+        X = self._standardized(np.ascontiguousarray(X, dtype=np.float32))
         with torch.inference_mode():
             return self.module_["encoder"](torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))).numpy()

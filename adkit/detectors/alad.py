@@ -69,8 +69,10 @@ class ALAD(TorchDetector):
 
     def __init__(self, latent_dim: int = 8, width: int = 64, score: str = "fm", epochs: int = 30,
                  batch_size: int = 256, lr: float = 1e-4, patience: int = 0,
-                 validation_fraction: float = 0.2, seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 validation_fraction: float = 0.2, seed: int = 0,
+                 contamination: float = 0.1, standardize: bool = True) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
+        self.standardize = standardize
         self.latent_dim = latent_dim
         self.width = width
         self.score_kind = score

@@ -16,8 +16,9 @@ class ConvAutoencoder(SequenceAutoencoder):
 
     def __init__(self, n_channels: int | None = None, filters: tuple[int, ...] = (16, 32), latent_dim: int = 16,
                  epochs: int = 20, batch_size: int = 256, lr: float = 3e-3, patience: int = 5,
-                 validation_fraction: float = 0.2, seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 validation_fraction: float = 0.2, seed: int = 0,
+                 contamination: float = 0.1) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.n_channels = n_channels
         self.filters = filters
         self.latent_dim = latent_dim

@@ -38,8 +38,10 @@ class ConditionalVAE(TorchDetector):
 
     def __init__(self, latent_dim: int = 4, hidden: tuple[int, ...] = (32, 16), beta: float = 1.0,
                  score: str = "total", epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3,
-                 patience: int = 5, validation_fraction: float = 0.2, seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 patience: int = 5, validation_fraction: float = 0.2, seed: int = 0,
+                 contamination: float = 0.1, standardize: bool = True) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
+        self.standardize = standardize
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.beta = beta
@@ -47,11 +49,20 @@ class ConditionalVAE(TorchDetector):
         self._cond_stats: tuple[np.ndarray, np.ndarray] | None = None
 
 
-    def fit(self, X, condition=None, y=None, **kwargs) -> ConditionalVAE:
+    def fit(self, X, y=None, *, condition=None, **kwargs) -> ConditionalVAE:
+        """Fit on events ``X`` given their ``condition`` [n, C]; without one (scikit-learn's checks, a
+        quick look) it is an unconditional VAE with a Gaussian decoder (``adkit train`` requires one)."""
+        if condition is None:
+            condition = np.zeros((len(X), 0), dtype=np.float32)
         c = self.check_condition(np.asarray(X), condition)
         scale = c.std(axis=0)
         self._cond_stats = (c.mean(axis=0), np.where(scale > 1e-8, scale, 1.0).astype(np.float32))
-        return super().fit(X, c, y, **kwargs)
+        return super().fit(X, y, condition=c, **kwargs)
+
+    def check_condition(self, X, condition, n_conditions=None):
+        if condition is None and not n_conditions:  # fitted without one
+            condition = np.zeros((len(X), 0), dtype=np.float32)
+        return super().check_condition(X, condition, n_conditions)
 
     def build_module(self, n_features: int, n_conditions: int):
         import torch

@@ -19,13 +19,13 @@ class IsolationForest(Detector):
 
     name = "iforest"
 
-    def __init__(self, n_estimators: int = 200, max_samples: int = 256, n_train: int = 10000, seed: int = 0) -> None:
+    def __init__(self, n_estimators: int = 200, max_samples: int = 256, n_train: int = 10000, seed: int = 0,
+                 contamination: float = 0.1) -> None:
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.n_train = n_train
         self.seed = seed
-        self.train_: np.ndarray | None = None
-        self._forest = None
+        self.contamination = contamination
 
     def _grow(self) -> None:
         from sklearn.ensemble import IsolationForest as SkIF
@@ -33,14 +33,14 @@ class IsolationForest(Detector):
         self._forest = SkIF(n_estimators=self.n_estimators, max_samples=min(self.max_samples, len(self.train_)),
                             random_state=self.seed, n_jobs=1).fit(self.train_)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> IsolationForest:
         self.check_condition(X, condition)
         self.train_ = subsample(X, self.n_train, self.seed).astype(np.float32)
         self._grow()
         return self
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float32)

@@ -45,14 +45,19 @@ def resolve_gamma(gamma: float | str, X: np.ndarray) -> float:
     return g
 
 
-def subsample(X: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """At most ``n`` rows of ``X``, drawn without replacement (kernel fits scale as N²)."""
+def subsample_rows(n_rows: int, n: int, seed: int) -> np.ndarray:
+    """The indices :func:`subsample` keeps: all rows, or ``n`` drawn without replacement, sorted."""
     if not isinstance(n, int) or n < 2:
         raise ConfigError(f"n_train must be an integer >= 2, got {n!r}")
-    if len(X) <= n:
-        return np.asarray(X, dtype=np.float64)
-    idx = np.sort(np.random.default_rng(seed).choice(len(X), n, replace=False))
-    return np.asarray(X[idx], dtype=np.float64)
+    if n_rows <= n:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, n, replace=False))
+
+
+def subsample(X: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """At most ``n`` rows of ``X``, drawn without replacement (kernel fits scale as N²)."""
+    idx = subsample_rows(len(X), n, seed)
+    return np.asarray(X if len(idx) == len(X) else X[idx], dtype=np.float64)
 
 
 class KernelDetector(Detector):
@@ -60,12 +65,6 @@ class KernelDetector(Detector):
 
     #: +1 when the expansion already grows with anomaly, -1 when it grows with normality.
     sign: float = 1.0
-
-    def _init_state(self) -> None:
-        self.support_: np.ndarray | None = None
-        self.coef_: np.ndarray | None = None
-        self.intercept_: float | None = None
-        self.gamma_: float | None = None
 
     def kernel_function(self) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
         """k(A, B) → Gram block; the classical RBF here, quantum kernels in subclasses."""
@@ -76,7 +75,7 @@ class KernelDetector(Detector):
         self.coef_ = np.ascontiguousarray(np.ravel(coef), dtype=np.float64)
         self.intercept_ = float(intercept)
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float64)

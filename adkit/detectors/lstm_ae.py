@@ -75,8 +75,9 @@ class LSTMAutoencoder(SequenceAutoencoder):
 
     def __init__(self, n_channels: int | None = None, hidden: int = 32, latent_dim: int = 8, epochs: int = 20,
                  batch_size: int = 256, lr: float = 1e-2, patience: int = 5, validation_fraction: float = 0.2,
-                 seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 seed: int = 0,
+                 contamination: float = 0.1) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.n_channels = n_channels
         self.hidden = hidden
         self.latent_dim = latent_dim

@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from adkit.detectors.base import Detector, TrainOptions
-from adkit.detectors.kernel_base import subsample
+from adkit.detectors.kernel_base import subsample, subsample_rows
 from adkit.errors import ConfigError
 
 #: Test windows per block of the nearest-neighbour search (memory: block × training windows).
@@ -41,12 +41,12 @@ class MatrixProfile(Detector):
     tags = replace(Detector.tags, sequence=True, shape_only=True)
 
     def __init__(self, n_channels: int | None = None, normalize: bool = True, n_train: int = 20000,
-                 seed: int = 0) -> None:
+                 seed: int = 0, contamination: float = 0.1) -> None:
         self.n_channels = n_channels
         self.normalize = normalize
         self.n_train = n_train
         self.seed = seed
-        self.train_: np.ndarray | None = None
+        self.contamination = contamination
 
     def _prepare(self, W: np.ndarray) -> np.ndarray:
         c = int(self.n_channels or 1)
@@ -54,7 +54,7 @@ class MatrixProfile(Detector):
             raise ConfigError(f"{self.name}: {W.shape[1]} features are not windows of {c} channels")
         return znormalize(W, c) if self.normalize else np.asarray(W, dtype=np.float64)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> MatrixProfile:
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float32)
@@ -69,7 +69,7 @@ class MatrixProfile(Detector):
         self._train_z = self._prepare(self.train_)
         self._train_sq = (self._train_z ** 2).sum(axis=1)
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None, own: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float32)
@@ -80,8 +80,18 @@ class MatrixProfile(Detector):
         for i in range(0, len(X), BLOCK):
             Q = self._prepare(X[i:i + BLOCK])
             d2 = (Q ** 2).sum(axis=1)[:, None] + t2[None, :] - 2.0 * (Q @ T.T)
+            if own is not None:  # a training window is not its own nearest neighbour
+                rows = np.flatnonzero(own[i:i + BLOCK] >= 0)
+                d2[rows, own[i:i + BLOCK][rows]] = np.inf
             out[i:i + BLOCK] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
         return out
+
+    def _training_scores(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        """Each training window's distance to its nearest *other* training window (the self-join
+        matrix profile; scoring a window against itself would give 0 to all and no threshold)."""
+        own = np.full(len(X), -1)
+        own[subsample_rows(len(X), self.n_train, self.seed)] = np.arange(len(self.train_))
+        return self._score(X, condition, own)
 
     def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
         return {}, {"train": self.train_}

@@ -61,8 +61,10 @@ class MatrixProductState(TorchDetector):
 
     def __init__(self, bond_dim: int = 8, basis: str = "legendre", local_dim: int = 4, init_noise: float = 0.05,
                  epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
-                 validation_fraction: float = 0.2, seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 validation_fraction: float = 0.2, seed: int = 0,
+                 contamination: float = 0.1, standardize: bool = True) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
+        self.standardize = standardize
         self.bond_dim = bond_dim
         self.basis = basis
         self.local_dim = local_dim
@@ -141,4 +143,6 @@ class MatrixProductState(TorchDetector):
         return -self.log_density(module, x).mean()
 
     def event_scores(self, module, x, c):
-        return {"score": -self.log_density(module, x)}
+        # inputs standardised by the detector (standardize=True): −log p of the raw inputs, p(x) = p(z) / Π σ
+        st = getattr(self, "_standard", None)
+        return {"score": -self.log_density(module, x) + (0.0 if st is None else float(np.log(st[1]).sum()))}

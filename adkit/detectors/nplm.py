@@ -92,7 +92,7 @@ class KernelNPLM(TwoSampleDetector):
     name = "nplm"
     def __init__(self, n_centres: int | None = None, sigma: float | None = None, lam: float = 1e-6,
                  n_expected: float | None = None, max_iter: int = 30, tol: float = 1e-7, cg_max_iter: int = 100,
-                 memory_mb: float = 2000.0, seed: int = 0) -> None:
+                 memory_mb: float = 2000.0, seed: int = 0, contamination: float = 0.1) -> None:
         self.n_centres = n_centres
         self.sigma = sigma
         self.lam = lam
@@ -102,13 +102,10 @@ class KernelNPLM(TwoSampleDetector):
         self.cg_max_iter = cg_max_iter
         self.memory_mb = memory_mb
         self.seed = seed
-        self.centres_: np.ndarray | None = None
-        self.alpha_: np.ndarray | None = None
-        self.sigma_: float | None = None
-        self.info_: dict | None = None
+        self.contamination = contamination
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
-            options: TrainOptions | None = None, *, progress: bool = False,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
+            options: TrainOptions | None = None, progress: bool = False,
             reference_weight: np.ndarray | None = None) -> KernelNPLM:
         """``reference_weight``: a factor per event, applied to the reference events (the reference
         reweighted to a nuisance hypothesis, :mod:`adkit.stats.nuisance`); data events ignore it."""
@@ -136,7 +133,7 @@ class KernelNPLM(TwoSampleDetector):
                       "n_expected": n0}
         return self
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float64)

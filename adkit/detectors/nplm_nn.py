@@ -23,15 +23,15 @@ class NeuralNPLM(TwoSampleDetector):
     name = "nplm-nn"
 
     def __init__(self, hidden: tuple[int, ...] = (5, 5), weight_clip: float = 2.15, epochs: int = 30000,
-                 lr: float = 1e-3, n_expected: float | None = None, seed: int = 0) -> None:
+                 lr: float = 1e-3, n_expected: float | None = None, seed: int = 0,
+                 contamination: float = 0.1) -> None:
         self.hidden = hidden
         self.weight_clip = weight_clip
         self.epochs = epochs
         self.lr = lr
         self.n_expected = n_expected
         self.seed = seed
-        self.weights_: list[np.ndarray] | None = None
-        self.info_: dict | None = None
+        self.contamination = contamination
 
     def _network(self, n_features: int):
         import torch
@@ -45,8 +45,8 @@ class NeuralNPLM(TwoSampleDetector):
                 layers.append(nn.Sigmoid())
         return nn.Sequential(*layers)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
-            options: TrainOptions | None = None, *, progress: bool = False) -> NeuralNPLM:
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
+            options: TrainOptions | None = None, progress: bool = False) -> NeuralNPLM:
         progress = options.progress if options is not None else progress
         import torch
 
@@ -85,7 +85,7 @@ class NeuralNPLM(TwoSampleDetector):
                       "n_expected": n0}
         return self
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         self.check_condition(X, condition)
         h = np.asarray(X, dtype=np.float64)

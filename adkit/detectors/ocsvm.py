@@ -18,14 +18,15 @@ class OneClassSVM(KernelDetector):
     name = "ocsvm"
     sign = -1.0
 
-    def __init__(self, nu: float = 0.05, gamma: float | str = "scale", n_train: int = 10000, seed: int = 0) -> None:
+    def __init__(self, nu: float = 0.05, gamma: float | str = "scale", n_train: int = 10000, seed: int = 0,
+                 contamination: float = 0.1) -> None:
         self.nu = nu
         self.gamma = gamma
         self.n_train = n_train
         self.seed = seed
-        self._init_state()
+        self.contamination = contamination
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> OneClassSVM:
         from sklearn.svm import OneClassSVM as SkOCSVM
 

@@ -27,7 +27,8 @@ class QuantumKMeans(Detector):
     components = ("min", "sum")
 
     def __init__(self, k: int = 2, score: str = "sum", shots: int | None = None, n_train: int = 10000,
-                 max_iter: int = 100, tol: float = 1e-6, seed: int = 0) -> None:
+                 max_iter: int = 100, tol: float = 1e-6, seed: int = 0,
+                 contamination: float = 0.1) -> None:
         self.k = k
         self.score_kind = score
         self.shots = shots
@@ -35,7 +36,7 @@ class QuantumKMeans(Detector):
         self.max_iter = max_iter
         self.tol = tol
         self.seed = seed
-        self.centroids_: np.ndarray | None = None
+        self.contamination = contamination
 
     def distances(self, X: np.ndarray, C: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         from adkit.quantum.distance import distances
@@ -46,7 +47,7 @@ class QuantumKMeans(Detector):
         """The new centroid of one cluster: its mean (k-medians overrides this)."""
         return members.mean(axis=0)
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> QuantumKMeans:
         self.check_condition(X, condition)
         self.check_score_kind()
@@ -56,7 +57,7 @@ class QuantumKMeans(Detector):
         rng = np.random.default_rng(self.seed)
         C = Xt[rng.choice(len(Xt), self.k, replace=False)].copy()
         labels = np.full(len(Xt), -1)
-        for _ in range(self.max_iter):
+        for self.n_iter_ in range(1, self.max_iter + 1):
             new_labels = np.argmin(self.distances(Xt, C, rng), axis=1)
             changed = np.mean(new_labels != labels)
             labels = new_labels
@@ -70,7 +71,7 @@ class QuantumKMeans(Detector):
         self.centroids_ = C
         return self
 
-    def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
         self._check_fitted()
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float64)
@@ -82,8 +83,8 @@ class QuantumKMeans(Detector):
         comps = {"min": d.min(axis=1) if len(d) else np.zeros(0), "sum": d.sum(axis=1)}
         return {"score": comps[self.score_kind], **comps}
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
-        return self.score_components(X, condition)["score"]
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        return self._score_components(X, condition)["score"]
 
     def _tensors(self) -> tuple[dict, dict[str, np.ndarray]]:
         return {}, {"centroids": self.centroids_}

@@ -42,7 +42,7 @@ class QuantumOneClassSVM(QuantumKernelMixin, KernelDetector):
 
     def __init__(self, nu: float = 0.01, feature_map: str = "dense_u", reps: int = 3, angle_scale: float = 0.5,
                  n_train: int = 600, n_landmarks: int = 1000, method: str = "exact", shots: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, contamination: float = 0.1) -> None:
         self.nu = nu
         self.feature_map = feature_map
         self.reps = reps
@@ -52,12 +52,12 @@ class QuantumOneClassSVM(QuantumKernelMixin, KernelDetector):
         self.method = method
         self.shots = shots
         self.seed = seed
-        self._init_state()
+        self.contamination = contamination
 
     def kernel_function(self):
         return self.quantum_kernel
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> QuantumOneClassSVM:
         from sklearn.svm import OneClassSVM
 

@@ -64,9 +64,9 @@ class SequenceStudent(QuantizedStudent):
     def __init__(self, n_channels: int | None = None, cell: str = "gru", units: int = 8, hidden: tuple[int, ...] = (8,),
                  precision: dict | str | None = None, layer_precision: dict | None = None, sparsity: float = 0.0,
                  epochs: int = 30, batch_size: int = 256, lr: float = 3e-3, patience: int = 0,
-                 validation_fraction: float = 0.2, seed: int = 0) -> None:
+                 validation_fraction: float = 0.2, seed: int = 0, contamination: float = 0.1) -> None:
         super().__init__(hidden, precision, layer_precision, sparsity, epochs, batch_size, lr, patience,
-                         validation_fraction, seed)
+                         validation_fraction, seed, contamination)
         self.n_channels = n_channels
         self.cell = cell
         self.units = units

@@ -31,8 +31,9 @@ class QuantizedStudent(TorchDetector):
     def __init__(self, hidden: tuple[int, ...] = (32, 16), precision: dict | str | None = None,
                  layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
                  batch_size: int = 1024, lr: float = 3e-3, patience: int = 0, validation_fraction: float = 0.2,
-                 seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 seed: int = 0,
+                 contamination: float = 0.1) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.hidden = hidden
         self.precision = parse_precision(precision)
         self.layer_precision = {k: dict(v) for k, v in (layer_precision or {}).items()}

@@ -27,7 +27,7 @@ class ArtificialAnomalySVC(QuantumKernelMixin, KernelDetector):
     def __init__(self, kernel: str = "rbf", C: float = 1.0, gamma: float | str = "scale",
                  anomalies: str = "mix", n_train: int = 3000, smear: float = 1.0, feature_map: str = "dense_u",
                  reps: int = 3, angle_scale: float = 1.0, method: str = "exact", shots: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, contamination: float = 0.1) -> None:
         self.kernel = kernel
         self.C = C
         self.gamma = gamma
@@ -40,7 +40,7 @@ class ArtificialAnomalySVC(QuantumKernelMixin, KernelDetector):
         self.method = method
         self.shots = shots
         self.seed = seed
-        self._init_state()
+        self.contamination = contamination
 
     def kernel_function(self):
         return self.quantum_kernel if self.kernel == "quantum" else super().kernel_function()
@@ -53,7 +53,7 @@ class ArtificialAnomalySVC(QuantumKernelMixin, KernelDetector):
         fake = artificial_anomalies(bkg, len(bkg), self.anomalies, seed=self.seed + 1, smear=self.smear)
         return np.concatenate([bkg, fake]), np.r_[np.zeros(len(bkg)), np.ones(len(fake))]
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> ArtificialAnomalySVC:
         from sklearn.svm import SVC
 

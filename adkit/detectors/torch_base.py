@@ -38,15 +38,14 @@ class TorchDetector(Detector):
     tags = Tags(torch=True)
 
     def __init__(self, epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
-                 validation_fraction: float = 0.2, seed: int = 0) -> None:
+                 validation_fraction: float = 0.2, seed: int = 0, contamination: float = 0.1) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.seed = seed
-        self.module_ = None
-        self.history_: list[dict] | None = None
+        self.contamination = contamination
 
     # --- to implement --------------------------------------------------------------------
     def build_module(self, n_features: int, n_conditions: int):
@@ -97,8 +96,8 @@ class TorchDetector(Detector):
         blob = json.dumps({"params": self.get_params(), "n": n, "f": n_features, "name": self.name}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
-            options: TrainOptions | None = None, *, checkpoint: str | Path | None = None, resume: bool = False,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
+            options: TrainOptions | None = None, checkpoint: str | Path | None = None, resume: bool = False,
             progress: bool = False, stop_after_epochs: int | None = None) -> TorchDetector:
         """Train; with ``checkpoint`` the state after each epoch is saved there (and removed at the end).
 
@@ -140,6 +139,7 @@ class TorchDetector(Detector):
             _check_own_checkpoint(ckpt)
             ckpt.unlink()  # a stale checkpoint of an earlier training (adkit's own file)
 
+        batch = self.effective_batch(len(train_idx))
         bar = progress_bar(progress, "loss", "val")
         with bar as pb:
             task = pb.add_task(f"train {self.name}", total=self.epochs, completed=state["epoch"], loss="", val="")
@@ -150,8 +150,8 @@ class TorchDetector(Detector):
                 module.train()
                 order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=g)]
                 total, count = 0.0, 0
-                for s in range(0, len(order), self.batch_size):
-                    idx = order[s:s + self.batch_size]
+                for s in range(0, len(order), batch):
+                    idx = order[s:s + batch]
                     if len(idx) < 2:  # batch norm needs two events
                         continue
                     loss = self.train_step(module, Xt[idx], None if Ct is None else Ct[idx], g, opts,
@@ -181,6 +181,14 @@ class TorchDetector(Detector):
         if ckpt and ckpt.exists():
             ckpt.unlink()
         return self
+
+    #: A training set smaller than this many batches is cut into this many (of at least MIN_BATCH
+    #: events): 200 events and ``batch_size`` 1024 train 8 steps an epoch, not 1.
+    MIN_STEPS, MIN_BATCH = 8, 16
+
+    def effective_batch(self, n_train: int) -> int:
+        """The batch size used on ``n_train`` training events: ``batch_size``, smaller on small data."""
+        return int(min(self.batch_size, max(self.MIN_BATCH, -(-n_train // self.MIN_STEPS))))
 
     def check_size(self, n_features: int, n_conditions: int) -> int:
         """Count the network's weights on torch's meta device (nothing allocated) and refuse one over
@@ -216,9 +224,8 @@ class TorchDetector(Detector):
                                                     None if Yt is None else Yt[i])) * len(i)
         return total / max(len(idx), 1)
 
-    def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def _score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
         torch = _torch()
-        self._check_fitted()
         X = np.ascontiguousarray(X, dtype=np.float32)
         n_in = self.module_n_features()
         if X.ndim != 2 or X.shape[1] != n_in:
@@ -235,8 +242,8 @@ class TorchDetector(Detector):
                     out.setdefault(k, []).append(v.double().numpy())
         return {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
-        return self.score_components(X, condition)["score"]
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+        return self._score_components(X, condition)["score"]
 
     def module_n_features(self) -> int:
         return int(self._n_features)

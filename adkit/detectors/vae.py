@@ -25,8 +25,10 @@ class VariationalAutoencoder(TorchDetector):
 
     def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), beta: float = 1.0,
                  score: str = "kl", epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3,
-                 patience: int = 5, validation_fraction: float = 0.2, seed: int = 0) -> None:
-        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed)
+                 patience: int = 5, validation_fraction: float = 0.2, seed: int = 0,
+                 contamination: float = 0.1, standardize: bool = True) -> None:
+        super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
+        self.standardize = standardize
         self.latent_dim = latent_dim
         self.hidden = hidden
         self.beta = beta

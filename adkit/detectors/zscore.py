@@ -22,21 +22,22 @@ class RollingZScore(Detector):
     name = "zscore"
     tags = replace(Detector.tags, sequence=True, shape_only=True)
 
-    def __init__(self, n_channels: int | None = None) -> None:
+    def __init__(self, n_channels: int | None = None, contamination: float = 0.1) -> None:
         self.n_channels = n_channels
-        self.n_features_: int | None = None
+        self.contamination = contamination
 
-    def fit(self, X: np.ndarray, condition: np.ndarray | None = None, y: np.ndarray | None = None,
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,
             options: TrainOptions | None = None) -> RollingZScore:
         self.check_condition(X, condition)
         X = np.asarray(X)
         c = int(self.n_channels or 1)
         if X.ndim != 2 or X.shape[1] % c or X.shape[1] // c < 3:
-            raise ConfigError(f"{self.name}: needs windows of at least 3 samples × {c} channel(s), got shape {X.shape}")
+            raise ConfigError(f"{self.name}: needs windows of at least 3 samples × {c} channel(s), got n_features = "
+                              f"{X.shape[1] if X.ndim == 2 else X.shape}")
         self.n_features_ = int(X.shape[1])
         return self
 
-    def score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
+    def _score(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         self.check_condition(X, condition)
         X = np.asarray(X, dtype=np.float64)

@@ -98,8 +98,8 @@ def distill_series(teacher: Model, data: Sequence[str | Path] | None = None, *, 
                                       seed=seed + 17).astype(np.float32)])
     y, target = teacher_target(teacher.score_components(X, C)[component], transform)
     Z = teacher.scaler.transform(X)
-    student.fit(Z, None, y, options=TrainOptions(progress=progress))
-    pred = student.score(Z)
+    student.fit(Z, y, options=TrainOptions(progress=progress))
+    pred = student.decision_function(Z)
     info = {"teacher": teacher.detector.name, "teacher_score": component, "target": target, "events": n_clean,
             "augment": {"ratio": float(augment), "method": "bursts", "events": int(len(X) - n_clean)},
             "train_correlation": float(np.corrcoef(pred, y)[0, 1]), "cost": student.cost()}

@@ -171,8 +171,8 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
         scores = np.concatenate([scores, teacher_scores(Xa, Ca)])
         Xs = np.concatenate([Xs, Xsa])
     y, target = teacher_target(scores, transform)
-    student.fit(scaler.transform(Xs), None, y, options=TrainOptions(progress=progress))
-    pred = student.score(scaler.transform(Xs))
+    student.fit(scaler.transform(Xs), y, options=TrainOptions(progress=progress))
+    pred = student.decision_function(scaler.transform(Xs))
     info = {"teacher": teacher.detector.name, "teacher_score": component, "target": target, "events": int(len(X)),
             "augment": {"ratio": float(augment), "method": augment_method, "events": int(len(Xs) - len(X))},
             "train_correlation": float(np.corrcoef(pred, y)[0, 1]), "cost": student.cost()}

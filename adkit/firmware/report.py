@@ -95,7 +95,7 @@ def verify(teacher: Model, student: Model, outdir: str | Path | None, *, rates_k
         if learned != "score":  # the score the student learned, beside the teacher's own
             scores[f"teacher_{learned}"][name] = comps[learned]
         scores["student_float"][name] = student.detector.float_score(Z)
-        scores["student"][name] = student.detector.score(Z)
+        scores["student"][name] = student.detector.decision_function(Z)
         if firmware:
             scores["firmware"][name] = csim_scores(hls_model, Z)
         if comb is not None:

@@ -52,7 +52,7 @@ def fit_t(ref: np.ndarray, data: np.ndarray, n_expected: float, model: str = "ke
     det = make_model(model, params, n_expected, seed)
     X = np.concatenate([ref, data])
     det.fit(X, y=np.r_[np.zeros(len(ref)), np.ones(len(data))], options=TrainOptions(progress=progress))
-    f = det.score(X)
+    f = det.decision_function(X)
     return det, t_statistic(f[:len(ref)], f[len(ref):], n_expected)
 
 

@@ -101,11 +101,11 @@ def templates(nuisances: Sequence[Nuisance], X: np.ndarray, shapes: dict) -> tup
             L[:, a] = np.log1p(n.sigma)
             continue
         up, down = shapes[n.name]
-        lu = up.score(X)
+        lu = up.decision_function(X)
         if down is None:
             L[:, a] = lu
         else:
-            ld = down.score(X)
+            ld = down.decision_function(X)
             L[:, a], Q[:, a] = 0.5 * (lu - ld), 0.5 * (lu + ld)
     return L, Q
 
@@ -144,7 +144,7 @@ def profiled_t(ref: np.ndarray, data: np.ndarray, L: tuple, Q: tuple, n_expected
     for _ in range(TAU_ITERATIONS):
         det = make_model("kernel", model_params, n_expected, seed)
         det.fit(X, y=y, reference_weight=np.r_[np.exp(L[0] @ nu + Q[0] @ nu ** 2), np.ones(len(data))])
-        f = det.score(X)
+        f = det.decision_function(X)
         nu, l_tau = best_nu((L[0], Q[0], f[:len(ref)]), (L[1], Q[1], f[len(ref):]), n_expected, A, nu)
     tau, delta = 2.0 * l_tau, 2.0 * l_delta
     return {"t": tau - delta, "tau": tau, "delta": delta, "nu_hat": nu.tolist(), "nu_hat_delta": nu_delta.tolist(),

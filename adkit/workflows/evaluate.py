@@ -36,7 +36,7 @@ def evaluate(model: Model, background: Sequence[str | Path] | None = None, signa
     scores: dict[str, np.ndarray] = {}
     if background:
         Xb, Cb, Wb = load_arrays(background, spec, step=step, nan_policy=nan_policy)
-        scores["background"] = model.score(Xb, Cb)
+        scores["background"] = model.decision_function(Xb, Cb)
         sig_arrays = {name: load_arrays(paths, spec, step=step, nan_policy=nan_policy)[:2]
                       for name, paths in (signals or {}).items()}
     else:
@@ -47,12 +47,12 @@ def evaluate(model: Model, background: Sequence[str | Path] | None = None, signa
         Wb = None
         events = embedded_test_set(n_default, list(signals) if signals else None)
         ob = events.pop("background")
-        scores["background"] = model.score(_features(model, ob), _conditions(model, ob))
+        scores["background"] = model.decision_function(_features(model, ob), _conditions(model, ob))
         sig_arrays = {s: (_features(model, o), _conditions(model, o)) for s, o in events.items()}
     if len(scores["background"]) == 0:
         raise InputError("no background events to set thresholds on")
     for name, (X, C) in sig_arrays.items():
-        scores[name] = model.score(X, C)
+        scores[name] = model.decision_function(X, C)
     for name, v in scores.items():
         bad = ~np.isfinite(v)
         if bad.any():

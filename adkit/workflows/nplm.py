@@ -128,7 +128,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
             images.append(null_plot(null, result["t"], result["dof"], out / "null.png", overwrite))
         cols = [c for c in _names(plot_features) or spec.columns[:4]]
         idx = [spec.columns.index(c) for c in cols]
-        images += projection_plots(ref[:, idx], dat[:, idx], det.score(R), result["n_expected"], cols, out, overwrite)
+        images += projection_plots(ref[:, idx], dat[:, idx], det.decision_function(R), result["n_expected"], cols, out, overwrite)
         result["plots"] = images
         if null is not None:
             result["null_t"] = [float(t) for t in null]

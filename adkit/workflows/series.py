@@ -66,6 +66,8 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
                       list(conditions or []), time_column, label_column, rate)
     if "n_channels" in names:
         params["n_channels"] = len(spec.channels)
+    if "standardize" in names:  # the series scaler prepares the inputs
+        params.setdefault("standardize", False)
     detector = det_cls.from_params(params)
     feats, conds = [], []
     for path in data:
@@ -85,7 +87,7 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     if len(X) < 2:
         raise InputError("fewer than two clean training windows")
     scaler = Standardizer(groups=spec.groups()).fit(X)
-    detector.fit(scaler.transform(X), C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
+    detector.fit(scaler.transform(X), condition=C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
                                                               progress))
     inputs = [file_record(p) for p in data if not demo_name(p)]
     provenance = {"inputs": inputs, "seed": seed, "events": int(len(X)), "versions": versions(), "windows": int(len(X))}

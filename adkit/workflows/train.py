@@ -140,7 +140,7 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     if preprocessing == "auto":
         preprocessing = "standard" if spec.kind == "table" else det_cls.preprocessing
     scaler = Standardizer.for_columns(columns, preprocessing).fit(X, W)
-    detector.fit(scaler.transform(X), C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
+    detector.fit(scaler.transform(X), condition=C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
                                                               progress, stop_after_epochs))
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions()}
     history = getattr(detector, "history_", None) or []
@@ -174,6 +174,8 @@ def check_samples(det_cls, data, reference) -> None:
 def _build(det_cls, params: dict | None, seed: int, epochs: int | None):
     """The detector with validated parameters, the run's seed and, if given, its epochs."""
     params = dict(params or {})
+    if "standardize" in det_cls.param_names():  # the model's scaler prepares the inputs (--preprocessing)
+        params.setdefault("standardize", False)
     if "seed" in det_cls.param_names():
         params["seed"] = seed
     if epochs is not None:
@@ -198,7 +200,7 @@ def _train_two_sample(det_cls, data, reference, *, params, features, mapping, se
     scaler = Standardizer.for_columns(spec.columns, "standard" if table else "physics").fit(R)
     X = np.concatenate([scaler.transform(R), scaler.transform(D)])
     y = np.concatenate([np.zeros(len(R)), np.ones(len(D))])
-    detector.fit(X, None, y, options=TrainOptions(progress=progress))
+    detector.fit(X, y, options=TrainOptions(progress=progress))
     provenance = {"inputs": [file_record(p) for p in [*reference, *data]], "reference": [str(p) for p in reference],
                   "data": [str(p) for p in data], "seed": seed, "events": int(len(X)), "versions": versions()}
     return Model(detector, spec, scaler, None if mapping is None else mapping.to_dict(), [], provenance, {})

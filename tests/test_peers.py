@@ -1,0 +1,299 @@
+"""adkit's detectors under their peers' own test suites.
+
+- scikit-learn's estimator checks (``parametrize_with_checks``) over every one-sample detector,
+  declared outlier detectors; the checks adkit fails on purpose are listed in
+  :data:`EXPECTED_FAILURES` with their reasons, through scikit-learn's own mechanism.
+- the body of pyod's generic model test (``pyod/test/test_ecod.py``, the same for every pyod
+  model) over the same detectors, with their defaults, on pyod's ``generate_data``.
+- pyod's probability, confidence and rejection outputs against pyod's ``BaseDetector`` on the same scores.
+
+The supervised detectors are not outlier detectors in scikit-learn's sense and are checked in
+their own modules: ``student`` and ``sequence-student`` regress a teacher's score (``y`` required),
+``nplm`` and ``nplm-nn`` learn data (y = 1) against a reference (y = 0).
+"""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_less, assert_equal
+from scipy.stats import rankdata
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from adkit.detectors import available, get
+
+pyod_data = pytest.importorskip("pyod.utils.data", reason="pyod is in the test extra")
+
+ONE_SAMPLE = [n for n in available() if not (get(n).uses_target or get(n).two_sample)]
+#: Small budgets for scikit-learn's checks (about 40 fits of tiny data per detector).
+CHECK_BUDGET = {"epochs": 3, "n_estimators": 20, "width": 16, "n_landmarks": 50}
+
+_PYOD_CONVENTION = ("pyod's convention, kept on purpose: predict gives 1 for an anomaly and 0 for a normal event "
+                    "(scikit-learn: -1 and 1), so that labels compare with y directly (f1, precision)")
+_FLOAT32 = ("a float32 network: an event's score agrees between batch compositions to float32 rounding "
+            "(about 1e-7 relative, BLAS kernels differ by batch size); the check asks 1e-7 absolute")
+_SHORT_WINDOWS = ("a rolling z-score needs windows of at least 3 samples (2 earlier samples for a standard "
+                  "deviation); this check fits 2-feature data")
+
+
+def expected_failures(estimator) -> dict[str, str]:
+    """The checks a detector fails on purpose, and why (scikit-learn's ``expected_failed_checks``)."""
+    out = {"check_outliers_train": _PYOD_CONVENTION, "check_outliers_fit_predict": _PYOD_CONVENTION}
+    if estimator.tags.torch:
+        out["check_methods_subset_invariance"] = _FLOAT32
+    if estimator.name == "zscore":
+        out.update(dict.fromkeys(("check_estimators_overwrite_params", "check_estimators_fit_returns_self",
+                                  "check_readonly_memmap_input", "check_classifier_data_not_an_array",
+                                  "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in"),
+                                 _SHORT_WINDOWS))
+    return out
+
+
+def _for_checks(name: str):
+    cls = get(name)
+    return cls(**{k: v for k, v in CHECK_BUDGET.items() if k in cls.param_names()})
+
+
+@parametrize_with_checks([_for_checks(n) for n in ONE_SAMPLE], expected_failed_checks=expected_failures)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_expected_failures_are_few_and_tagged():
+    from sklearn.utils import get_tags
+    from sklearn.base import is_outlier_detector
+
+    for name in ONE_SAMPLE:
+        det = get(name)()
+        assert is_outlier_detector(det) and get_tags(det).estimator_type == "outlier_detector", name
+        assert not get_tags(det).input_tags.allow_nan
+        assert len(expected_failures(det)) <= 3 or name == "zscore"
+
+
+# --- pyod's generic model test ---------------------------------------------------------------------
+
+N_TRAIN, N_TEST, CONTAMINATION, ROC_FLOOR = 200, 100, 0.1, 0.8
+_fitted: dict = {}
+
+
+@pytest.fixture(scope="module")
+def pyod_sample():
+    return pyod_data.generate_data(n_train=N_TRAIN, n_test=N_TEST, n_features=10, contamination=CONTAMINATION,
+                                   random_state=42)
+
+
+def _fit_default(name, sample):
+    if name not in _fitted:
+        _fitted[name] = get(name)(contamination=CONTAMINATION).fit(sample[0])
+    return _fitted[name]
+
+
+@pytest.fixture
+def clf(request, pyod_sample):
+    return _fit_default(request.param, pyod_sample)
+
+
+def each_detector(test):
+    return pytest.mark.parametrize("clf", ONE_SAMPLE, indirect=True, ids=ONE_SAMPLE)(test)
+
+
+@each_detector
+def test_pyod_parameters(clf):
+    assert getattr(clf, "decision_scores_", None) is not None
+    assert getattr(clf, "labels_", None) is not None
+    assert getattr(clf, "threshold_", None) is not None
+
+
+@each_detector
+def test_pyod_train_scores(clf, pyod_sample):
+    assert_equal(len(clf.decision_scores_), pyod_sample[0].shape[0])
+
+
+@each_detector
+def test_pyod_prediction_scores(clf, pyod_sample):
+    X_test, y_test = pyod_sample[1], pyod_sample[3]
+    pred_scores = clf.decision_function(X_test)
+    assert_equal(pred_scores.shape[0], X_test.shape[0])
+    if clf.tags.shape_only:  # see test_shape_only_detectors_find_discords
+        return
+    assert roc_auc_score(y_test, pred_scores) >= ROC_FLOOR
+
+
+def test_shape_only_detectors_find_discords():
+    """The series baselines ``mp`` and ``zscore`` z-normalise every window (shape only, by design):
+    pyod's data, a shifted Gaussian blob against uniform noise, is invisible to them. On their own
+    kind of data, windows of a sine with pyod's share of spiked windows, they pass pyod's floor."""
+    rng = np.random.default_rng(42)
+    t = np.arange(32)
+    clean = np.sin(2 * np.pi * (t[None, :] + rng.uniform(0, 32, (N_TRAIN + N_TEST, 1))) / 16)
+    X = clean + 0.05 * rng.normal(size=clean.shape)
+    y = (rng.uniform(size=len(X)) < CONTAMINATION).astype(int)
+    X[y == 1, -1] += rng.choice([-3.0, 3.0], size=int(y.sum()))  # a spike: the newest sample jumps
+    for name in ONE_SAMPLE:
+        if get(name).tags.shape_only:
+            det = get(name)(contamination=CONTAMINATION).fit(X[:N_TRAIN][y[:N_TRAIN] == 0])
+            assert roc_auc_score(y[N_TRAIN:], det.decision_function(X[N_TRAIN:])) >= ROC_FLOOR, name
+
+
+@each_detector
+def test_pyod_prediction_labels(clf, pyod_sample):
+    assert_equal(clf.predict(pyod_sample[1]).shape, pyod_sample[3].shape)
+
+
+@each_detector
+def test_pyod_prediction_proba(clf, pyod_sample):
+    for method in ("linear", "unify"):
+        proba = clf.predict_proba(pyod_sample[1], method=method)
+        assert proba.shape == (N_TEST, 2) and proba.min() >= 0 and proba.max() <= 1
+        assert_allclose(proba.sum(axis=1), 1.0)
+    assert_allclose(clf.predict_proba(pyod_sample[1]), clf.predict_proba(pyod_sample[1], method="linear"))
+    with pytest.raises(ValueError):
+        clf.predict_proba(pyod_sample[1], method="something")
+
+
+@each_detector
+def test_pyod_prediction_confidence(clf, pyod_sample):
+    X_test, y_test = pyod_sample[1], pyod_sample[3]
+    labels, confidence = clf.predict(X_test, return_confidence=True)
+    assert_equal(labels.shape, y_test.shape)
+    assert_equal(confidence.shape, y_test.shape)
+    assert confidence.min() >= 0 and confidence.max() <= 1
+    proba, confidence = clf.predict_proba(X_test, method="linear", return_confidence=True)
+    assert proba.min() >= 0 and proba.max() <= 1 and confidence.shape == y_test.shape
+    assert_allclose(clf.predict_confidence(X_test), confidence)
+
+
+@each_detector
+def test_pyod_prediction_with_rejection(clf, pyod_sample):
+    labels = clf.predict_with_rejection(pyod_sample[1], return_stats=False)
+    assert_equal(labels.shape, pyod_sample[3].shape)
+    assert set(np.unique(labels)) <= {-2, 0, 1}
+    _, (expected, upper, cost) = clf.predict_with_rejection(pyod_sample[1], return_stats=True)
+    assert 0 <= expected <= 1 and 0 <= upper <= 1 and cost >= 0
+
+
+@each_detector
+def test_pyod_fit_predict_and_score(clf, pyod_sample):
+    X_train, X_test, y_train, y_test = pyod_sample
+    other = clone(clf)
+    assert_equal(other.fit_predict(X_train).shape, y_train.shape)
+    for scoring in ("roc_auc_score", "prc_n_score"):
+        assert 0 <= other.fit_predict_score(X_test, y_test, scoring=scoring) <= 1
+    with pytest.raises(NotImplementedError):
+        other.fit_predict_score(X_test, y_test, scoring="something")
+
+
+@each_detector
+def test_pyod_predict_rank(clf, pyod_sample):
+    X_test = pyod_sample[1]
+    scores = clf.decision_function(X_test)
+    for normalized, top in ((False, N_TRAIN + 1), (True, 1.01)):
+        ranks = clf._predict_rank(X_test, normalized=normalized)
+        assert_allclose(rankdata(ranks), rankdata(scores), atol=3)
+        assert_array_less(ranks, top)
+        assert_array_less(-0.1, ranks)
+
+
+@each_detector
+def test_pyod_clone_pickle_and_dataframe(clf, pyod_sample, tmp_path):
+    import joblib
+    import pandas as pd
+
+    import adkit
+
+    X_train, X_test = pyod_sample[0], pyod_sample[1]
+    twin = clone(clf)
+    assert twin.get_params() == clf.get_params() and not twin.is_fitted
+    want = clf.decision_function(X_test)
+    for back in (pickle.loads(pickle.dumps(clf)), adkit.load(adkit.save(clf, tmp_path / "m.adkit"))):
+        assert_equal(back.decision_function(X_test), want)
+        assert_equal(back.predict(X_test), clf.predict(X_test))
+        assert back.threshold_ == clf.threshold_ and back.n_features_in_ == clf.n_features_in_
+        assert_equal(back.labels_, clf.labels_)
+        assert back.get_params() == clf.get_params()  # tuples stay tuples
+        back.set_threshold(0.2)
+        assert abs(back.labels_.mean() - 0.2) <= 1 / N_TRAIN
+    joblib.dump(clf, tmp_path / "m.joblib")
+    assert_equal(joblib.load(tmp_path / "m.joblib").decision_function(X_test), want)
+    cols = [f"f{i}" for i in range(X_train.shape[1])]
+    frame = clone(clf).fit(pd.DataFrame(X_train, columns=cols))
+    assert list(frame.feature_names_in_) == cols
+    # a DataFrame arrives column-major: sums may round differently in the last bits
+    assert_allclose(frame.decision_function(pd.DataFrame(X_test, columns=cols)), want, rtol=1e-9, atol=1e-12)
+
+
+# --- pyod's outputs, against pyod's BaseDetector on the same scores ---------------------------------
+
+def test_probability_confidence_and_rejection_match_pyod():
+    from pyod.models.base import BaseDetector
+
+    from adkit.detectors import outputs
+
+    class Fixed(BaseDetector):
+        """A pyod detector whose score is the first column: pyod's own code on given scores."""
+
+        def __init__(self, contamination=0.1):
+            super().__init__(contamination=contamination)
+
+        def fit(self, X, y=None):
+            self._set_n_classes(y)
+            self.decision_scores_ = X[:, 0]
+            self._process_decision_scores()
+            return self
+
+        def decision_function(self, X):
+            return X[:, 0]
+
+    rng = np.random.default_rng(3)
+    train, test = rng.normal(size=(500, 1)), rng.normal(scale=1.5, size=(300, 1))
+    ref = Fixed(contamination=0.1).fit(train)
+    for method in ("linear", "unify"):
+        assert_allclose(outputs.probability(train[:, 0], test[:, 0], method), ref.predict_proba(test, method=method))
+    predicted = (test[:, 0] > ref.threshold_).astype(int)
+    assert_allclose(outputs.confidence(train[:, 0], test[:, 0], 0.1, predicted), ref.predict_confidence(test))
+    conf = outputs.outlier_confidence(train[:, 0], test[:, 0], 0.1)
+    for T in (2, 32):
+        with pytest.warns(UserWarning, match="cost of rejection"):  # pyod warns at its own default c_r
+            assert_equal(outputs.reject(conf, predicted, T), ref.predict_with_rejection(test, T=T))
+    for args in ((32, 0.1, 1, 1, 0.1), (4, 0.05, 2, 1, 0.3)):
+        assert_allclose(outputs.rejection_stats(500, 0.1, *args), ref.compute_rejection_stats(*args), rtol=1e-9)
+
+
+# --- the scikit-learn workflow ------------------------------------------------------------------------
+
+def test_pipeline_cross_validation_and_grid_search_with_labels(pyod_sample):
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from adkit.detectors import IForest
+
+    X, y = np.r_[pyod_sample[0], pyod_sample[1]], np.r_[pyod_sample[2], pyod_sample[3]]
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)  # generate_data puts the outliers last
+    pipe = make_pipeline(StandardScaler(), IForest(n_estimators=50)).fit(X, y)  # y is ignored, as scikit-learn's
+    assert roc_auc_score(y, pipe.decision_function(X)) > 0.9
+    aucs = cross_val_score(IForest(n_estimators=50), X, y, scoring="roc_auc", cv=folds)
+    assert aucs.shape == (3,) and aucs.min() > 0.9
+    grid = GridSearchCV(IForest(), {"contamination": [0.02, 0.1, 0.3], "n_estimators": [20, 100]},
+                        scoring="f1", cv=folds).fit(X, y)
+    assert grid.best_params_["contamination"] == 0.1  # the true share of outliers
+    assert isinstance(IForest().fit(X).score(X), float)
+
+
+def test_condition_is_a_keyword_with_a_deprecation_path():
+    from adkit.detectors import CVAE
+
+    rng = np.random.default_rng(0)
+    X, C = rng.normal(size=(300, 4)).astype(np.float32), rng.normal(size=(300, 1)).astype(np.float32)
+    new = CVAE(epochs=2).fit(X, condition=C)
+    with pytest.warns(FutureWarning, match="condition, y"):
+        old = CVAE(epochs=2).fit(X, C, None)  # adkit 0.1's order: fit(X, condition, y)
+    assert_equal(old.decision_function(X, C), new.decision_function(X, C))
+    with pytest.warns(FutureWarning, match="ignores"):
+        CVAE(epochs=2).fit(X, (rng.uniform(size=300) < 0.1).astype(int))  # scikit-learn's y: not a condition
+    with pytest.warns(FutureWarning, match="predict"):
+        assert_equal(new.predict(X, C), new.predict(X, condition=C))
+    assert isinstance(new.score(X, condition=C), float)
