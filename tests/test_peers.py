@@ -1,8 +1,9 @@
 """adkit's detectors under their peers' own test suites.
 
-- scikit-learn's estimator checks (``parametrize_with_checks``) over every one-sample detector,
-  declared outlier detectors; the checks adkit fails on purpose are listed in
-  :data:`EXPECTED_FAILURES` with their reasons, through scikit-learn's own mechanism.
+- scikit-learn's estimator checks (the cases ``parametrize_with_checks`` builds) over every
+  one-sample detector, declared outlier detectors; the checks adkit fails on purpose are listed
+  with their reasons in :mod:`adkit.detectors.checks` and marked through scikit-learn's own
+  mechanism (``expected_failed_checks``).
 - the body of pyod's generic model test (``pyod/test/test_ecod.py``, the same for every pyod
   model) over the same detectors, with their defaults, on pyod's ``generate_data``.
 - pyod's probability, confidence and rejection outputs against pyod's ``BaseDetector`` on the same scores.
@@ -21,9 +22,10 @@ from numpy.testing import assert_allclose, assert_array_less, assert_equal
 from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from adkit.detectors import available, get
+from adkit.detectors.checks import expected_failed_checks
 
 pyod_data = pytest.importorskip("pyod.utils.data", reason="pyod is in the test extra")
 
@@ -31,25 +33,9 @@ ONE_SAMPLE = [n for n in available() if not (get(n).uses_target or get(n).two_sa
 #: Small budgets for scikit-learn's checks (about 40 fits of tiny data per detector).
 CHECK_BUDGET = {"epochs": 3, "n_estimators": 20, "width": 16, "n_landmarks": 50}
 
-_PYOD_CONVENTION = ("pyod's convention, kept on purpose: predict gives 1 for an anomaly and 0 for a normal event "
-                    "(scikit-learn: -1 and 1), so that labels compare with y directly (f1, precision)")
-_FLOAT32 = ("a float32 network: an event's score agrees between batch compositions to float32 rounding "
-            "(about 1e-7 relative, BLAS kernels differ by batch size); the check asks 1e-7 absolute")
-_SHORT_WINDOWS = ("a rolling z-score needs windows of at least 3 samples (2 earlier samples for a standard "
-                  "deviation); this check fits 2-feature data")
-
-
 def expected_failures(estimator) -> dict[str, str]:
     """The checks a detector fails on purpose, and why (scikit-learn's ``expected_failed_checks``)."""
-    out = {"check_outliers_train": _PYOD_CONVENTION, "check_outliers_fit_predict": _PYOD_CONVENTION}
-    if estimator.tags.torch:
-        out["check_methods_subset_invariance"] = _FLOAT32
-    if estimator.name == "zscore":
-        out.update(dict.fromkeys(("check_estimators_overwrite_params", "check_estimators_fit_returns_self",
-                                  "check_readonly_memmap_input", "check_classifier_data_not_an_array",
-                                  "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in"),
-                                 _SHORT_WINDOWS))
-    return out
+    return expected_failed_checks(estimator)
 
 
 def _for_checks(name: str):
@@ -57,14 +43,52 @@ def _for_checks(name: str):
     return cls(**{k: v for k, v in CHECK_BUDGET.items() if k in cls.param_names()})
 
 
-@parametrize_with_checks([_for_checks(n) for n in ONE_SAMPLE], expected_failed_checks=expected_failures)
+def _check_name(check) -> str:
+    return getattr(check, "func", check).__name__
+
+
+def _cases():
+    """scikit-learn's checks of every detector, those expected to fail marked xfail with their reason
+    (what ``parametrize_with_checks`` builds), less the array-API check: it runs only with
+    SCIPY_ARRAY_API=1 set before scipy loads, so :func:`test_array_api_dispatch_with_numpy` runs it."""
+    for name in ONE_SAMPLE:
+        est = _for_checks(name)
+        for case in estimator_checks_generator(est, mark="xfail", expected_failed_checks=expected_failures(est)):
+            check = (case.values if hasattr(case, "values") else case)[1]
+            if _check_name(check) != "check_array_api_input":
+                kw = getattr(check, "keywords", {})
+                yield pytest.param(*(case.values if hasattr(case, "values") else case),
+                                   marks=getattr(case, "marks", ()),
+                                   id=f"{name}-{_check_name(check)}" + "".join(f"-{k}={v}" for k, v in kw.items()))
+
+
+@pytest.mark.parametrize("estimator, check", list(_cases()))
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
 
+def test_array_api_dispatch_with_numpy():
+    """scikit-learn's array-API check (NumPy inputs with dispatch on give the same results), in a
+    process with SCIPY_ARRAY_API=1 (scipy reads it once, on import)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from sklearn.utils.estimator_checks import check_array_api_input\n"
+            "from test_peers import ONE_SAMPLE, _for_checks\n"
+            "for n in ONE_SAMPLE:\n"
+            "    d = _for_checks(n)\n"
+            "    check_array_api_input(type(d).__name__, d, array_namespace='numpy', expect_only_array_outputs=False)\n"
+            "print(len(ONE_SAMPLE))\n")
+    env = {**os.environ, "SCIPY_ARRAY_API": "1", "PYTHONPATH": os.path.dirname(__file__)}
+    r = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True,
+                       timeout=600, check=False)
+    assert r.returncode == 0 and r.stdout.split() == [str(len(ONE_SAMPLE))], r.stderr[-2000:]
+
+
 def test_expected_failures_are_few_and_tagged():
-    from sklearn.utils import get_tags
     from sklearn.base import is_outlier_detector
+    from sklearn.utils import get_tags
 
     for name in ONE_SAMPLE:
         det = get(name)()
@@ -292,8 +316,12 @@ def test_condition_is_a_keyword_with_a_deprecation_path():
     with pytest.warns(FutureWarning, match="condition, y"):
         old = CVAE(epochs=2).fit(X, C, None)  # adkit 0.1's order: fit(X, condition, y)
     assert_equal(old.decision_function(X, C), new.decision_function(X, C))
-    with pytest.warns(FutureWarning, match="ignores"):
-        CVAE(epochs=2).fit(X, (rng.uniform(size=300) < 0.1).astype(int))  # scikit-learn's y: not a condition
+    with pytest.warns(FutureWarning, match="Taken as the condition"):
+        also_old = CVAE(epochs=2).fit(X, C)  # adkit 0.1's fit(X, condition)
+    assert_equal(also_old.decision_function(X, C), new.decision_function(X, C))
+    labels = (rng.uniform(size=300) < 0.1).astype(int)
+    unconditional = CVAE(epochs=2).fit(X, labels)  # scikit-learn's y: labels, ignored
+    assert unconditional._n_conditions == 0
     with pytest.warns(FutureWarning, match="predict"):
         assert_equal(new.predict(X, C), new.predict(X, condition=C))
     assert isinstance(new.score(X, condition=C), float)

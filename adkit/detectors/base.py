@@ -68,9 +68,9 @@ def _fit_then_score_training_set(fit):
     def wrapper(self, X, y=None, *args, condition=None, **kwargs):
         if getattr(self, "_fitting", False):  # a subclass's fit calling its parent's
             return fit(self, X, y, condition=condition, **kwargs)
-        y, condition, kwargs = self._legacy_fit_arguments(y, args, condition, kwargs)
         self.check_hyperparameters()
         X = self._validate_X(X, reset=True)
+        y, condition, kwargs = self._legacy_fit_arguments(y, args, condition, kwargs)
         self._standard = _standard(X) if getattr(self, "standardize", False) else None
         X = self._standardized(X)
         self._fitting = True
@@ -209,10 +209,12 @@ class Detector(BaseEstimator):
             condition, y = y, args[0]
             if len(args) > 1:
                 kwargs["options"] = args[1]
-        elif y is not None and condition is None and self.uses_condition and not self.uses_target:
-            warnings.warn(f"{self.name}.fit(X, y): y is scikit-learn's labels, which {self.name} ignores; before "
-                          "adkit 0.2 this argument was the condition: pass it as fit(X, condition=C)",
+        elif y is not None and condition is None and self.uses_condition and not self.uses_target \
+                and not _labels_like(y):
+            warnings.warn(f"{self.name}.fit(X, C): the second argument is scikit-learn's y (labels, ignored); a "
+                          "condition goes as fit(X, condition=C). Taken as the condition until adkit 0.3",
                           FutureWarning, stacklevel=3)
+            condition, y = y, None
         return y, condition, kwargs
 
     def _validate_X(self, X, reset: bool) -> np.ndarray:
@@ -505,6 +507,13 @@ class Detector(BaseEstimator):
         else:
             other = type(self)(**saved["params"])
         self.__dict__.update(other.__dict__)
+
+
+def _labels_like(y) -> bool:
+    """scikit-learn's y for an outlier detector: one integer label per event (a condition, adkit
+    0.1's second argument, is a float array or has several columns)."""
+    y = np.asarray(y)
+    return y.ndim == 1 and (y.dtype.kind in "iub" or (y.dtype.kind == "f" and bool(np.all(y == np.round(y)))))
 
 
 def _adopt_old_protocol(cls) -> None:

@@ -57,7 +57,8 @@ class QuantumKMeans(Detector):
         rng = np.random.default_rng(self.seed)
         C = Xt[rng.choice(len(Xt), self.k, replace=False)].copy()
         labels = np.full(len(Xt), -1)
-        for self.n_iter_ in range(1, self.max_iter + 1):
+        for n_iter in range(1, self.max_iter + 1):
+            self.n_iter_ = n_iter
             new_labels = np.argmin(self.distances(Xt, C, rng), axis=1)
             changed = np.mean(new_labels != labels)
             labels = new_labels
