@@ -124,8 +124,14 @@ class Model:
         """Per-event anomaly scores of raw input events (higher = more anomalous)."""
         return self.score_components(X, condition)["score"]
 
+    @property
+    def _keeps_training_scores(self) -> bool:
+        """A detector saved by ``adkit.save`` keeps its whole fit (pyod's ``decision_scores_`` too); a model
+        trained on files keeps its thresholds, not a score per training event."""
+        return bool(self.provenance.get("arrays"))
+
     def manifest(self) -> dict:
-        config, _ = self.detector.state()
+        config, _ = self.detector.state(training_scores=self._keeps_training_scores)
         return {
             "format": FORMAT, "format_version": FORMAT_VERSION, "adkit_version": adkit.__version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -140,7 +146,7 @@ class Model:
         }
 
     def tensors(self) -> dict[str, np.ndarray]:
-        _, det_tensors = self.detector.state()
+        _, det_tensors = self.detector.state(training_scores=self._keeps_training_scores)
         tensors = {f"detector.{k}": v for k, v in det_tensors.items()}
         tensors.update({f"preprocessing.{k}": v for k, v in self.scaler.state().items()})
         if self.encoder is not None:

@@ -325,3 +325,51 @@ def test_condition_is_a_keyword_with_a_deprecation_path():
     with pytest.warns(FutureWarning, match="predict"):
         assert_equal(new.predict(X, C), new.predict(X, condition=C))
     assert isinstance(new.score(X, condition=C), float)
+
+
+@pytest.mark.parametrize("name", [n for n in available() if n not in ONE_SAMPLE])
+def test_supervised_detectors_clone_pickle_and_save(name, tmp_path):
+    """The detectors that need y (a student's teacher scores, NPLM's data/reference labels) clone,
+    pickle and save with their whole fit too."""
+    import joblib
+
+    import adkit
+
+    cls = get(name)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)).astype(np.float32)
+    y = (np.arange(300) % 3 == 0).astype(float) if cls.two_sample else np.log1p((X ** 2).sum(1))
+    small = {"epochs": 2, "n_channels": 2, "n_centres": 50}
+    det = cls(**{k: v for k, v in small.items() if k in cls.param_names()})
+    twin = clone(det)
+    assert twin.get_params() == det.get_params() and not twin.is_fitted
+    det.fit(X, y)
+    want = det.decision_function(X[:50])
+    joblib.dump(det, tmp_path / "d.joblib")
+    for back in (pickle.loads(pickle.dumps(det)), joblib.load(tmp_path / "d.joblib"),
+                 adkit.load(adkit.save(det, tmp_path / "d.adkit"))):
+        assert_equal(back.decision_function(X[:50]), want)
+        assert back.threshold_ == det.threshold_ and back.get_params() == det.get_params()
+
+
+def test_model_files_from_files_keep_thresholds_not_training_scores(tmp_path):
+    """``adkit.save`` keeps the whole fit; a model trained on files (no ``arrays`` provenance) keeps
+    the threshold but not a score per training event, and says so when one is needed."""
+    from adkit.artifact import Model
+    from adkit.detectors import IForest
+    from adkit.detectors.base import FITTED_TENSOR
+    from adkit.errors import NotFittedError
+    from adkit.features.preprocess import Standardizer
+    from adkit.io import InputSpec
+
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    det = IForest(n_estimators=20).fit(X)
+    scaler = Standardizer()
+    scaler.mean_, scaler.scale_ = np.zeros(3, np.float32), np.ones(3, np.float32)
+    model = Model(det, InputSpec(table_columns=["a", "b", "c"]), scaler, None, [], {"events": 500}, {})
+    assert f"detector.{FITTED_TENSOR}" not in model.tensors()
+    back = Model.load(model.save(tmp_path / "files.adkit")).detector
+    assert back.threshold_ == det.threshold_ and getattr(back, "decision_scores_", None) is None
+    assert_equal(back.predict(X), det.predict(X))
+    with pytest.raises(NotFittedError, match="without its training scores"):
+        back.predict_proba(X)

@@ -72,16 +72,16 @@ def _fit_then_score_training_set(fit):
         X = self._validate_X(X, reset=True)
         y, condition, kwargs = self._legacy_fit_arguments(y, args, condition, kwargs)
         self._standard = _standard(X) if getattr(self, "standardize", False) else None
-        X = self._standardized(X)
+        Z = self._standardized(X)
         self._fitting = True
         try:
-            fit(self, X, y, condition=condition, **kwargs)
+            fit(self, Z, y, condition=condition, **kwargs)
         finally:
             self._fitting = False
         from adkit.features.ranges import fit_ranges
 
         self.input_ranges_ = fit_ranges(X)  # what it was fitted on: the out-of-range check of a saved model
-        self.decision_scores_ = np.asarray(self._training_scores(X, condition), dtype=np.float64)
+        self.decision_scores_ = np.asarray(self._training_scores(Z, condition), dtype=np.float64)
         return self.set_threshold()
 
     return wrapper
@@ -129,7 +129,7 @@ class Detector(BaseEstimator):
     #: a parameter, a plug-in without one gets this.
     contamination: float = 0.1
     #: Parameters added after model files were first written, with the value a file without them meant.
-    legacy_params: ClassVar[dict[str, Any]] = {"standardize": False, "contamination": 0.1}
+    legacy_params: ClassVar[dict[str, Any]] = {"standardize": False}
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -194,7 +194,9 @@ class Detector(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor" if self.uses_target else "outlier_detector"
+        # a student regresses its teacher's score and NPLM learns data against a reference: both need y,
+        # neither is an outlier detector in scikit-learn's sense (nor a regressor scored by R²)
+        tags.estimator_type = None if (self.uses_target or self.two_sample) else "outlier_detector"
         tags.target_tags.required = self.uses_target or self.two_sample
         tags.input_tags.allow_nan = False
         return tags
@@ -336,9 +338,12 @@ class Detector(BaseEstimator):
         self.offset_ = -self.threshold_
         return self
 
-    def _check_threshold(self) -> None:
+    def _check_threshold(self, scores: bool = False) -> None:
         if getattr(self, "threshold_", None) is None:
             raise NotFittedError(f"detector {self.name!r} has no threshold; call fit() or set_threshold() first")
+        if scores and getattr(self, "decision_scores_", None) is None:
+            raise NotFittedError(f"detector {self.name!r} was saved without its training scores (a model trained "
+                                 "on files): probabilities, confidences and ranks need them; fit it again")
 
     def predict(self, X: np.ndarray, return_confidence: bool = False, *,
                 condition: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -348,7 +353,7 @@ class Detector(BaseEstimator):
             warnings.warn(f"{self.name}.predict(X, C): pass the condition as predict(X, condition=C)",
                           FutureWarning, stacklevel=2)
             condition, return_confidence = return_confidence, False
-        self._check_threshold()
+        self._check_threshold(scores=return_confidence)
         s = self.decision_function(X, condition)
         labels = (s > self.threshold_).astype(int)
         if return_confidence:
@@ -362,7 +367,7 @@ class Detector(BaseEstimator):
         if method not in outputs.PROBABILITY_METHODS:
             raise ValueError(f"{method!r} is not a probability method; use one of "
                              f"{', '.join(outputs.PROBABILITY_METHODS)}")
-        self._check_threshold()
+        self._check_threshold(scores=True)
         s = self.decision_function(X, condition)
         probs = outputs.probability(self.decision_scores_, s, method)
         if return_confidence:
@@ -380,7 +385,7 @@ class Detector(BaseEstimator):
         """``predict`` with -2 for predictions not confident at 1 − 2e^−T (pyod); with ``return_stats``
         also [expected rejection rate, its upper bound, upper bound of the cost]. Costs of a false
         positive, a false negative and a rejection: ``c_fp``, ``c_fn``, ``c_r`` (< 0: the contamination)."""
-        self._check_threshold()
+        self._check_threshold(scores=True)
         s = self.decision_function(X, condition)
         labels = outputs.reject(outputs.outlier_confidence(self.decision_scores_, s, self.threshold_share_),
                                 (s > self.threshold_).astype(int), T)
@@ -391,7 +396,7 @@ class Detector(BaseEstimator):
     def compute_rejection_stats(self, T: float = 32, delta: float = 0.1, c_fp: float = 1, c_fn: float = 1,
                                 c_r: float = -1) -> tuple[float, float, float]:
         """Expected rejection rate, its upper bound (probability 1 − delta) and the cost's upper bound."""
-        self._check_threshold()
+        self._check_threshold(scores=True)
         return outputs.rejection_stats(len(self.decision_scores_), self.threshold_share_, T, delta, c_fp, c_fn, c_r)
 
     def _predict_rank(self, X: np.ndarray, normalized: bool = False, *,
@@ -399,7 +404,7 @@ class Detector(BaseEstimator):
         """pyod's rank: how many training scores lie below each event's score, made continuous so that
         order is kept everywhere: interpolated between neighbouring training scores, and squashed into
         the unit below the lowest and above the highest (divided by the largest with ``normalized``)."""
-        self._check_fitted()
+        self._check_threshold(scores=True)
         t = np.sort(self.decision_scores_)
         s = self.decision_function(X, condition)
         spread = float(np.std(t)) or 1.0
@@ -438,8 +443,10 @@ class Detector(BaseEstimator):
         if not self.is_fitted:
             raise NotFittedError(f"detector {self.name!r} is not fitted; call fit() first")
 
-    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
-        """The fitted detector as JSON and arrays: parameters, its own tensors, and ``fit``'s outputs."""
+    def state(self, training_scores: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
+        """The fitted detector as JSON and arrays: parameters, its own tensors, and ``fit``'s outputs
+        (the training scores too, unless ``training_scores`` is False: a model trained on files keeps
+        its thresholds in the model file and does not carry a score per training event)."""
         self._check_fitted()
         config, tensors = self._tensors()
         config = {"params": self.get_params(), **config}
@@ -449,7 +456,8 @@ class Detector(BaseEstimator):
                                 "n_features_in": int(self.n_features_in_),
                                 "feature_names_in": None if names is None else [str(n) for n in names],
                                 "input_ranges": getattr(self, "input_ranges_", None)}
-            tensors = {**tensors, FITTED_TENSOR: np.asarray(self.decision_scores_, dtype=np.float64)}
+            if training_scores and getattr(self, "decision_scores_", None) is not None:
+                tensors = {**tensors, FITTED_TENSOR: np.asarray(self.decision_scores_, dtype=np.float64)}
         if getattr(self, "_standard", None) is not None:
             tensors = {**tensors, "fit.mean": self._standard[0], "fit.scale": self._standard[1]}
         return config, tensors
@@ -473,11 +481,12 @@ class Detector(BaseEstimator):
             det._standard = (np.asarray(tensors["fit.mean"], dtype=np.float64),
                              np.asarray(tensors["fit.scale"], dtype=np.float64))
         fitted = config.get("fitted")
-        if fitted is not None and FITTED_TENSOR in tensors:
-            det._restore_fitted(fitted, np.asarray(tensors[FITTED_TENSOR], dtype=np.float64))
+        if fitted is not None:
+            scores = tensors.get(FITTED_TENSOR)
+            det._restore_fitted(fitted, None if scores is None else np.asarray(scores, dtype=np.float64))
         return det
 
-    def _restore_fitted(self, fitted: dict, scores: np.ndarray) -> None:
+    def _restore_fitted(self, fitted: dict, scores: np.ndarray | None) -> None:
         from adkit.errors import ModelFileError
 
         try:
@@ -486,13 +495,14 @@ class Detector(BaseEstimator):
                 self.feature_names_in_ = np.asarray([str(n) for n in fitted["feature_names_in"]], dtype=object)
             if fitted.get("input_ranges") is not None:
                 self.input_ranges_ = fitted["input_ranges"]
-            self.decision_scores_ = scores.reshape(-1)
             self.threshold_ = float(fitted["threshold"])
             self.threshold_share_ = float(fitted["share"])
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{self.name}: the stored fit is damaged ({type(e).__name__}: {e})") from None
-        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
         self.offset_ = -self.threshold_
+        if scores is not None:
+            self.decision_scores_ = scores.reshape(-1)
+            self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
 
     def __getstate__(self) -> dict:
         """Pickle (and joblib, deepcopy) through :meth:`state`: the same JSON and arrays as a model file."""

@@ -35,8 +35,13 @@ class QuantizedStudent(TorchDetector):
                  contamination: float = 0.1) -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.hidden = hidden
-        self.precision = parse_precision(precision)
-        self.layer_precision = {k: dict(v) for k, v in (layer_precision or {}).items()}
+        full = parse_precision(precision)  # validated; a complete dict is kept as given (scikit-learn's clone)
+        complete = isinstance(precision, dict) and set(precision) == set(full) and \
+            parse_precision(precision) == parse_precision(full)
+        self.precision = precision if complete else full
+        given = layer_precision or {}
+        self.layer_precision = layer_precision if isinstance(layer_precision, dict) and \
+            all(isinstance(v, dict) for v in given.values()) else {k: dict(v) for k, v in given.items()}
         self.sparsity = sparsity
 
     # --- layers and their types -------------------------------------------------------------
