@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from pyod.utils.data import generate_data
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -44,6 +43,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small", action="store_true", help="a few detectors only (the tests)")
     small = ap.parse_args().small
+    try:
+        from pyod.utils.data import generate_data
+    except ImportError:
+        raise SystemExit("this example uses pyod's test data: pip install 'adkit[bench]'") from None
     X_train, X_test, y_train, y_test = generate_data(n_train=200, n_test=100, n_features=10, contamination=0.1,
                                                      random_state=42)
     X, y = np.r_[X_train, X_test], np.r_[y_train, y_test]
