@@ -35,7 +35,8 @@ LIMITS = {"manifest_bytes": 16 << 20, "tensor_bytes": 512 << 20, "zip_entries": 
 
 @dataclass(frozen=True)
 class Rule:
-    """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), str, bool."""
+    """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), str, bool,
+    spec (a precision string or mapping)."""
 
     kind: str
     lo: float | None = None
@@ -51,6 +52,10 @@ class Rule:
                 return
             raise ConfigError(f"{where}: a value is required")
         if isinstance(value, str) and value in self.words:
+            return
+        if self.kind == "spec":  # a precision: "KIND=ap_fixed<W,I>,..." or {kind: type}, parsed by its detector
+            if not isinstance(value, (str, dict)) or len(str(value)) > LIMITS["string"]:
+                raise ConfigError(f"{where}: expected KIND=ap_fixed<W,I> items or a mapping of them")
             return
         if self.kind == "bool":
             if not isinstance(value, bool):
@@ -105,6 +110,8 @@ PARAM_RULES: dict[str, Rule] = {
     "sparsity": Rule("float", 0, 0.99), "C": _pos(), "smear": Rule("float", 0, 1e6),
     "score": Rule("str"), "anomalies": Rule("str"), "basis": Rule("str"), "feature_map": Rule("str"),
     "method": Rule("str"), "kernel": Rule("str"), "standardize": Rule("bool"), "normalize": Rule("bool"),
+    "cell": Rule("str"), "units": _int(1, W), "precision": Rule("spec", none_ok=True),
+    "layer_precision": Rule("spec", none_ok=True),
     # pyod's range: at most half the training events called anomalous
     "contamination": Rule("float", 0, 0.5, lo_open=True),
 }

@@ -54,7 +54,6 @@ def test_series_plot_keeps_a_one_sample_peak():
     td, yd = minmax_decimate(t, y, n_bins=1000)
     assert len(yd) <= 2 * 1000 + 2 and yd.max() == 50.0 and yd.min() == -40.0
     assert np.all(np.diff(td) > 0)  # still a time series
-    assert t[::1000].max() < 123_457 or y[::1000].max() < 50.0  # plain striding would lose the peak
 
 
 def test_plain_progress_lines_when_not_on_a_terminal(monkeypatch):

@@ -373,3 +373,11 @@ def test_model_files_from_files_keep_thresholds_not_training_scores(tmp_path):
     assert_equal(back.predict(X), det.predict(X))
     with pytest.raises(NotFittedError, match="without its training scores"):
         back.predict_proba(X)
+
+
+def test_every_parameter_of_every_detector_has_a_rule():
+    """fit checks every hyper-parameter against adkit.validation.PARAM_RULES: none is left unchecked."""
+    from adkit.validation import PARAM_RULES
+
+    missing = {n: [p for p in get(n).param_names() if p not in PARAM_RULES] for n in available()}
+    assert not {n: m for n, m in missing.items() if m}
