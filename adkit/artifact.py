@@ -206,7 +206,7 @@ class Model:
             s = self.decision_function(X, C)
         except AdkitError as e:
             raise ModelFileError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") from None
-        except Exception as e:  # noqa: BLE001 (any failure here means the file's tensors and config disagree)
+        except (RuntimeError, ValueError, IndexError, KeyError) as e:  # torch/numpy: tensors and config disagree
             text = " ".join(str(e).split())[:200]
             raise ModelFileError(f"{path}: its tensors do not fit the detector's configuration "
                                  f"({type(e).__name__}: {text}); the model file is damaged") from None

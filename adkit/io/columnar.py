@@ -230,12 +230,13 @@ class ParquetReader:
     kind = "objects"
 
     def __init__(self, path: str | Path, mapping: Mapping | None = None) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         self.path = str(path)
         try:
             self._pf = pq.ParquetFile(self.path)
-        except Exception as e:
+        except (OSError, ValueError, pa.ArrowException) as e:  # pyarrow's errors for a damaged file
             raise InputError(f"{self.path}: damaged Parquet file ({type(e).__name__})") from None
         self.keys = list(self._pf.schema_arrow.names)
         self.mapping = (mapping or Mapping()).resolved(preset_for(self.keys, []))

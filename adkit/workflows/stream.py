@@ -140,6 +140,7 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
     """The new rows of a Parquet file that is rewritten with more rows (a periodic dump, replaced
     atomically): when its size or time changes, the rows past those already read, from the row
     groups that hold them. A file that cannot be opened yet (being written) is waited for."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     done, seen, first_row = 0, None, None
@@ -148,7 +149,7 @@ def _parquet_chunks(p: Path, spec, poll: float, stop, max_rows: int) -> Iterator
         if (st.st_mtime_ns, st.st_size) != seen:
             try:
                 pf = pq.ParquetFile(p)
-            except Exception:  # noqa: BLE001 (a file still being written has no footer yet: try again)
+            except (OSError, ValueError, pa.ArrowException):  # being written: no footer yet, try again
                 pf = None
             if pf is not None:
                 seen = (st.st_mtime_ns, st.st_size)
