@@ -231,6 +231,11 @@ class Detector(BaseEstimator):
                 text = f"the events hold NaN/inf values ({text}); fill or drop them, or check the input scaling"
             raise ConfigError(f"{self.name}: {text}") from None
 
+    def _prepared(self, X) -> np.ndarray:
+        """Events to score, fitted detector checked, validated and standardised as in ``fit``."""
+        self._check_fitted()
+        return self._standardized(self._validate_X(X, reset=False))
+
     def _standardized(self, X: np.ndarray) -> np.ndarray:
         """Inputs as the detector's own code sees them: standardised with the training mean and scale
         when ``standardize`` is on (networks fitted on raw arrays), unchanged otherwise."""
@@ -297,13 +302,11 @@ class Detector(BaseEstimator):
     # --- scores ------------------------------------------------------------------------------
     def decision_function(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         """Per-event anomaly scores, float64[n], higher = more anomalous (pyod's convention)."""
-        self._check_fitted()
-        return self._score(self._standardized(self._validate_X(X, reset=False)), condition)
+        return self._score(self._prepared(X), condition)
 
     def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """All score kinds this detector offers, ``score`` (= ``decision_function``) first."""
-        self._check_fitted()
-        return self._score_components(self._standardized(self._validate_X(X, reset=False)), condition)
+        return self._score_components(self._prepared(X), condition)
 
     def score_samples(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         """scikit-learn's convention: the opposite of the anomaly score (lower = more abnormal);
@@ -554,5 +557,5 @@ def _adopt_old_protocol(cls) -> None:
 def _standard(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and scale (1 for a constant feature), float64."""
     X = np.asarray(X, dtype=np.float64)
-    scale = X.std(axis=0)
-    return X.mean(axis=0), np.where(scale > 1e-12 * np.maximum(1.0, np.abs(X.mean(axis=0))), scale, 1.0)
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    return mean, np.where(scale > 1e-12 * np.maximum(1.0, np.abs(mean)), scale, 1.0)
