@@ -4,26 +4,30 @@ Data flows one way (see ``docs/architecture.md``): :mod:`adkit.io` reads every i
 chunks → :mod:`adkit.features` scales it → :mod:`adkit.quantum` and :mod:`adkit.stats` serve
 → :mod:`adkit.detectors` (registry, one module per detector) → :mod:`adkit.distill` →
 :mod:`adkit.firmware`; :mod:`adkit.artifact` is the model file, :mod:`adkit.workflows` the
-library API that :mod:`adkit.cli` calls.
+library API that :mod:`adkit.cli` calls. This package face sits above them all: the
+modules below import :mod:`adkit.about` and :mod:`adkit.errors`, never ``adkit`` itself.
 
 Importing :mod:`adkit` is cheap: heavy libraries (torch, uproot) load on first use.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
-#: The model file a command writes or reads when none is named.
-DEFAULT_MODEL = "model.adkit"
+from pathlib import Path
 
-from adkit.errors import AdkitError  # noqa: E402
+from adkit.about import DEFAULT_MODEL, __version__
+from adkit.errors import AdkitError
 
 __all__ = ["AdkitError", "DEFAULT_MODEL", "__version__", "load", "save"]
 
 
-def __getattr__(name: str):
-    # adkit.save / adkit.load (detectors fitted on arrays) live with the model file; loaded on
-    # first use so that `import adkit` stays cheap and the package face imports nothing above it
-    if name in ("save", "load"):
-        import importlib
+def save(detector, path: str | Path, overwrite: bool = False) -> Path:
+    """A detector fitted on a plain array as a model file (:func:`adkit.artifact.save_detector`)."""
+    from adkit.artifact import save_detector
 
-        return getattr(importlib.import_module("adkit.artifact"), f"{name}_detector")
-    raise AttributeError(f"module 'adkit' has no attribute {name!r}")
+    return save_detector(detector, path, overwrite)
+
+
+def load(path: str | Path):
+    """The detector of a file written by :func:`save` (any other model file: the Model)."""
+    from adkit.artifact import load_detector
+
+    return load_detector(path)

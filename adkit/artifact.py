@@ -14,13 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-import adkit
+from adkit.about import DEFAULT_MODEL, __version__
 from adkit.errors import AdkitError, ModelFileError
+from adkit.files import sha256_file
 from adkit.io import Mapping
 from adkit.io.bundle import FORMAT, FORMAT_VERSION, MANIFEST, TENSORS, read_bundle, write_bundle
-from adkit.io.files import sha256_file
-
-DEFAULT_MODEL = adkit.DEFAULT_MODEL
 
 __all__ = ["DEFAULT_MODEL", "FORMAT", "FORMAT_VERSION", "MANIFEST", "TENSORS", "Model", "Threshold", "file_record", "read_bundle",
            "versions", "write_bundle"]
@@ -34,7 +32,7 @@ def file_record(path: str | Path) -> dict:
 def versions() -> dict[str, str]:
     import importlib.metadata as md
 
-    out = {"adkit": adkit.__version__, "python": platform.python_version()}
+    out = {"adkit": __version__, "python": platform.python_version()}
     for pkg in ("numpy", "torch", "uproot", "h5py", "scikit-learn"):
         try:
             out[pkg] = md.version(pkg)
@@ -133,7 +131,7 @@ class Model:
     def manifest(self) -> dict:
         config, _ = self.detector.state(training_scores=self._keeps_training_scores)
         return {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "adkit_version": adkit.__version__,
+            "format": FORMAT, "format_version": FORMAT_VERSION, "adkit_version": __version__,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "detector": {"name": self.detector.name, "config": config},
             "input": self.spec.to_dict(), "mapping": self.mapping,
@@ -187,7 +185,7 @@ class Model:
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
-        from adkit.io.files import Snapshot
+        from adkit.files import Snapshot
 
         snap = Snapshot.take(path) if Path(path).is_file() else None
         manifest, tensors = read_bundle(path)

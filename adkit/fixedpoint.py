@@ -76,7 +76,10 @@ class FixedType:
             np.round(q, out=q)
             np.clip(q, self.min * 2.0 ** self.frac, self.max * 2.0 ** self.frac, out=q)
             return np.multiply(q, self.step, out=q)
-        lib = __import__("torch") if is_torch else np
+        if is_torch:
+            import torch as lib
+        else:
+            lib = np
         scaled = x * (2.0 ** self.frac)
         if self.quant == "AP_RND_CONV":
             q = lib.round(scaled)

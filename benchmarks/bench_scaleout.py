@@ -22,7 +22,7 @@ N_FILES, N_EVENTS, TASK, SMALL_TASK = 8, 250_000, 250_000, 5_000
 
 
 def _peak_rss_mb(model: Path, path: Path, part: Path) -> float:
-    code = (f"import os, resource; from adkit.workflows.scaleout import score_range; from adkit.io.files import sha256_file as sha256; st = os.stat({str(path)!r}); "
+    code = (f"import os, resource; from adkit.workflows.scaleout import score_range; from adkit.files import sha256_file as sha256; st = os.stat({str(path)!r}); "
             f"score_range({str(model)!r}, sha256({str(model)!r}), {str(path)!r}, None, 0, {TASK}, 100000, 'reject', "
             f"{str(part)!r}, (st.st_size, st.st_mtime_ns, sha256({str(path)!r}))); "
             f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")

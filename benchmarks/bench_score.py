@@ -26,7 +26,7 @@ from _common import adc_file, best_of
 
 from adkit.artifact import Model
 from adkit.workflows import train
-from adkit.workflows.score import score_files
+from adkit.workflows.scoring import score_files
 
 
 def _chunks(path: Path, step: int):

@@ -56,6 +56,29 @@ def test_damaged_root(tmp_path, small_model, shared_data):
     assert no_output(tmp_path)
 
 
+def test_corrupted_compressed_root_baskets(tmp_path, small_model, shared_data):
+    """A byte flipped every 997 bytes through the data: zlib refuses the baskets, adkit says which file."""
+    data = bytearray((shared_data / "real" / "nano_dy.root").read_bytes())
+    for k in range(len(data) // 4, 3 * len(data) // 4, 997):
+        data[k] ^= 0xFF
+    f = tmp_path / "flipped.root"
+    f.write_bytes(bytes(data))
+    assert_user_error(score(tmp_path, f, model=small_model), "flipped.root")
+    assert no_output(tmp_path)
+
+
+def test_a_bug_while_reading_root_is_not_called_a_damaged_file(tmp_path, small_model, shared_data, monkeypatch):
+    """Only the errors of damaged files become "damaged file": adkit's own bug keeps its traceback."""
+    import uproot
+
+    def buggy(*args, **kwargs):
+        raise AttributeError("'NoneType' object has no attribute 'classnames'")
+
+    monkeypatch.setattr(uproot, "open", buggy)
+    with pytest.raises(AttributeError, match="NoneType"):
+        score(tmp_path, shared_data / "real" / "nano_dy.root", model=small_model)
+
+
 @pytest.mark.parametrize("name", ["W.root", "W.h5"])
 def test_truncated_data_file(tmp_path, small_model, shared_data, name):
     data = (shared_data / "pythia" / name).read_bytes()
@@ -176,7 +199,7 @@ def test_unwritable_output_directory(tmp_path, small_model, adc_file):
 
 
 def test_interrupted_scoring_leaves_no_complete_looking_file(tmp_path, small_model, adc_file, monkeypatch):
-    import adkit.workflows.score as scoring
+    import adkit.workflows.scoring as scoring
 
     calls = {"n": 0}
     real = scoring.score_batch

@@ -8,8 +8,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "adkit"
 #: Layer of each top-level part of the package, lowest first.
 LAYERS = [
-    {"adkit", "adkit.errors", "adkit.validation", "adkit.fixedpoint", "adkit.metrics", "adkit.progress",
-     "adkit.executors"},
+    {"adkit.about", "adkit.errors", "adkit.validation", "adkit.fixedpoint", "adkit.metrics", "adkit.progress",
+     "adkit.executors", "adkit.files"},
     {"adkit.io"},
     {"adkit.datasets"},
     {"adkit.features"},
@@ -21,6 +21,7 @@ LAYERS = [
     {"adkit.report"},
     {"adkit.workflows"},
     {"adkit.cli"},
+    {"adkit"},  # the package face: adkit.save / adkit.load
 ]
 
 
@@ -53,3 +54,52 @@ def test_every_module_has_a_layer():
 def test_no_import_runs_back_up():
     backward = [f"{m}:{line} imports {t}" for m, t, line in imports() if layer(t) > layer(m)]
     assert not backward, "imports against the data flow:\n" + "\n".join(backward)
+
+
+def test_no_import_circles():
+    """No module reaches itself through the modules it imports (a package counts as its ``__init__``)."""
+    modules = {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+               for p in PACKAGE.rglob("*.py")}
+
+    def resolve(name: str) -> str:
+        while name not in modules and "." in name:
+            name = name.rsplit(".", 1)[0]
+        return name
+
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, target, _ in imports():
+        if resolve(target) != module:
+            graph[module].add(resolve(target))
+    state: dict[str, int] = {}
+    circles = []
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for t in sorted(graph[m]):
+            if state.get(t) == 1:
+                circles.append(" -> ".join(path[path.index(t):] + [m, t]) if t in path else f"{m} -> {t}")
+            elif t not in state:
+                visit(t, path + [m])
+        state[m] = 2
+
+    for m in sorted(modules):
+        if m not in state:
+            visit(m, [])
+    assert not circles, "import circles:\n" + "\n".join(circles)
+
+
+#: The two lazy loaders, and the modules they may load: commands of the CLI, detectors of the registry.
+LAZY = {"adkit/cli/__init__.py": "adkit.cli.", "adkit/detectors/registry.py": "adkit.detectors."}
+
+
+def test_no_hidden_imports():
+    """Imports are statements the layer checks see: no importlib or __import__ outside the two lazy
+    loaders, and those load only modules of their own layer."""
+    hidden = [str(p.relative_to(PACKAGE.parent)) for p in PACKAGE.rglob("*.py")
+              if "importlib.import_module" in p.read_text() or "__import__(" in p.read_text()]
+    assert sorted(hidden) == sorted(LAZY), hidden
+    from adkit.cli import COMMANDS
+    from adkit.detectors.registry import BUILTIN
+
+    loaded = [f"adkit.cli.{m}" for m in COMMANDS.values()] + [t.partition(":")[0] for t in BUILTIN.values()]
+    assert all(m.startswith(tuple(LAZY.values())) for m in loaded), loaded

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adkit.errors import AdkitError, ConfigError, InputError, ModelFileError, OutputError
-from adkit.io.files import atomic_output, check_replace_dir, input_scope, note_input, remove_stale_partials, replace_dir
+from adkit.files import atomic_output, check_replace_dir, input_scope, note_input, remove_stale_partials, replace_dir
 
 
 def _sha(p: Path) -> str:
@@ -199,7 +199,7 @@ def test_parts_from_other_data_are_not_reused(tmp_path, two_inputs, small_model)
 def test_file_modified_while_read_is_refused(tmp_path, adc_file, small_model, monkeypatch):
     data = tmp_path / "data.h5"
     shutil.copy(adc_file, data)
-    import adkit.workflows.score as scoring
+    import adkit.workflows.scoring as scoring
 
     real = scoring.score_batch
 

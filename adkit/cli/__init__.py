@@ -1,7 +1,7 @@
 """The ``adkit`` command line: one small module per command, each one call into :mod:`adkit.workflows`.
 
 User errors become one line on stderr and exit code 2 (``--debug``: the traceback). Each command
-runs in its own input scope (:mod:`adkit.io.files`): no output may resolve to a file it read.
+runs in its own input scope (:mod:`adkit.files`): no output may resolve to a file it read.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class AdkitGroup(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: click.Context):
-        from adkit.io.files import input_scope
+        from adkit.files import input_scope
 
         try:
             with input_scope():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from adkit import DEFAULT_MODEL
+from adkit.about import DEFAULT_MODEL
 
 
 def say(msg: str) -> None:  # notices (defaults used, files written) go to stderr
@@ -21,7 +21,7 @@ class InputPath(click.Path):
     """A path option naming an input: noted at parse time, so no output can be written over it."""
 
     def convert(self, value, param, ctx):
-        from adkit.io.files import note_input
+        from adkit.io.inputs import note_input
 
         value = super().convert(value, param, ctx)
         if value is not None and Path(value).exists():

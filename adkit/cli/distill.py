@@ -1,7 +1,7 @@
 """``adkit distill``."""
 import click
 
-from adkit.cli._options import JSON, DEFAULT_MODEL, OVERWRITE, SEED, Finite, InputPath, progress, say
+from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, InputPath, progress, say
 
 
 @click.command()

@@ -1,4 +1,6 @@
 """``adkit train``."""
+import json
+
 import click
 
 from adkit.cli._options import JSON, SEED, Deprecated, Finite, InputPath, progress, reading, say
@@ -37,4 +39,4 @@ def train(detector, old_detector, as_json, **options):
 
     model = train_command(detector=detector or old_detector, **options, progress=progress(), say=say)
     if as_json:
-        click.echo(__import__("json").dumps(train_summary(model, options.get("output")), indent=2, default=str))
+        click.echo(json.dumps(train_summary(model, options.get("output")), indent=2, default=str))

@@ -20,8 +20,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 from sklearn.utils.validation import validate_data
 
-from adkit import errors
-from adkit.detectors import outputs
+import adkit.detectors.outputs as outputs
+import adkit.errors as errors
 from adkit.errors import ConfigError
 
 

@@ -37,7 +37,8 @@ def windows(teacher: Model, paths: Sequence[str | Path], clean: bool) -> tuple[n
                                                                                np.ndarray]:
     """(windows, context, labelled) of the series ``paths`` as the teacher reads them; ``labelled``
     says which windows hold a labelled anomalous sample. ``clean`` keeps only the others."""
-    from adkit.features.windows import labelled as labelled_windows, window_context, window_matrix, window_starts
+    from adkit.features.windows import labelled as labelled_windows
+    from adkit.features.windows import window_context, window_matrix, window_starts
 
     spec = teacher.spec
     Xs, Cs, Ls = [], [], []
@@ -65,9 +66,9 @@ def distill_series(teacher: Model, data: Sequence[str | Path] | None = None, *, 
     """Train a quantized GRU/LSTM student of the series model ``teacher`` on the clean windows of
     ``data`` (default: the teacher's embedded demo, seed 3) and ``augment`` windows with a burst
     (:func:`adkit.features.artificial.bursts`) per clean window, all labelled by the teacher."""
-    from adkit.features.artificial import bursts
     from adkit.detectors.sequence_student import SequenceStudent
     from adkit.distill.student import teacher_target
+    from adkit.features.artificial import bursts
 
     if teacher.spec.kind != "series":
         raise ConfigError("distill_series takes a time-series model; use adkit.distill.distill for events")

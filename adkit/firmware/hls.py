@@ -12,7 +12,6 @@ stored in the student's model file), quantized to the input type; the output is 
 from __future__ import annotations
 
 import contextlib
-
 import os
 import shutil
 from collections import OrderedDict

@@ -9,8 +9,8 @@ held-out background at the requested rates and stored in the student model.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np

@@ -122,7 +122,7 @@ def build(rtl_dir: str | Path, layout: dict, latency: int, top: str, jobs: int =
     (``WIDTHTRUNC``/``WIDTHEXPAND``) spelled as the older ``WIDTH``: comments only, the logic is
     the same. Verilator's and the compiler's output go to ``adkit_sim/build.log``.
     """
-    from adkit.io.files import owned
+    from adkit.files import owned
 
     exe = verilator()
     rtl = Path(rtl_dir).resolve()
@@ -160,7 +160,7 @@ def simulate(rtl_dir: str | Path, comb, latency: int, top: str, Zq: np.ndarray, 
     simulation's events per second (the run of the executable, not the build)."""
     import time
 
-    from adkit.io.files import mark_owned
+    from adkit.files import mark_owned
 
     layout = io_layout(comb)
     rtl_dir = Path(rtl_dir).resolve()

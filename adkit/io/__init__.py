@@ -14,8 +14,9 @@ import numpy as np
 
 from adkit.errors import InputError
 from adkit.io.batch import EventBatch
+from adkit.io.inputs import sniff
 from adkit.io.mapping import Mapping, ObjectMap
-from adkit.io.readers import DEFAULT_STEP, NAN_POLICIES, Reader, make_batch, sniff
+from adkit.io.readers import DEFAULT_STEP, NAN_POLICIES, Reader, make_batch
 from adkit.io.schema import FeatureSet
 
 __all__ = ["DEFAULT_STEP", "NAN_POLICIES", "EventBatch", "InputSpec", "Mapping", "ObjectMap",
@@ -129,7 +130,7 @@ def open_events(paths: str | Path | Sequence[str | Path], spec: InputSpec | None
         from adkit.errors import ConfigError
 
         raise ConfigError(f"unknown --nan-policy {nan_policy!r}; valid: {', '.join(NAN_POLICIES)}")
-    from adkit.io.files import check_distinct
+    from adkit.files import check_distinct
 
     check_distinct(paths)
     for path in paths:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-import adkit
+from adkit.about import __version__
 from adkit.errors import AdkitError, ModelFileError
-from adkit.io.files import atomic_output
+from adkit.files import atomic_output
 
 FORMAT = "adkit-model"
 FORMAT_VERSION = 1
@@ -88,7 +88,7 @@ def read_bundle(path: str | Path, kind: str = FORMAT) -> tuple[dict, dict[str, n
     """
     from safetensors.numpy import load
 
-    from adkit.io.files import note_input
+    from adkit.files import note_input
     from adkit.validation import LIMITS, check_manifest
 
     p = Path(path)
@@ -126,15 +126,17 @@ def read_bundle(path: str | Path, kind: str = FORMAT) -> tuple[dict, dict[str, n
                              if isinstance(manifest, dict) else f"{p}: manifest is not a JSON object")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
-        raise ModelFileError(f"{p}: format version {version!r} is not supported by adkit {adkit.__version__} "
+        raise ModelFileError(f"{p}: format version {version!r} is not supported by adkit {__version__} "
                              f"(it reads version {FORMAT_VERSION}); upgrade adkit or re-train the model")
     if kind == FORMAT:
         check_manifest(manifest, f"{p}: manifest")
     if blob is None:
         raise ModelFileError(f"{p}: model file has no {TENSORS}; it is incomplete")
+    from safetensors import SafetensorError
+
     try:
         tensors = load(blob)
-    except Exception as e:  # safetensors raises its own error types
+    except (SafetensorError, ValueError) as e:
         raise ModelFileError(f"{p}: tensor block is corrupted ({type(e).__name__})") from None
     for name, t in tensors.items():
         if t.dtype.kind == "f" and not np.isfinite(t).all():

@@ -17,6 +17,26 @@ from adkit.io.readers import RawChunk
 from adkit.io.schema import FIELDS, ObjectSchema
 
 
+def root_damage() -> tuple[type[BaseException], ...]:
+    """The errors uproot and the decompressors under it raise for a damaged or truncated ROOT file
+    (measured by corrupting real NanoAOD files: OSError, ValueError, zlib.error, uproot's
+    DeserializationError and KeyInFileError, struct.error; cramjam's for LZ4/ZSTD). Anything else
+    is a bug and shows as one."""
+    import lzma
+    import struct
+    import zlib
+
+    from uproot.deserialization import DeserializationError
+
+    errors: tuple[type[BaseException], ...] = (OSError, ValueError, KeyError, IndexError, EOFError, struct.error,
+                                               zlib.error, lzma.LZMAError, DeserializationError)
+    try:
+        import cramjam
+    except ImportError:
+        return errors
+    return (*errors, cramjam.DecompressionError)
+
+
 def _numeric(content, branch: str, source: str) -> np.ndarray:
     """The values of a branch as a real numeric array, or a one-line error (text, complex, nulls)."""
     try:
@@ -165,7 +185,7 @@ class RootReader:
         try:
             self._file = uproot.open(self.path)
             classes = self._file.classnames()
-        except Exception as e:  # uproot raises many types for damaged files
+        except root_damage() as e:
             raise InputError(f"{self.path}: damaged or truncated ROOT file ({type(e).__name__}: "
                              f"{str(e).splitlines()[0] if str(e) else 'unreadable'})") from None
         self.trees = {k.split(";")[0]: c for k, c in classes.items()
@@ -183,7 +203,7 @@ class RootReader:
             self.keys = list(self.tree.keys())
             if hasattr(self.tree, "branches"):  # TTree: Delphes branches are also known by short name
                 self.keys += [k for k in self.tree.keys(full_paths=False) if k not in self.keys]
-        except Exception as e:
+        except root_damage() as e:
             raise InputError(f"{self.path}: tree {want!r} cannot be read ({type(e).__name__})") from None
         self.tree_name = want
         self.mapping = mapping.resolved(preset_for(self.keys, list(self.trees)))
@@ -208,7 +228,7 @@ class RootReader:
                 arrays = next(it)
             except StopIteration:
                 return
-            except (OSError, ValueError, IndexError, KeyError, TypeError) as e:
+            except root_damage() as e:
                 raise InputError(f"{self.path}: cannot read tree {self.tree_name!r} near entry {start} "
                                  f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                                  f"the file may be truncated") from None

@@ -80,7 +80,7 @@ def linked_files(path: str | Path, depth: int = 0, visited: set[str] | None = No
     one. A virtual dataset whose source file is missing is refused: HDF5 would silently read its
     fill value (zeros) instead of the data.
     """
-    from adkit.io.files import note_input
+    from adkit.files import note_input
 
     p = Path(path)
     visited = set() if visited is None else visited

@@ -204,7 +204,7 @@ class Mapping:
 
     @classmethod
     def load(cls, path: str | Path) -> Mapping:
-        from adkit.io.files import read_text
+        from adkit.files import read_text
         from adkit.validation import load_yaml
 
         p = Path(path)

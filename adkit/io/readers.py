@@ -1,4 +1,4 @@
-"""Format detection, the reader interface and the chunk → EventBatch step.
+"""The reader interface and the chunk → EventBatch step.
 
 A reader knows one file. It yields raw chunks ``(entry_start, array, weight, entries)`` where
 ``array`` is the padded object array ``float32[n, rows, 3]`` (collider files) or a
@@ -20,8 +20,8 @@ from adkit.io.schema import FeatureSet
 NAN_POLICIES = ("reject", "drop", "zero")
 DEFAULT_STEP = 100_000
 
-_HDF5 = b"\x89HDF\r\n\x1a\n"
-_MAGIC = {b"root": "root", _HDF5: "hdf5", b"PAR1": "parquet"}
+#: The first bytes of every HDF5 file.
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 RawChunk = tuple[int, np.ndarray, "np.ndarray | None", "np.ndarray | None"]
 
@@ -40,36 +40,9 @@ def is_hdf5(path: str | Path) -> bool:
     """Whether the file starts with the HDF5 signature (False if it cannot be read)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(8) == _HDF5
+            return fh.read(8) == HDF5_SIGNATURE
     except OSError:
         return False
-
-
-def note_linked(path: str | Path) -> None:
-    """Note the files an input reads through as inputs too (HDF5 virtual sources, external storage
-    and external links; uproot reads a ROOT file alone, and Parquet names no other file)."""
-    if is_hdf5(path):
-        from adkit.io.hdf5 import linked_files
-
-        linked_files(path)
-
-
-def sniff(path: str | Path) -> str:
-    """The file's format from its first bytes: 'root', 'hdf5' or 'parquet'."""
-    from adkit.io.files import existing_input
-
-    p = existing_input(path, "data", f"the data files inside it (e.g. {path}/*.root)")
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(8)
-    except OSError as e:
-        raise InputError(f"{p}: cannot be read ({e.strerror})") from None
-    for magic, fmt in _MAGIC.items():
-        if head.startswith(magic):
-            return fmt  # an HDF5 file's linked files were noted with it (note_input)
-    if len(head) == 0:
-        raise InputError(f"{p}: file is empty")
-    raise InputError(f"{p}: not a ROOT, HDF5 or Parquet file (unrecognised first bytes {head[:4]!r})")
 
 
 def make_batch(raw: RawChunk, source: str, reader_kind: str, features: FeatureSet | None,

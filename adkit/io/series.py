@@ -236,7 +236,7 @@ def read_series(path: str | Path, *, channels: list[str] | None = None, context:
         table, file_rate = demo(name, seed=demo_seed), None
         p = Path(str(path))
     else:
-        from adkit.io.files import existing_input
+        from adkit.io.inputs import existing_input
 
         p = existing_input(path, "series", "the series file inside it")
         if ucr_fields(p):

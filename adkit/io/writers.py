@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.errors import ConfigError
-from adkit.io.files import atomic_output, check_output, require_space
+from adkit.files import atomic_output, check_output, require_space
 
 __all__ = ["SCORE_FORMATS", "ScoreWriter", "atomic_output", "check_output", "read_scores", "score_format",
            "write_friend_tree"]

@@ -131,7 +131,7 @@ REPORT_FILES = ["metrics.json", "report.md", "roc.png", "scores.png"]
 def write_report(result: dict, outdir: str | Path, title: str = "adkit evaluation", overwrite: bool = False) -> list[Path]:
     """Write ``metrics.json``, ``roc.png``, ``scores.png`` and ``report.md`` into ``outdir``
     (each checked before the first is written)."""
-    from adkit.io.files import check_outputs
+    from adkit.files import check_outputs
 
     out = check_outputs(outdir, REPORT_FILES, overwrite)
     out.mkdir(parents=True, exist_ok=True)

@@ -161,7 +161,7 @@ class ToyStore:
     def check(self) -> None:
         """Refuse (OutputError) a ``toys.jsonl`` that adkit did not write for this reference, data, model and seed."""
         from adkit.errors import OutputError
-        from adkit.io.files import check_output
+        from adkit.files import check_output
 
         if self.path is None or not os.path.lexists(self.path):
             return

@@ -13,7 +13,7 @@ defaults announced through ``say``.
 from adkit.workflows.encode import encode_files
 from adkit.workflows.evaluate import evaluate, thresholds_from
 from adkit.workflows.nplm import nplm
-from adkit.workflows.score import score_files
+from adkit.workflows.scoring import score_files
 from adkit.workflows.series import evaluate_series, score_series, train_series
 from adkit.workflows.train import DEFAULT_CONDITIONS, NPLM_FEATURES, default_spec, train
 

@@ -16,7 +16,7 @@ def compare_files(reference: Sequence[str | Path], sample: Sequence[str | Path],
     ``w1_<feature>.png`` per feature."""
     import json
 
-    from adkit.io.files import check_outputs
+    from adkit.files import check_outputs
     from adkit.io.writers import atomic_output
     from adkit.stats.gen_metrics import compare
     from adkit.workflows.train import NPLM_FEATURES, default_spec

@@ -16,7 +16,7 @@ def load_config(path: str | Path | None, kind: str = "train") -> dict:
     In a train config ``model:`` is the old spelling of ``detector:``."""
     if not path:
         return {}
-    from adkit.io.files import read_text
+    from adkit.files import read_text
     from adkit.validation import DISTILL_CONFIG, TRAIN_CONFIG, check_document, load_yaml
 
     valid = TRAIN_KEYS if kind == "train" else DISTILL_KEYS
@@ -59,7 +59,7 @@ def csv_floats(value: str | None, option: str) -> list[float]:
 
 def signal_files(signals) -> dict[str, list[str]]:
     """``NAME=FILE`` strings → {name: [files]}, each file noted as an input."""
-    from adkit.io.files import note_input
+    from adkit.io.inputs import note_input
 
     sig: dict[str, list[str]] = {}
     for s in signals:
@@ -83,3 +83,14 @@ def mapping_from(mapping: str | None = None, tree: str | None = None, dataset: s
     if tree or dataset:
         m = replace(m or Mapping(), tree=tree or (m.tree if m else None), dataset=dataset or (m.dataset if m else None))
     return m
+
+
+def store_thresholds_in(model, model_path, thresholds: list, say) -> None:
+    """Set ``thresholds`` on the model: one of the same name is replaced, the others kept; said either way."""
+    from adkit.artifact import merge_thresholds
+
+    model.thresholds, replaced, kept = merge_thresholds(model.thresholds, thresholds)
+    say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in thresholds)
+        + (f"; replaced the earlier {', '.join(replaced)}" if replaced else "")
+        + (f"; kept {', '.join(kept)}" if kept else ""))
+

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from adkit.artifact import DEFAULT_MODEL, Model
 from adkit.errors import ConfigError
-from adkit.io.files import check_output
+from adkit.files import check_output
 
 
 def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
@@ -51,8 +51,8 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
     check_output(output, overwrite)
     hls_path, export_path = Path(hls_dir), Path(output).with_suffix(".pt")
     if target == "fpga":
+        from adkit.files import check_replace_dir
         from adkit.firmware import _hls4ml, compiler
-        from adkit.io.files import check_replace_dir
 
         check_replace_dir(hls_path, overwrite, "--hls-dir")
         _hls4ml()
@@ -66,7 +66,7 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
 
         _da4ml()  # fail before training, not after
         if rtl:
-            from adkit.io.files import check_replace_dir
+            from adkit.files import check_replace_dir
 
             check_replace_dir(Path(rtl), overwrite, "--rtl")
         if not (precision or cfg.get("precision")):
@@ -91,7 +91,7 @@ def distill_command(*, teacher, target, output, hls_dir, config, data, backgroun
         f"{info['train_correlation']:.3f}")
     import contextlib
 
-    from adkit.io.files import staged_dir
+    from adkit.files import staged_dir
 
     with staged_dir(rtl, overwrite, "--rtl") if rtl else contextlib.nullcontext() as rtl_tmp:
         report = _check_student(target, teacher_model, student, hls_path, overwrite, rate_list, list(background), sig,
@@ -220,8 +220,8 @@ def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: 
                      backend, part, clock, synth, say, echo, strategy: str = "latency", rtl_dir: Path | None = None,
                      events: dict | None = None, fprs=None) -> dict:
     """Build and check the HLS project in a temporary directory; put it in place only when complete."""
+    from adkit.files import staged_dir, write_error
     from adkit.firmware.report import markdown, verify, write_report
-    from adkit.io.files import staged_dir, write_error
 
     try:
         with staged_dir(hls_path, overwrite, "--hls-dir") as tmp:
@@ -249,8 +249,8 @@ def distill_series_command(teacher: Model, output, hls_dir, cfg: dict, data, bac
     """``adkit distill`` of a time-series teacher: a quantized GRU/LSTM student, its hls4ml project
     checked against it on held-out windows, thresholds at fractions of the background windows."""
     from adkit.distill.series import DEFAULT_AUGMENT, DISTILL_SEED, HELDOUT_SEED, distill_series, heldout_windows
+    from adkit.files import check_replace_dir
     from adkit.firmware import _hls4ml, compiler
-    from adkit.io.files import check_replace_dir
     from adkit.workflows.config import csv_floats
 
     fpr_list = csv_floats(fprs or str(cfg.get("fprs", "0.01,0.001")), "--fprs")

@@ -78,7 +78,7 @@ def scores_from_directory(model_path: str | Path, directory: str | Path,
     """
     import json
 
-    from adkit.io.files import sha256_file
+    from adkit.files import sha256_file
     from adkit.io.writers import read_scores
     from adkit.workflows.scaleout import MANIFEST_FORMAT
 
@@ -159,7 +159,7 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
                      scores_dir=None, background_name: str = "background", protocol: str = "events",
                      tolerance: int = 100) -> dict:
     """``adkit evaluate``: metrics, report and plots; with ``store_thresholds`` the model file updated."""
-    from adkit.io.files import check_output, check_outputs
+    from adkit.files import check_output, check_outputs
     from adkit.report import REPORT_FILES, footnote, table_rows, write_report
     from adkit.validation import check_rates
     from adkit.workflows.config import csv_floats, mapping_from, signal_files
@@ -227,17 +227,9 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
     written = write_report(result, outdir, f"adkit evaluation of {Path(model_path).name}", overwrite)
     say(f"wrote {', '.join(str(p) for p in written)}")
     if store:
+        from adkit.workflows.config import store_thresholds_in
+
         store_thresholds_in(model, model_path, thresholds, say)
         model.metrics["evaluation"] = {k: v for k, v in result.items() if k != "scores"}
         model.update()
     return result
-
-
-def store_thresholds_in(model: Model, model_path, thresholds: list[Threshold], say) -> None:
-    """Set ``thresholds`` on the model: one of the same name is replaced, the others kept; said either way."""
-    from adkit.artifact import merge_thresholds
-
-    model.thresholds, replaced, kept = merge_thresholds(model.thresholds, thresholds)
-    say(f"stored thresholds in {model_path}: " + ", ".join(f"{t.name} > {t.value:.6g}" for t in thresholds)
-        + (f"; replaced the earlier {', '.join(replaced)}" if replaced else "")
-        + (f"; kept {', '.join(kept)}" if kept else ""))

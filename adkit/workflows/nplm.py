@@ -43,7 +43,7 @@ def nplm(reference: Sequence[str | Path], data: Sequence[str | Path], outdir: st
         features = NPLM_FEATURES
     spec = default_spec(features, None, mapping, table, first.columns)
     from adkit.detectors import registry
-    from adkit.io.files import check_outputs
+    from adkit.files import check_outputs
 
     registry.get("nplm" if model == "kernel" else "nplm-nn").from_params(dict(params or {}))  # fail before work
     from adkit.stats.nuisance import Nuisance, check_names
@@ -144,7 +144,7 @@ def nplm_command(*, reference, data, outdir, features, detector, n_expected, toy
     import json
 
     from adkit.executors import executor_from
-    from adkit.io.files import check_output
+    from adkit.files import check_output
     from adkit.progress import TaskBar
     from adkit.workflows.config import mapping_from, parse_params
 

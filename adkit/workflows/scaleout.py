@@ -1,7 +1,7 @@
 """Scoring many files as tasks: one output per input, a manifest, resume, and any executor.
 
 Every input file is cut into tasks of at most ``task_events`` entries. A task
-(:func:`score_range`) scores its entry range with the same :func:`adkit.workflows.score.score_batch`
+(:func:`score_range`) scores its entry range with the same :func:`adkit.workflows.scoring.score_batch`
 the single-file loop uses and writes a *part* file under ``.adkit-parts/`` (written under a
 temporary name, renamed when complete). When all parts of an input are there, they are
 merged in entry order into that input's score file, which is recorded in ``manifest.json``
@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adkit.errors import AdkitError, ConfigError, InputError, OutputError
-from adkit.io.files import publish, sha256_file, short_name
+from adkit.files import publish, sha256_file, short_name
 from adkit.io.writers import ScoreWriter, atomic_output, score_output_path
 
 MANIFEST_FORMAT = "adkit-scores"
@@ -37,7 +37,7 @@ MAX_TASKS = 100_000
 
 def check_parts_dir(d: Path) -> None:
     """Refuse a ``.adkit-parts`` that adkit did not make (no stamp): its files are not adkit's to remove."""
-    from adkit.io.files import STAMP
+    from adkit.files import STAMP
 
     if not os.path.lexists(d):
         return
@@ -52,7 +52,7 @@ def check_parts_dir(d: Path) -> None:
 
 def parts_dir(parent: Path) -> Path:
     """``parent/.adkit-parts``, made and stamped as adkit's own if it is not there."""
-    from adkit.io.files import STAMP
+    from adkit.files import STAMP
 
     d = parent / PARTS
     check_parts_dir(d)
@@ -100,9 +100,10 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
 
     The part is an ordinary HDF5 score file; an input scored in one task gets it renamed into place.
     """
+    from adkit.files import input_scope
     from adkit.io import Mapping, open_reader, reader_batches
-    from adkit.io.files import input_scope, note_input
-    from adkit.workflows.score import range_check, score_batch
+    from adkit.io.inputs import note_input
+    from adkit.workflows.scoring import range_check, score_batch
 
     model = _model(model_path, model_digest)
     check = range_check(model)
@@ -171,7 +172,7 @@ class Manifest:
     def __init__(self, path: Path, model_path: str, model_digest: str, fresh: bool = False) -> None:
         """Read an existing manifest (``fresh``: keep none of its records); a file at ``path`` that
         is not an adkit score manifest is never replaced."""
-        from adkit.io.files import check_output
+        from adkit.files import check_output
 
         self.path = path
         old = {}
@@ -227,7 +228,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     digest = sha256_file(model_path)
     model = _model(model_path, digest)
     outputs = [Path(o) for o in outputs]
-    from adkit.io.files import input_for
+    from adkit.files import input_for
 
     for o in [*outputs, Path(manifest_path)]:  # before any work: no output may be an input
         if input_for(o) is not None:
@@ -328,7 +329,7 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     done_tasks = 0
     if on_task:
         on_task(0, len(tasks))
-    from adkit.workflows.score import range_check
+    from adkit.workflows.scoring import range_check
 
     ood = {p: range_check(model) for p in parts}
     with ex if own else contextlib.nullcontext():
@@ -347,13 +348,13 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
                 finish(path)
     extra["complete"] = True
     manifest.write(paths, extra)
-    from adkit.io.files import remove_stale_partials
+    from adkit.files import remove_stale_partials
 
     for part_dir in {o.parent / PARTS for o in outputs}:
         # once every part was merged only leftovers of killed writers may remain: remove those, then the
         # directory if it is empty (anything else in it is left alone)
         if part_dir.is_dir():
-            from adkit.io.files import STAMP
+            from adkit.files import STAMP
 
             for p in part_dir.glob(".*.partial-*"):
                 remove_stale_partials(part_dir / p.name[1:].rsplit(".partial-", 1)[0])

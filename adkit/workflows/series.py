@@ -45,7 +45,7 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     Samples labelled anomalous in the training files (a label column) are left out of training.
     """
     from adkit.detectors import registry
-    from adkit.io.files import check_distinct
+    from adkit.files import check_distinct
 
     check_distinct(data, "series")
     det_cls = registry.get(model_name)
@@ -185,7 +185,7 @@ def read_intervals(path: str | Path) -> np.ndarray:
     """(k, 2) array of [start, stop] times (seconds) from a CSV with ``start`` and ``stop`` columns."""
     import pyarrow.csv as pcsv
 
-    from adkit.io.files import note_input
+    from adkit.io.inputs import note_input
 
     p = Path(path)
     if not p.exists():
@@ -223,7 +223,7 @@ def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: 
     """
     from sklearn.metrics import roc_auc_score
 
-    from adkit.io.files import check_distinct
+    from adkit.files import check_distinct
     from adkit.metrics import CL, efficiency, poisson_interval
 
     check_distinct(paths, "series")
@@ -356,7 +356,7 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
     import json
 
     from adkit.artifact import Threshold
-    from adkit.io.files import atomic_output, check_output, check_outputs
+    from adkit.files import atomic_output, check_output, check_outputs
     from adkit.validation import check_positive
     from adkit.workflows.config import csv_floats
 
@@ -416,7 +416,7 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
     echo(json.dumps(summary, indent=2) if as_json else report.split("\n![")[0])
     say(f"wrote {out}/metrics.json, {out}/report.md, " + ", ".join(f"{out}/{i}" for i in images))
     if store:
-        from adkit.workflows.evaluate import store_thresholds_in
+        from adkit.workflows.config import store_thresholds_in
 
         store_thresholds_in(model, model_path, new_thresholds, say)
         model.update()
@@ -435,7 +435,7 @@ def ucr_protocol(model: Model, paths: Sequence[str | Path], *, tolerance: int = 
     detector's answer; it is a hit when it lies inside the labelled anomaly widened by ``tolerance``
     samples on each side. The archive has one anomaly per series; in a series with several, a hit
     at any of them counts. Accuracy = hits / series, with its Clopper–Pearson interval."""
-    from adkit.io.files import check_distinct
+    from adkit.files import check_distinct
     from adkit.metrics import efficiency
 
     check_distinct(paths, "series")
@@ -468,7 +468,7 @@ def ucr_command(model: Model, model_path, files, outdir, tolerance, overwrite, s
     """``adkit evaluate --protocol ucr``: the UCR table, ``ucr.json`` and ``ucr.md``."""
     import json
 
-    from adkit.io.files import atomic_output, check_outputs
+    from adkit.files import atomic_output, check_outputs
     from adkit.metrics import efficiency_cell
 
     if not files:
@@ -500,7 +500,7 @@ def ucr_command(model: Model, model_path, files, outdir, tolerance, overwrite, s
 
 def score_series_command(model: Model, files, output, overwrite, say) -> None:
     """``adkit score`` of a series model: a score per window and per input row for each series file."""
-    from adkit.io.files import check_output
+    from adkit.files import check_output
     from adkit.workflows.scaleout import output_names
 
     if len(files) > 1:

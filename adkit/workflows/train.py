@@ -220,7 +220,7 @@ def train_command(*, detector: str | None, data, reference, config, epochs, seed
                   rate, mapping, nan_policy, step, progress: bool, say, label: str | None = None) -> Model:
     """``adkit train``: defaults announced through ``say``, the model trained and written."""
     from adkit.detectors import registry
-    from adkit.io.files import check_output
+    from adkit.files import check_output
     from adkit.workflows.config import load_config, mapping_from, parse_params
 
     cfg = load_config(config, "train")

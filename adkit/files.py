@@ -94,9 +94,9 @@ def _kind(mode: int) -> str | None:
 
 
 def note_input(path: str | Path, what: str = "input", remember: bool = True, via: str | Path | None = None) -> Path:
-    """Refuse special files; remember a regular file as an input of the current scope, and the files it
-    reads through (HDF5 virtual sources, external storage and links: :func:`adkit.io.readers.note_linked`)
-    with it. ``via``: the input that reads this one (then its own links are followed by the caller)."""
+    """Refuse special files; remember a regular file as an input of the current scope. ``via``: the input
+    that reads this one. The files an input reads through (HDF5 links) are the io layer's to follow:
+    :func:`adkit.io.inputs.note_input` notes them too."""
     p = Path(path)
     try:
         st = os.stat(p)
@@ -113,10 +113,6 @@ def note_input(path: str | Path, what: str = "input", remember: bool = True, via
     if remember and scope is not None and first:
         name = str(p) if via is None else f"{p} (read through {via})"
         scope[real] = Snapshot(name, real, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    if first and via is None:
-        from adkit.io.readers import note_linked
-
-        note_linked(p)
     return p
 
 
