@@ -7,7 +7,7 @@ chunk size, never by the file size.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,22 +23,34 @@ __all__ = ["DEFAULT_STEP", "NAN_POLICIES", "EventBatch", "InputSpec", "Mapping",
            "open_events", "open_reader", "inspect_file", "load_arrays", "sniff"]
 
 
-def open_reader(path: str | Path, mapping: Mapping | None = None) -> Reader:
-    """The reader for one file, chosen by its first bytes."""
-    fmt = sniff(path)
-    if fmt == "root":
-        from adkit.io.columnar import RootReader
+def _root(path: str | Path, mapping: Mapping | None) -> Reader:
+    from adkit.io.columnar import RootReader
 
-        return RootReader(path, mapping)
-    if fmt == "parquet":
-        from adkit.io.columnar import ParquetReader
+    return RootReader(path, mapping)
 
-        return ParquetReader(path, mapping)
+
+def _parquet(path: str | Path, mapping: Mapping | None) -> Reader:
+    from adkit.io.columnar import ParquetReader
+
+    return ParquetReader(path, mapping)
+
+
+def _hdf5(path: str | Path, mapping: Mapping | None) -> Reader:
     from adkit.io.hdf5 import HDF5Reader
 
     reader = HDF5Reader(path, mapping)
     reader.check_classes()
     return reader
+
+
+#: The event reader of each format :func:`sniff` names (libraries load on first use).
+READERS: dict[str, Callable[[str | Path, Mapping | None], Reader]] = {"root": _root, "parquet": _parquet,
+                                                                      "hdf5": _hdf5}
+
+
+def open_reader(path: str | Path, mapping: Mapping | None = None) -> Reader:
+    """The reader for one file, chosen by its first bytes."""
+    return READERS[sniff(path)](path, mapping)
 
 
 class InputSpec:
