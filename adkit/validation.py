@@ -189,8 +189,10 @@ DISTILL_CONFIG = {"type": "object", "additionalProperties": False, "properties":
     "seed": {**_INT, "minimum": 0, "maximum": SEED_MAX}, "lr": {**_NUM, "exclusiveMinimum": 0},
     "batch_size": {**_INT, "minimum": 1}, "transform": _STR, "data": _STRS, "rates": _NUMS, "part": _STR,
     "clock": {**_NUM, "exclusiveMinimum": 0}, "backend": {"enum": ["Vitis", "Vivado"]},
-    "augment": {**_NUM, "minimum": 0}, "augment_method": {"enum": ["objects", "mix", "uniform", "shuffle", "smear"]},
-    "teacher_score": _STR}}
+    "augment": {**_NUM, "minimum": 0},
+    "augment_method": {"enum": ["objects", "mix", "uniform", "shuffle", "smear", "bursts"]},
+    "teacher_score": _STR, "cell": {"enum": ["gru", "lstm"]}, "units": {**_INT, "minimum": 1, "maximum": W},
+    "fprs": _NUMS}}
 _OBJECT_MAP = {"type": "object", "required": ["pt"], "additionalProperties": False, "properties": {
     "pt": _STR, "eta": {"anyOf": [_STR, {"type": "null"}]}, "phi": {"anyOf": [_STR, {"type": "null"}]},
     "min_pt": {**_NUM, "minimum": 0}, "max_abs_eta": {"anyOf": [{**_NUM, "exclusiveMinimum": 0}, {"type": "null"}]},

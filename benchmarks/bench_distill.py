@@ -54,10 +54,10 @@ def main() -> int:
 
     torch.set_num_threads(2)
     from adkit.datasets import write_particles_h5
-    from adkit.distill import distill
-    from adkit.firmware.report import verify
+    from adkit.distill import DistillOptions, distill
     from adkit.metrics import efficiency_cell
     from adkit.workflows import train
+    from adkit.workflows.distill import check_student
 
     train_p, test_p = adc_mix(0)
     n_sig = None
@@ -80,8 +80,8 @@ def main() -> int:
                                 teacher_score=args.teacher_score, seed=args.seed)
         t_student = time.perf_counter() - t
         t = time.perf_counter()
-        report = verify(teacher, student, Path(tmp) / "hls", rates_khz=RATES_KHZ,
-                        background=[str(files["background"])], signals=signals)
+        report = check_student(teacher, student, Path(tmp) / "hls", options=DistillOptions(rates=tuple(RATES_KHZ)),
+                               background=[str(files["background"])], signals=signals)
         t_fw = time.perf_counter() - t
 
     cost = report["cost"]

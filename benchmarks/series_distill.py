@@ -27,9 +27,10 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(2)
+    from adkit.distill import DistillOptions
     from adkit.distill.series import distill_series, heldout_windows
-    from adkit.firmware.report import verify
     from adkit.metrics import efficiency_cell
+    from adkit.workflows.distill import check_student
     from adkit.workflows.series import train_series
 
     teachers = ["gru-ae"] if args.quick else ["gru-ae", "lstm-ae", "conv-ae"]
@@ -51,8 +52,8 @@ def main() -> int:
             events = heldout_windows(teacher, held)
             for augment in ((1.0,) if args.quick else (0.0, 1.0)):
                 student, _ = distill_series(teacher, data, epochs=s_epochs, augment=augment)
-                rep = verify(teacher, student, Path(tmp) / f"hls-{name}-{augment:g}", events=events,
-                             fprs=(0.01, 0.001), test_vectors=0)
+                rep = check_student(teacher, student, Path(tmp) / f"hls-{name}-{augment:g}", events=events,
+                                    options=DistillOptions(fprs=(0.01, 0.001)), series=True, test_vectors=0)
                 if rep["firmware"]["events_differing"]:
                     print(f"{name}: the C simulation differs from the quantized student on "
                           f"{rep['firmware']['events_differing']} windows", file=sys.stderr)

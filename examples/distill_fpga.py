@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from adkit.distill import distill
-from adkit.firmware.report import markdown, verify, write_report
+from adkit.distill import DistillOptions, distill
+from adkit.firmware.report import markdown, write_report
 from adkit.workflows import train
+from adkit.workflows.distill import check_student
 
 
 def main() -> None:
@@ -30,7 +31,8 @@ def main() -> None:
                             precision="input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
     print(f"student: {info['cost']['multiplications']} multiplications, "
           f"train correlation with the teacher {info['train_correlation']:.3f}")
-    report = verify(teacher, student, "hls_example", n_default=n, rates_khz=(10.0, 100.0))
+    # thresholds at 10 and 100 kHz on held-out background, then the hls4ml project checked against the student
+    report = check_student(teacher, student, "hls_example", options=DistillOptions(rates=(10.0, 100.0)), n_default=n)
     write_report("hls_example", report)
     student.save("student_example.adkit")
     print(markdown(report))

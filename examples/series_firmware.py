@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 
 from adkit.datasets.sensor import write_gw_csv
+from adkit.distill import DistillOptions
 from adkit.distill.series import distill_series, heldout_windows
-from adkit.firmware.report import verify
+from adkit.workflows.distill import check_student
 from adkit.workflows.series import train_series
 
 
@@ -28,7 +29,8 @@ def main() -> None:
         train, test = write_gw_csv(Path(tmp) / "train.csv", seed=1), write_gw_csv(Path(tmp) / "test.csv", seed=2)
         teacher = train_series("gru-ae", [train], window=32, stride=16, epochs=2 if args.small else 20)
         student, info = distill_series(teacher, [train], epochs=3 if args.small else 30)
-        report = verify(teacher, student, Path(tmp) / "hls", events=heldout_windows(teacher, [test]), fprs=(0.01,))
+        report = check_student(teacher, student, Path(tmp) / "hls", options=DistillOptions(fprs=(0.01,)),
+                               events=heldout_windows(teacher, [test]), series=True)
     fw, m = report["firmware"], report["metrics"]
     print(f"student GRU(2→{student.detector.units})-{'-'.join(map(str, student.detector.hidden))}-1: "
           f"{info['cost']['multiplications']} multiplications per window; trained on {info['events']} windows and "

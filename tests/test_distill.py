@@ -85,17 +85,26 @@ def test_student_is_a_quantized_pruned_detector(student):
 
 def test_firmware_agrees_with_the_student(student, teacher, tmp_path):
     """hls4ml writes the project, g++ compiles the C simulation, decisions agree (CI tier)."""
-    from adkit.firmware.report import verify, write_report
+    from adkit.distill import DistillOptions
+    from adkit.firmware.report import write_report
+    from adkit.workflows.distill import check_student
 
     model, _ = student
-    report = verify(teacher, model, tmp_path / "hls", n_default=5000, rates_khz=(10.0, 100.0))
+    report = check_student(teacher, model, tmp_path / "hls", options=DistillOptions(rates=(10.0, 100.0)),
+                           n_default=5000)
     fw = report["firmware"]
     assert (tmp_path / "hls" / "firmware" / "adkit_trigger.cpp").exists()
     assert all(v <= 0.001 for v in fw["decision_mismatch"].values()), fw["decision_mismatch"]
     assert fw["max_abs_difference"] == 0.0  # bit-accurate: same fixed-point arithmetic
     assert [t.name for t in model.thresholds] == ["100kHz"] and report["thresholds_unresolved"] == ["10kHz"]
     assert report["correlation"]["student_vs_teacher_spearman"] > 0.7
-    assert report["cost"]["multiplication_ratio"] < 1
+    # the cost counted independently: the student's non-zero quantized weights over every teacher weight
+    import torch
+
+    student_mults = sum(int(np.count_nonzero(w)) for w, _ in model.detector.quantized_weights().values())
+    teacher_weights = sum(m.weight.numel() for m in teacher.detector.module_.modules() if isinstance(m, torch.nn.Linear))
+    assert report["cost"]["multiplication_ratio"] == pytest.approx(student_mults / teacher_weights)
+    assert report["cost"]["student"]["sparsity"] >= 0.3 - 1e-9  # what the student was pruned to
     write_report(tmp_path / "hls", report)
     assert "Trigger decisions differing" in (tmp_path / "hls" / "report.md").read_text()
     assert json.loads((tmp_path / "hls" / "report.json").read_text())["firmware"]["synthesis"]["ran"] is False

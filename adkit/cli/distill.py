@@ -6,8 +6,8 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 
 @click.command()
 @click.option("--teacher", default=DEFAULT_MODEL, show_default=True, type=InputPath(), help="Trained model to distill.")
-@click.option("--target", type=click.Choice(["fpga", "cpu"]), default="fpga", show_default=True,
-              help="fpga: HLS project, C simulation checked; cpu: TorchScript, checked.")
+@click.option("--target", type=click.Choice(["fpga", "cpu"]),
+              help="fpga (default): HLS project, C simulation checked; cpu: TorchScript, checked.")
 @click.option("-o", "--output", default="student.adkit", show_default=True, type=click.Path(), help="Student model file.")
 @click.option("--hls-dir", default="hls", show_default=True, type=click.Path(file_okay=False), help="HLS project.")
 @click.option("--config", type=InputPath(dir_okay=False), help="YAML: hidden, precision, layer_precision, ...")
@@ -28,14 +28,14 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--teacher-score", help="The teacher's score the student learns, e.g. latent (Σμ² of a VAE/CVAE "
                                       "encoder, the AXOL1TL score). Default: the teacher's score.")
 @click.option("--seed", type=SEED, help="Random seed (default 0).")
-@click.option("--rates", default="1,10,100", show_default=True, help="Trigger rates in kHz: thresholds stored.")
-@click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True)
+@click.option("--rates", help="Trigger rates in kHz: thresholds stored (default 1,10,100).")
+@click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), help="hls4ml backend (default Vitis).")
 @click.option("--part", help="FPGA part (default xcvu13p-flga2577-2-e).")
 @click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
 @click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
-@click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), default="torchscript", show_default=True)
-@click.option("--strategy", type=click.Choice(["latency", "da"]), default="latency", show_default=True,
-              help="da: also trace the student as da4ml adder graphs (no DSPs), check them on every held-out event "
+@click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), help="--target cpu: torchscript (default).")
+@click.option("--strategy", type=click.Choice(["latency", "da"]),
+              help="latency (default): hls4ml's Latency strategy; da: also trace the student as da4ml adder graphs (no DSPs), check them on every held-out event "
                    "and estimate LUTs and cycles; the student's types then round half up (AP_RND).")
 @click.option("--preset", type=click.Choice(["axol1tl"]),
               help="axol1tl: the CMS AXOL1TL v5 student (57-32-16-1, ap_fixed<14,6> inputs, ap_fixed<6,3> weights), "
@@ -46,8 +46,9 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
               help="Time-series teacher: the student's recurrent layer (default gru).")
 @click.option("--fprs", help="Time-series teacher: thresholds at these fractions of the held-out background windows "
                              "(default 0.01,0.001).")
-@click.option("--min-kept", type=click.FloatRange(0, 1), default=0.5, show_default=True,
-              help="Warn where the student keeps less than this fraction of the teacher's TPR at a stored rate.")
+@click.option("--min-kept", type=click.FloatRange(0, 1),
+              help="Warn where the student keeps less than this fraction of the teacher's TPR at a stored rate "
+                   "(default 0.5).")
 @JSON
 @OVERWRITE
 def distill(**options):
@@ -55,6 +56,9 @@ def distill(**options):
 
     A time-series teacher (lstm-ae, gru-ae, conv-ae, ...) gets a quantized GRU or LSTM student
     (--cell), checked on the windows of held-out labelled series (--background)."""
-    from adkit.workflows.distill import distill_command
+    from adkit.workflows.distill import distill_command, options_from
 
-    distill_command(**options, progress=progress(), say=say, echo=click.echo)
+    paths = {k: options.pop(k) for k in ("teacher", "output", "hls_dir", "background", "signals", "overwrite")}
+    as_json = options.pop("as_json")
+    distill_command(options_from(options, options.pop("config"), say), **paths, as_json=as_json,
+                    progress=progress(), say=say, echo=click.echo)

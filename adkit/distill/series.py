@@ -17,6 +17,8 @@ import numpy as np
 
 from adkit.artifact import Model, file_record, versions
 from adkit.detectors.base import TrainOptions
+from adkit.distill.options import SERIES_BATCH, SERIES_HIDDEN
+from adkit.distill.options import DistillOptions as _D
 from adkit.errors import ConfigError, InputError
 
 #: Seeds of the embedded sensor demo when the teacher trained on it: the student learns from seed 3
@@ -57,10 +59,11 @@ def windows(teacher: Model, paths: Sequence[str | Path], clean: bool) -> tuple[n
     return np.concatenate(Xs).astype(np.float32), C, np.concatenate(Ls)
 
 
-def distill_series(teacher: Model, data: Sequence[str | Path] | None = None, *, cell: str = "gru", units: int = 8,
-                   hidden: Sequence[int] = (8,), precision: str | dict | None = None,
-                   layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
-                   batch_size: int = 256, lr: float = 3e-3, seed: int = 0, transform: str = "auto",
+def distill_series(teacher: Model, data: Sequence[str | Path] | None = None, *, cell: str = _D.cell,
+                   units: int = _D.units, hidden: Sequence[int] = SERIES_HIDDEN, precision: str | dict | None = None,
+                   layer_precision: dict | None = None, sparsity: float = _D.sparsity, epochs: int = _D.epochs,
+                   batch_size: int = SERIES_BATCH, lr: float = _D.lr, seed: int = _D.seed,
+                   transform: str = _D.transform,
                    teacher_score: str | None = None, augment: float = DEFAULT_AUGMENT,
                    progress: bool = False) -> tuple[Model, dict]:
     """Train a quantized GRU/LSTM student of the series model ``teacher`` on the clean windows of

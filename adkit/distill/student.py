@@ -28,6 +28,8 @@ import numpy as np
 
 from adkit.artifact import Model, file_record, versions
 from adkit.detectors.base import TrainOptions
+from adkit.distill.options import EVENT_BATCH, EVENT_HIDDEN
+from adkit.distill.options import DistillOptions as _D
 from adkit.errors import ConfigError, InputError
 
 #: Seed of the embedded background the student learns from (the teacher trained on seed 0,
@@ -109,10 +111,10 @@ def reads_objects(teacher: Model) -> bool:
     return teacher.spec.features.columns == FeatureSet(teacher.spec.features.schema).columns
 
 
-def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = (32, 16),
-            precision: str | dict | None = None, layer_precision: dict | None = None, sparsity: float = 0.0,
-            epochs: int = 30, batch_size: int = 1024, lr: float = 3e-3, seed: int = 0, transform: str = "auto",
-            augment: float | None = None, augment_method: str | None = None, teacher_score: str | None = None,
+def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = EVENT_HIDDEN,
+            precision: str | dict | None = None, layer_precision: dict | None = None,
+            sparsity: float = _D.sparsity, epochs: int = _D.epochs, batch_size: int = EVENT_BATCH,
+            lr: float = _D.lr, seed: int = _D.seed, transform: str = _D.transform, augment: float | None = None, augment_method: str | None = None, teacher_score: str | None = None,
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
             progress: bool = False) -> tuple[Model, dict]:
     """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2).

@@ -8,7 +8,7 @@ from adkit.errors import ConfigError
 TRAIN_KEYS = {"detector", "model", "epochs", "seed", "features", "conditions", "params", "mapping", "data", "encoder"}
 DISTILL_KEYS = {"hidden", "precision", "layer_precision", "sparsity", "epochs", "seed", "lr", "batch_size",
                 "transform", "data", "rates", "part", "clock", "backend", "augment", "augment_method",
-                "teacher_score"}
+                "teacher_score", "cell", "units", "fprs"}
 
 
 def load_config(path: str | Path | None, kind: str = "train") -> dict:

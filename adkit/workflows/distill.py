@@ -1,146 +1,193 @@
-"""``adkit distill``: a quantized student of a trained model, its firmware project and report."""
+"""``adkit distill``: a quantized student of a trained model, its thresholds, its firmware and report.
+
+The settings are one :class:`~adkit.distill.options.DistillOptions`. The student is trained
+(:mod:`adkit.distill`), its trigger thresholds are set on held-out background
+(:func:`adkit.distill.heldout.set_thresholds`), then every firmware backend of the strategy
+(:mod:`adkit.firmware.backends`) is checked against it (:func:`check_student`).
+"""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from adkit.artifact import DEFAULT_MODEL, Model
+from adkit.distill.options import DistillOptions
 from adkit.errors import ConfigError
 from adkit.files import check_output
+from adkit.firmware.backends import FIRMWARE_BACKENDS, DistributedArithmetic, HlsLatency, Target
 
 
-def distill_command(*, teacher, target, output, hls_dir, config, data, background, signals, hidden, precision,
-                    sparsity, epochs, augment, seed, rates, backend, part, clock, synth, cpu_format, overwrite,
-                    progress: bool, say, echo, as_json: bool = False, min_kept: float = 0.5,
-                    strategy: str = "latency", rtl: str | None = None, preset: str | None = None,
-                    augment_method: str | None = None, teacher_score: str | None = None, cell: str | None = None,
-                    fprs: str | None = None) -> Model:
-    """Train the student, then emit and verify the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
-    from adkit.distill import distill
-    from adkit.validation import check_rates
-    from adkit.workflows.config import csv_floats, load_config, signal_files
+def options_from(cli: dict, config: str | None, say=lambda _text: None) -> DistillOptions:
+    """The settings of a run: ``cli`` (the command line), then the ``--preset``, then the ``--config``
+    file, then the defaults."""
+    from adkit.workflows.config import load_config
 
-    cfg = load_config(config, "distill")
-    if preset == "axol1tl":  # the CMS AXOL1TL v5 budget: its size and precisions, DA with estimates
+    preset = {}
+    if cli.get("preset") == "axol1tl":  # the CMS AXOL1TL v5 budget: its size and precisions, DA with estimates
         from adkit.firmware.da import AXOL1TL
 
-        hidden = hidden or ",".join(map(str, AXOL1TL["hidden"]))
-        precision = precision or dict(AXOL1TL["precision"])
-        strategy = "da"
-        say(f"--preset axol1tl: student 57-{hidden.replace(',', '-')}-1, inputs {AXOL1TL['precision']['input']}, "
-            f"weights {AXOL1TL['precision']['weight']}, distributed arithmetic; budget 2 bunch crossings (50 ns)")
-    rate_list = check_rates(csv_floats(rates, "--rates") or csv_floats(str(cfg.get("rates", "")), "rates"), "--rates")
-    hidden_sizes = layer_sizes(hidden, cfg, [32, 16])
-    sig = signal_files(signals)
+        preset = {"hidden": AXOL1TL["hidden"], "precision": dict(AXOL1TL["precision"]), "strategy": "da"}
+    opts = DistillOptions.from_sources({**cli, "strategy": None if preset else cli.get("strategy")}, preset,
+                                       load_config(config, "distill"))
+    if preset:
+        p = AXOL1TL["precision"]
+        say(f"--preset axol1tl: student 57-{'-'.join(map(str, opts.hidden))}-1, inputs {p['input']}, weights "
+            f"{p['weight']}, distributed arithmetic; budget 2 bunch crossings (50 ns)")
+    return opts
+
+
+def distill_command(options: DistillOptions, *, teacher: str = DEFAULT_MODEL, output: str = "student.adkit",
+                    hls_dir: str = "hls", background: Sequence[str] = (), signals: Sequence[str] = (),
+                    overwrite: bool = False, progress: bool = False, say=print, echo=print,
+                    as_json: bool = False) -> Model:
+    """Train the student, then emit and check the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
+    from adkit.distill import distill
+    from adkit.workflows.config import signal_files
+
     if teacher == DEFAULT_MODEL:
         say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
     teacher_model = Model.load(teacher)
     if teacher_model.spec.kind == "series":
-        if preset or strategy == "da" or rtl:
-            raise ConfigError(f"{teacher}: a time-series teacher gets a recurrent student, which hls4ml builds with "
-                              "the Latency strategy; --preset, --strategy da and --rtl are for dense students")
-        if sig or target == "cpu" or augment_method not in (None, "bursts"):
-            raise ConfigError(f"{teacher}: a time-series teacher is checked on labelled held-out series (--background), "
-                              "its student goes to --target fpga and its augmentation is bursts (no --signal, "
-                              "--target cpu or other --augment-method)")
-        return distill_series_command(teacher_model, output, hls_dir, cfg, data, background, hidden, precision,
-                                      sparsity, epochs, seed, backend, part, clock, synth, overwrite, progress, say,
-                                      echo, as_json, min_kept, teacher_score, cell, fprs, augment)
-    if cell or fprs:
-        raise ConfigError("--cell and --fprs are for a time-series teacher; this teacher reads events "
-                          "(its thresholds are set at --rates)")
-    check_output(output, overwrite)
-    hls_path, export_path = Path(hls_dir), Path(output).with_suffix(".pt")
-    if target == "fpga":
-        from adkit.files import check_replace_dir
-        from adkit.firmware import _hls4ml, compiler
-
-        check_replace_dir(hls_path, overwrite, "--hls-dir")
-        _hls4ml()
-        compiler()  # fail before training, not after
-    else:
-        check_output(export_path, overwrite)
-    if rtl and strategy != "da":
-        raise ConfigError("--rtl writes da4ml's Verilog: give --strategy da with it")
-    if strategy == "da":
-        from adkit.firmware.da import DA_PRECISION, _da4ml
-
-        _da4ml()  # fail before training, not after
-        if rtl:
-            from adkit.files import check_replace_dir
-
-            check_replace_dir(Path(rtl), overwrite, "--rtl")
-        if not (precision or cfg.get("precision")):
-            precision = dict(DA_PRECISION)
-            say("--strategy da: student types round half up (AP_RND), as da4ml's adder graphs do")
-    if sig and not background:
-        raise ConfigError("--signal needs --background files to set the thresholds on")
-    data = list(data) or list(cfg.get("data") or [])
-    if not data:
+        check_series_run(options, teacher, signals)
+        return distill_series_command(teacher_model, options, output=output, hls_dir=hls_dir, background=background,
+                                      overwrite=overwrite, progress=progress, say=say, echo=echo, as_json=as_json)
+    sig = signal_files(signals)
+    opts = check_event_run(options, output, Path(hls_dir), overwrite, sig, background, say)
+    if not opts.data:
         say("no --data: distilling on the embedded background (seed 2, independent of the teacher's)")
-    student, info = distill(teacher_model, data, hidden=hidden_sizes, precision=precision or cfg.get("precision"),
-                            layer_precision=cfg.get("layer_precision"),
-                            sparsity=sparsity if sparsity is not None else cfg.get("sparsity", 0.0),
-                            epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
-                            batch_size=cfg.get("batch_size", 1024), seed=seed if seed is not None else cfg.get("seed", 0),
-                            transform=cfg.get("transform", "auto"),
-                            augment=augment if augment is not None else cfg.get("augment"),
-                            augment_method=augment_method or cfg.get("augment_method"),
-                            teacher_score=teacher_score or cfg.get("teacher_score"), progress=progress)
-    say(f"student {'-'.join(map(str, [student.n_features, *hidden_sizes, 1]))}: "
+    student, info = distill(teacher_model, list(opts.data), hidden=opts.hidden_for(False), precision=opts.precision,
+                            layer_precision=opts.layer_precision, sparsity=opts.sparsity, epochs=opts.epochs,
+                            lr=opts.lr, batch_size=opts.batch_for(False), seed=opts.seed, transform=opts.transform,
+                            augment=opts.augment, augment_method=opts.augment_method,
+                            teacher_score=opts.teacher_score, progress=progress)
+    say(f"student {'-'.join(map(str, [student.n_features, *opts.hidden_for(False), 1]))}: "
         f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
         f"{info['train_correlation']:.3f}")
-    import contextlib
-
     from adkit.files import staged_dir
 
-    with staged_dir(rtl, overwrite, "--rtl") if rtl else contextlib.nullcontext() as rtl_tmp:
-        report = _check_student(target, teacher_model, student, hls_path, overwrite, rate_list, list(background), sig,
-                                backend, part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
-                                (lambda _text: None) if as_json else echo, strategy, rtl_tmp, export_path, cpu_format)
-    student.metrics["report"] = stored_report(report)
-    student.save(output, overwrite)
-    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or 'no rate'}")
-    for line in check_lines(report, rtl):
-        say(line)
-    for line in lost_power(report, min_kept):
-        say(line)
-    if as_json:
-        import json
-
-        echo(json.dumps({"output": str(output), "target": target, "distill": info,
-                         "report": student.metrics.get("report"),
-                         "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
-    return student
+    quiet = (lambda _text: None) if as_json else echo
+    with staged_dir(opts.rtl, overwrite, "--rtl") if opts.rtl else contextlib.nullcontext() as rtl_tmp:
+        if opts.target == "fpga":
+            report = firmware_project(teacher_model, student, opts, Path(hls_dir), overwrite, say, quiet, rtl_tmp,
+                                      background=list(background), signals=sig)
+        else:
+            report = cpu_export(teacher_model, student, opts, Path(output).with_suffix(".pt"), overwrite, say,
+                                rtl_tmp, background=list(background), signals=sig)
+    return finish(student, info, report, opts, output, overwrite, say, echo, as_json, "no rate")
 
 
-def _check_student(target, teacher_model, student, hls_path, overwrite, rate_list, background, sig, backend, part,
-                   clock, synth, say, echo, strategy, rtl_tmp, export_path, cpu_format) -> dict:
-    """The firmware project and its checks (``fpga``), or the CPU export and the same score checks (``cpu``)."""
-    if target == "fpga":
-        return firmware_project(teacher_model, student, hls_path, overwrite, rate_list, background, sig, backend,
-                                part, clock, synth, say, echo, strategy, rtl_tmp)
+def check_event_run(opts: DistillOptions, output, hls_path: Path, overwrite: bool, sig: dict, background,
+                    say) -> DistillOptions:
+    """Refuse, before any training, what cannot work: options for a series teacher, outputs that would
+    replace files, missing tools; the DA types where none are given."""
+    from adkit.files import check_replace_dir
+
+    if opts.cell != DistillOptions.cell or opts.fprs != DistillOptions.fprs:
+        raise ConfigError("--cell and --fprs are for a time-series teacher; this teacher reads events "
+                          "(its thresholds are set at --rates)")
+    if opts.rtl and opts.strategy != "da":
+        raise ConfigError("--rtl writes da4ml's Verilog: give --strategy da with it")
+    if sig and not background:
+        raise ConfigError("--signal needs --background files to set the thresholds on")
+    check_output(output, overwrite)
+    if opts.target == "fpga":
+        check_replace_dir(hls_path, overwrite, "--hls-dir")
+        HlsLatency.check_tools()
+    else:
+        check_output(Path(output).with_suffix(".pt"), overwrite)
+    if opts.strategy == "da":
+        from adkit.firmware.da import DA_PRECISION
+
+        DistributedArithmetic.check_tools()
+        if opts.rtl:
+            check_replace_dir(Path(opts.rtl), overwrite, "--rtl")
+        if not opts.precision:
+            say("--strategy da: student types round half up (AP_RND), as da4ml's adder graphs do")
+            return dataclasses.replace(opts, precision=dict(DA_PRECISION))
+    return opts
+
+
+def backends(opts: DistillOptions, hls: bool = True, rtl_dir: Path | None = None, test_vectors: int = 1000) -> list:
+    """The firmware backends of ``opts.strategy`` (without hls4ml's project when ``hls`` is false)."""
+    target = Target.of(opts.part, opts.clock, opts.backend)
+    made = {HlsLatency: lambda: HlsLatency(target, synth=opts.synth, test_vectors=test_vectors),
+            DistributedArithmetic: lambda: DistributedArithmetic(target, rtl_dir)}
+    return [made[b]() for b in FIRMWARE_BACKENDS[opts.strategy] if hls or b is not HlsLatency]
+
+
+def check_student(teacher: Model, student: Model, outdir: str | Path | None = None, *,
+                  options: DistillOptions = DistillOptions(), background: Sequence[str] | None = None,
+                  signals: dict | None = None, n_default: int | None = None, events: dict | None = None,
+                  series: bool = False, rtl_dir: Path | None = None, test_vectors: int = 1000) -> dict:
+    """Set the student's thresholds on held-out background (at ``options.rates``, or ``options.fprs``
+    of the windows of a ``series`` teacher), then check every firmware backend of ``options.strategy``
+    against the student (hls4ml's project in ``outdir``; none without it). ``events`` replaces the
+    held-out events (:func:`adkit.distill.heldout.heldout_events`); the hls4ml project gets
+    ``test_vectors`` background events as pattern files. Returns the report."""
+    from adkit.distill.heldout import heldout_events, set_thresholds
+    from adkit.firmware.report import check_firmware
+
+    events = events or heldout_events(teacher, student, background, signals, n_default)
+    fprs = options.fprs if series else ()
+    unresolved = set_thresholds(student, events, rates_khz=options.rates, fprs=fprs)
+    chosen = backends(options, outdir is not None, rtl_dir, test_vectors)
+    return check_firmware(teacher, student, events, chosen, outdir, rates_khz=options.rates, fprs=fprs,
+                          unresolved=unresolved)
+
+
+def firmware_project(teacher: Model, student: Model, opts: DistillOptions, hls_path: Path, overwrite: bool, say,
+                     echo, rtl_dir: Path | None = None, **heldout) -> dict:
+    """Build and check the HLS project in a temporary directory; put it in place only when complete."""
+    from adkit.files import staged_dir, write_error
+    from adkit.firmware.report import markdown, write_report
+
+    try:
+        with staged_dir(hls_path, overwrite, "--hls-dir") as tmp:
+            report = check_student(teacher, student, tmp, options=opts, rtl_dir=rtl_dir, **heldout)
+            report["firmware"]["project"] = str(hls_path)
+            write_report(tmp, report)
+    except OSError as e:
+        err = write_error(e, hls_path)
+        if err is None:
+            raise
+        raise err from None
+    echo(markdown(report))
+    fw = report["firmware"]
+    if not fw["synthesis"]["ran"]:
+        say(f"synthesis skipped: {fw['synthesis']['why']}")
+    say(f"wrote the HLS project and report.md/report.json to {hls_path}/")
+    return report
+
+
+def cpu_export(teacher: Model, student: Model, opts: DistillOptions, export_path: Path, overwrite: bool, say,
+               rtl_dir: Path | None = None, **heldout) -> dict:
+    """The TorchScript export, checked like firmware: the same score checks, without the HLS project."""
     from adkit.export import export_torchscript
-    from adkit.firmware.report import verify
 
-    report = verify(teacher_model, student, None, rates_khz=rate_list, background=background, signals=sig,
-                    firmware=False, strategy=strategy, rtl_dir=rtl_tmp, clock_ns=clock, part=part)
+    report = check_student(teacher, student, None, options=opts, rtl_dir=rtl_dir, **heldout)
     check = export_torchscript(student, export_path, overwrite=overwrite)
-    say(f"wrote {export_path} ({cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
+    say(f"wrote {export_path} ({opts.cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
         f"on {check['events']} events")
     return report
 
 
-def layer_sizes(hidden: str | None, cfg: dict, default: list[int]) -> list[int]:
-    """``--hidden 32,16`` (or the config's ``hidden``, or ``default``) as validated layer sizes."""
-    from adkit.validation import check_params
+def finish(student: Model, info: dict, report: dict, opts: DistillOptions, output, overwrite: bool, say, echo,
+           as_json: bool, none_stored: str, extra: Sequence[str] = (), of: str = "") -> Model:
+    """Save the student with its report, say what the checks found, and print the JSON summary."""
+    student.metrics["report"] = stored_report(report)
+    student.save(output, overwrite)
+    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or none_stored}{of}")
+    for line in [*extra, *check_lines(report, opts.rtl), *lost_power(report, opts.min_kept)]:
+        say(line)
+    if as_json:
+        import json
 
-    try:
-        sizes = [int(h) for h in (hidden.split(",") if hidden else cfg.get("hidden", default))]
-    except (ValueError, TypeError):
-        raise ConfigError(f"--hidden {hidden!r}: expected comma-separated layer sizes, e.g. "
-                          f"{','.join(map(str, default))}") from None
-    check_params({"hidden": sizes}, "--hidden")
-    return sizes
+        echo(json.dumps({"output": str(output), "target": opts.target, "distill": info,
+                         "report": student.metrics["report"],
+                         "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
+    return student
 
 
 def stored_report(report: dict) -> dict:
@@ -153,7 +200,7 @@ def stored_report(report: dict) -> dict:
 
 
 def check_lines(report: dict, rtl: str | None) -> list[str]:
-    """What the checks found, one line each: unresolved rates, the DA graph and budget, the RTL simulation."""
+    """What the checks found, one line each: unresolved rates, each design's estimate and budget, the RTL."""
     from adkit.metrics import MIN_BACKGROUND
 
     lines = []
@@ -161,35 +208,44 @@ def check_lines(report: dict, rtl: str | None) -> list[str]:
         lines.append(f"warning: no threshold stored at {', '.join(report['thresholds_unresolved'])}: fewer than "
                      f"{MIN_BACKGROUND} of the {report['background_events']} held-out background events pass there; "
                      "give more background with --background to resolve those rates")
-    e = (report.get("firmware") or {}).get("estimate")
-    if e and e.get("method"):
-        b = report["firmware"]["budget"]
-        lines.append(f"hls4ml Latency design, {e['method'].split(' (')[0]} estimate ({e['error']}): {e['lut']:,.0f} LUT, "
-                     f"{e['ff']:,.0f} FF, {e['dsp']:,.0f} DSP, {e['cycles']} cycles at {e['clock_ns']:g} ns = "
-                     f"{b['latency_ns']:g} ns: {'fits' if b['fits_latency'] else 'does not fit'} "
-                     f"{b['limit_ns']:g} ns")
-    elif e:
-        lines.append(f"hls4ml Latency design: no resource estimate without synthesis: {e['why']}")
-    d = report.get("da")
-    if d:
-        e = d["estimate"]
-        lines.append(f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out "
-                     f"events differ; estimate {e['lut']:.0f} LUT, {e['ff']} FF, 0 DSP, {e['cycles']} cycles")
-        b = d["budget"]
-        share = f", {b['fraction']['lut']:.2%} of the LUTs of {b['part']}" if b["fraction"] else ""
-        lines.append(f"latency {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
-                     f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}{share} (da4ml estimate, not synthesis)")
-    rt = report.get("rtl")
-    if rt and not rt["simulated"]:
-        lines.append(f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}")
-    elif rt:
-        csim = f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None else ""
-        lines.append(f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on "
-                     f"{rt['events']} held-out events: {rt['differing_vs_student']} differ from the quantized "
-                     f"student{csim}")
-        if rt["differing_vs_student"]:
-            lines.append("warning: the RTL does not reproduce the quantized student bit for bit; do not use this "
-                         "firmware")
+    return lines + hls_check_lines(report.get("firmware")) + da_check_lines(report.get("da")) + \
+        rtl_check_lines(report.get("rtl"), rtl)
+
+
+def hls_check_lines(fw: dict | None) -> list[str]:
+    e = (fw or {}).get("estimate")
+    if not e:
+        return []
+    if not e.get("method"):
+        return [f"hls4ml Latency design: no resource estimate without synthesis: {e['why']}"]
+    b = fw["budget"]
+    return [f"hls4ml Latency design, {e['method'].split(' (')[0]} estimate ({e['error']}): {e['lut']:,.0f} LUT, "
+            f"{e['ff']:,.0f} FF, {e['dsp']:,.0f} DSP, {e['cycles']} cycles at {e['clock_ns']:g} ns = "
+            f"{b['latency_ns']:g} ns: {'fits' if b['fits_latency'] else 'does not fit'} {b['limit_ns']:g} ns"]
+
+
+def da_check_lines(d: dict | None) -> list[str]:
+    if not d:
+        return []
+    e, b = d["estimate"], d["budget"]
+    share = f", {b['fraction']['lut']:.2%} of the LUTs of {b['part']}" if b["fraction"] else ""
+    return [f"da4ml adder graph vs the quantized student: {d['events_differing']} of {d['events']} held-out "
+            f"events differ; estimate {e['lut']:.0f} LUT, {e['ff']} FF, 0 DSP, {e['cycles']} cycles",
+            f"latency {b['latency_ns']:g} ns against {b['limit_ns']:g} ns (2 bunch crossings at 40 MHz): "
+            f"{'fits' if b['fits_latency'] else 'DOES NOT FIT'}{share} (da4ml estimate, not synthesis)"]
+
+
+def rtl_check_lines(rt: dict | None, rtl: str | None) -> list[str]:
+    if not rt:
+        return []
+    if not rt["simulated"]:
+        return [f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}"]
+    csim = f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None else ""
+    lines = [f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on "
+             f"{rt['events']} held-out events: {rt['differing_vs_student']} differ from the quantized "
+             f"student{csim}"]
+    if rt["differing_vs_student"]:
+        lines.append("warning: the RTL does not reproduce the quantized student bit for bit; do not use this firmware")
     return lines
 
 
@@ -216,90 +272,50 @@ def lost_power(report: dict, min_kept: float) -> list[str]:
     return lines
 
 
-def firmware_project(teacher: Model, student: Model, hls_path: Path, overwrite: bool, rates, background, signals,
-                     backend, part, clock, synth, say, echo, strategy: str = "latency", rtl_dir: Path | None = None,
-                     events: dict | None = None, fprs=None) -> dict:
-    """Build and check the HLS project in a temporary directory; put it in place only when complete."""
-    from adkit.files import staged_dir, write_error
-    from adkit.firmware.report import markdown, verify, write_report
-
-    try:
-        with staged_dir(hls_path, overwrite, "--hls-dir") as tmp:
-            report = verify(teacher, student, tmp, rates_khz=rates, background=background, signals=signals,
-                            backend=backend, part=part, clock_ns=clock, synth=synth, strategy=strategy,
-                            rtl_dir=rtl_dir, events=events, fprs=fprs)
-            report["firmware"]["project"] = str(hls_path)
-            write_report(tmp, report)
-    except OSError as e:
-        err = write_error(e, hls_path)
-        if err is None:
-            raise
-        raise err from None
-    echo(markdown(report))
-    fw = report["firmware"]
-    if not fw["synthesis"]["ran"]:
-        say(f"synthesis skipped: {fw['synthesis']['why']}")
-    say(f"wrote the HLS project and report.md/report.json to {hls_path}/")
-    return report
+def check_series_run(opts: DistillOptions, teacher: str, signals) -> None:
+    """Refuse the options a time-series teacher's student cannot take."""
+    if opts.preset or opts.strategy == "da" or opts.rtl:
+        raise ConfigError(f"{teacher}: a time-series teacher gets a recurrent student, which hls4ml builds with the "
+                          "Latency strategy; --preset, --strategy da and --rtl are for dense students")
+    if signals or opts.target == "cpu" or opts.augment_method not in (None, "bursts"):
+        raise ConfigError(f"{teacher}: a time-series teacher is checked on labelled held-out series (--background), "
+                          "its student goes to --target fpga and its augmentation is bursts (no --signal, "
+                          "--target cpu or other --augment-method)")
 
 
-def distill_series_command(teacher: Model, output, hls_dir, cfg: dict, data, background, hidden, precision,
-                           sparsity, epochs, seed, backend, part, clock, synth, overwrite, progress: bool, say, echo,
-                           as_json: bool, min_kept: float, teacher_score, cell, fprs, augment=None) -> Model:
+def distill_series_command(teacher: Model, opts: DistillOptions, *, output, hls_dir, background,
+                           overwrite: bool = False, progress: bool = False, say=print, echo=print,
+                           as_json: bool = False) -> Model:
     """``adkit distill`` of a time-series teacher: a quantized GRU/LSTM student, its hls4ml project
     checked against it on held-out windows, thresholds at fractions of the background windows."""
-    from adkit.distill.series import DEFAULT_AUGMENT, DISTILL_SEED, HELDOUT_SEED, distill_series, heldout_windows
+    from adkit.distill.series import DISTILL_SEED, HELDOUT_SEED, distill_series, heldout_windows
     from adkit.files import check_replace_dir
-    from adkit.firmware import _hls4ml, compiler
-    from adkit.workflows.config import csv_floats
 
-    fpr_list = csv_floats(fprs or str(cfg.get("fprs", "0.01,0.001")), "--fprs")
-    if not fpr_list or not all(0 < f < 1 for f in fpr_list):
-        raise ConfigError(f"--fprs {fprs}: give fractions of the background windows in (0, 1), e.g. 0.01,0.001")
-    hidden_sizes = layer_sizes(hidden, cfg, [8])
     check_output(output, overwrite)
-    hls_path = Path(hls_dir)
-    check_replace_dir(hls_path, overwrite, "--hls-dir")
-    _hls4ml()
-    compiler()  # fail before training, not after
+    check_replace_dir(Path(hls_dir), overwrite, "--hls-dir")
+    HlsLatency.check_tools()  # fail before training, not after
     if not background:
         say(f"no --background: checking on the teacher's embedded series (seed {HELDOUT_SEED})")
     events = heldout_windows(teacher, background)  # a bad held-out file fails before training, not after
-    if not data and not cfg.get("data"):
+    if not opts.data:
         say(f"no --data: distilling on the teacher's embedded series (seed {DISTILL_SEED})")
-    student, info = distill_series(teacher, list(data) or list(cfg.get("data") or []), cell=cell or cfg.get("cell", "gru"),
-                                   units=cfg.get("units", 8), hidden=hidden_sizes,
-                                   precision=precision or cfg.get("precision"),
-                                   layer_precision=cfg.get("layer_precision"),
-                                   sparsity=sparsity if sparsity is not None else cfg.get("sparsity", 0.0),
-                                   epochs=epochs or cfg.get("epochs", 30), lr=cfg.get("lr", 3e-3),
-                                   batch_size=cfg.get("batch_size", 256),
-                                   seed=seed if seed is not None else cfg.get("seed", 0),
-                                   transform=cfg.get("transform", "auto"),
-                                   teacher_score=teacher_score or cfg.get("teacher_score"),
-                                   augment=augment if augment is not None else cfg.get("augment", DEFAULT_AUGMENT),
-                                   progress=progress)
+    student, info = distill_series(teacher, list(opts.data), cell=opts.cell, units=opts.units,
+                                   hidden=opts.hidden_for(True), precision=opts.precision,
+                                   layer_precision=opts.layer_precision, sparsity=opts.sparsity, epochs=opts.epochs,
+                                   lr=opts.lr, batch_size=opts.batch_for(True), seed=opts.seed,
+                                   transform=opts.transform, teacher_score=opts.teacher_score,
+                                   **({} if opts.augment is None else {"augment": opts.augment}), progress=progress)
     st = student.detector
     say(f"student {st.cell.upper()}({len(teacher.spec.channels)}→{st.units}) over {teacher.spec.window} steps, then "
-        f"{'-'.join(map(str, [st.units, *hidden_sizes, 1]))}: {info['cost']['multiplications']} multiplications per "
-        f"window, train correlation with the teacher {info['train_correlation']:.3f}")
-    report = firmware_project(teacher, student, hls_path, overwrite, (), background, {}, backend,
-                              part or cfg.get("part"), clock or cfg.get("clock"), synth, say,
-                              (lambda _text: None) if as_json else echo, events=events, fprs=fpr_list)
-    student.metrics["report"] = stored_report(report)
-    student.save(output, overwrite)
-    say(f"wrote {output} with thresholds at {', '.join(t.name for t in student.thresholds) or 'no working point'} "
-        "of the held-out background windows")
+        f"{'-'.join(map(str, [st.units, *opts.hidden_for(True), 1]))}: {info['cost']['multiplications']} "
+        f"multiplications per window, train correlation with the teacher {info['train_correlation']:.3f}")
+    report = firmware_project(teacher, student, opts, Path(hls_dir), overwrite, say,
+                              (lambda _text: None) if as_json else echo, events=events, series=True)
     fw = report["firmware"]
-    say(f"C simulation vs the quantized student: {fw['events_differing']} of {sum(report['events'].values())} held-out "
-        "windows differ")
+    extra = [f"C simulation vs the quantized student: {fw['events_differing']} of {sum(report['events'].values())} "
+             "held-out windows differ"]
     if fw["events_differing"]:
-        say("warning: the firmware does not reproduce the quantized student bit for bit; do not use this firmware")
-    for line in check_lines(report, None) + lost_power(report, min_kept):
-        say(line)
-    if as_json:
-        import json
-
-        echo(json.dumps({"output": str(output), "target": "fpga", "distill": info, "report": student.metrics["report"],
-                         "thresholds": [t.to_dict() for t in student.thresholds]}, indent=2, default=str))
-    return student
+        extra.append("warning: the firmware does not reproduce the quantized student bit for bit; do not use this "
+                     "firmware")
+    return finish(student, info, report, opts, output, overwrite, say, echo, as_json, "no working point", extra,
+                  " of the held-out background windows")
