@@ -217,157 +217,203 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
     Returns a summary: per input its status (``done``, ``skipped`` when already complete,
     ``failed`` with the reason), events, output; plus task counts and timing.
     """
-    from adkit.executors import Executor
-    from adkit.io import DEFAULT_STEP, Mapping, open_reader
-    from adkit.io.writers import score_format
+    from adkit.io import DEFAULT_STEP
 
     if task_events < 1:
         raise ConfigError(f"--task-events must be >= 1, got {task_events}")
-    step = min(step or DEFAULT_STEP, task_events)
-    model_path = str(Path(model_path).resolve())
-    digest = sha256_file(model_path)
-    model = _model(model_path, digest)
-    outputs = [Path(o) for o in outputs]
-    from adkit.files import input_for
-
-    for o in [*outputs, Path(manifest_path)]:  # before any work: no output may be an input
-        if input_for(o) is not None:
-            raise OutputError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
-                              "choose another -o")
-    for d in {o.parent / PARTS for o in outputs}:  # a user's own .adkit-parts is never written into
-        check_parts_dir(d)
-    manifest = Manifest(Path(manifest_path), model_path, digest, fresh=overwrite)
-    paths = [str(p) for p in paths]
-    summary: dict[str, dict] = {}
-    tasks, task_file = [], []
-    parts: dict[str, list[Path]] = {}
-    keys: dict[str, tuple[int, int, str]] = {}
-    replace: set[str] = set()
-    todo: list[tuple[str, Path, int]] = []
     t0 = time.perf_counter()
-    for path, out in zip(paths, outputs):
-        score_format(out)
-        if manifest.is_done(path, out):
-            summary[path] = {"status": "skipped", "events": manifest.files[path]["events"], "output": str(out)}
-            continue
-        rec = manifest.files.get(path) or {}
-        ours = out.exists() and rec.get("output") == str(out) and rec.get("output_sha256") == sha256_file(out)
-        if ours:  # adkit's own output of an input that changed since: stale, so it is redone
-            replace.add(path)
-        if out.exists() and not overwrite and not ours:
-            raise OutputError(f"{out}: already exists and is not a complete output of this model in "
-                              f"{Path(manifest_path).name}; pass --overwrite to replace it")
-        try:
-            m = Mapping.from_dict(mapping) if mapping else (Mapping.from_dict(model.mapping) if model.mapping else None)
-            n = open_reader(path, m).num_entries()
-            if n == 0:
-                raise InputError(f"{path}: no events (the tree/dataset is empty)")
-        except AdkitError as e:
-            st = Path(path).stat() if Path(path).exists() else None
-            manifest.record(path, status="failed", reason=" ".join(str(e).split()), output=str(out),
-                            input_size=st.st_size if st else None)
-            summary[path] = {"status": "failed", "reason": " ".join(str(e).split()), "output": str(out)}
-            continue
-        todo.append((path, out, n))
-    n_tasks = sum(-(-n // task_events) for _, _, n in todo)
-    if n_tasks > MAX_TASKS:  # before any directory or part is made
-        raise ConfigError(f"--task-events {task_events}: {n_tasks} tasks, over the {MAX_TASKS} one run may hold; "
-                          "give larger tasks")
-    for path, out, n in todo:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        part_dir = parts_dir(out.parent)
-        parts[path] = []
-        keys[path] = (*_fingerprint(path), sha256_file(path))
-        for start in range(0, n, task_events):
-            stop = min(start + task_events, n)
-            part = part_dir / f"{short_name(out.name)}.{start}-{stop}.h5"
-            parts[path].append(part)
-            if not _part_done(part, digest, start, stop, keys[path]):
-                tasks.append((model_path, digest, path, mapping, start, stop, step, nan_policy, str(part), keys[path]))
-                task_file.append(path)
-    remaining = {p: sum(1 for f in task_file if f == p) for p in parts}
-    failed: dict[str, str] = {}
-    extra = {"executor": None if executor is None else executor.kind, "task_events": task_events}
-
-    def finish(path: str) -> None:
-        out = outputs[paths.index(path)]
-        if path not in failed and _fingerprint(path) != keys[path][:2]:
-            failed[path] = f"{path}: changed while it was being scored (size or modification time differ); run again"
-            for p in parts[path]:
-                p.unlink(missing_ok=True)
-        if path in failed:
-            manifest.record(path, status="failed", reason=failed[path], output=str(out))
-            summary[path] = {"status": "failed", "reason": failed[path], "output": str(out)}
-        else:
-            if len(parts[path]) == 1 and score_format(out) == "hdf5":  # one task: its part is the output
-                import h5py
-
-                with h5py.File(parts[path][0], "r") as h5:
-                    n = len(h5["entry"]) if "entry" in h5 else 0
-                publish(parts[path][0], out, overwrite or path in replace)
-            else:
-                n = _merge(parts[path], out, score_format(out), path, output_attrs(model_path, model),
-                           overwrite or path in replace)
-            size, mtime, digest_in = keys[path]
-            manifest.record(path, status="done", output=str(out), events=n, input_size=size,
-                            input_mtime_ns=mtime, input_sha256=digest_in, output_sha256=sha256_file(out),
-                            tasks=len(parts[path]), output_name=os.path.relpath(out, Path(manifest_path).parent))
-            summary[path] = {"status": "done", "events": n, "output": str(out)}
-            for p in parts[path]:
-                p.unlink(missing_ok=True)
-        manifest.write(paths, extra)
-
-    for path in parts:  # what is still to do, so that a run stopped midway says so in its manifest
-        manifest.record(path, status="pending", output=str(outputs[paths.index(path)]))
-    extra["complete"] = False
-    Path(manifest_path).parent.mkdir(parents=True, exist_ok=True)
-    manifest.write(paths, extra)
-    for path in [p for p, k in remaining.items() if k == 0]:  # every part already there
-        finish(path)
-    own = executor is None
-    ex = Executor() if own else executor
-    done_tasks = 0
-    if on_task:
-        on_task(0, len(tasks))
-    from adkit.workflows.scoring import range_check
-
-    ood = {p: range_check(model) for p in parts}
-    with ex if own else contextlib.nullcontext():
-        for i, res, err in ex.run(score_range, tasks):
-            path = task_file[i]
-            if err is None and ood[path] is not None and isinstance(res, dict) and res.get("ranges"):
-                ood[path].add(res["ranges"])
-            if err is not None and path not in failed:
-                text = str(err) if isinstance(err, AdkitError) else f"{type(err).__name__}: {err}"
-                failed[path] = " ".join(text.split())
-            remaining[path] -= 1
-            done_tasks += 1
-            if on_task:
-                on_task(done_tasks, len(tasks))
-            if remaining[path] == 0:
-                finish(path)
-    extra["complete"] = True
-    manifest.write(paths, extra)
-    from adkit.files import remove_stale_partials
-
-    for part_dir in {o.parent / PARTS for o in outputs}:
-        # once every part was merged only leftovers of killed writers may remain: remove those, then the
-        # directory if it is empty (anything else in it is left alone)
-        if part_dir.is_dir():
-            from adkit.files import STAMP
-
-            for p in part_dir.glob(".*.partial-*"):
-                remove_stale_partials(part_dir / p.name[1:].rsplit(".partial-", 1)[0])
-            if {f.name for f in part_dir.iterdir()} <= {STAMP}:
-                with contextlib.suppress(OSError):
-                    (part_dir / STAMP).unlink()
-                    part_dir.rmdir()
-    return {"files": [{"input": p, **summary[p]} for p in paths], "tasks": len(tasks),
+    run = ScoreRun(model_path, paths, outputs, manifest_path, mapping=mapping, task_events=task_events,
+                   step=min(step or DEFAULT_STEP, task_events), nan_policy=nan_policy, overwrite=overwrite)
+    todo = run.plan()
+    run.make_tasks(todo)
+    run.extra.update(executor=None if executor is None else executor.kind, task_events=task_events)
+    run.start()
+    ood = run.execute(executor, on_task)
+    run.remove_parts_dirs()
+    summary = run.summary
+    return {"files": [{"input": p, **summary[p]} for p in run.paths], "tasks": len(run.tasks),
             "seconds": time.perf_counter() - t0, "manifest": str(manifest_path),
             "events": int(sum(s.get("events") or 0 for s in summary.values() if s["status"] != "failed")),
-            "failed": [p for p in paths if summary[p]["status"] == "failed"],
+            "failed": [p for p in run.paths if summary[p]["status"] == "failed"],
             "ood": {p: c for p, c in ood.items() if c is not None and c.events}}
 
+
+class ScoreRun:
+    """One :func:`score_many` run: which inputs are done, which tasks remain, merging each input's
+    parts into its output as soon as its last task ends, and the manifest that records it all."""
+
+    def __init__(self, model_path, paths, outputs, manifest_path, *, mapping, task_events: int, step: int,
+                 nan_policy: str, overwrite: bool) -> None:
+        from adkit.files import input_for
+
+        self.model_path = str(Path(model_path).resolve())
+        self.digest = sha256_file(self.model_path)
+        self.model = _model(self.model_path, self.digest)
+        self.outputs = [Path(o) for o in outputs]
+        self.manifest_path = Path(manifest_path)
+        for o in [*self.outputs, self.manifest_path]:  # before any work: no output may be an input
+            if input_for(o) is not None:
+                raise OutputError(f"{o}: is the input {input_for(o).path}; adkit never writes over its inputs; "
+                                  "choose another -o")
+        for d in {o.parent / PARTS for o in self.outputs}:  # a user's own .adkit-parts is never written into
+            check_parts_dir(d)
+        self.manifest = Manifest(self.manifest_path, self.model_path, self.digest, fresh=overwrite)
+        self.paths = [str(p) for p in paths]
+        self.mapping, self.task_events, self.step, self.nan_policy = mapping, task_events, step, nan_policy
+        self.overwrite = overwrite
+        self.summary: dict[str, dict] = {}
+        self.tasks: list[tuple] = []
+        self.task_file: list[str] = []
+        self.parts: dict[str, list[Path]] = {}
+        self.keys: dict[str, tuple[int, int, str]] = {}
+        self.replace: set[str] = set()
+        self.failed: dict[str, str] = {}
+        self.extra: dict = {}
+
+    def output_of(self, path: str) -> Path:
+        return self.outputs[self.paths.index(path)]
+
+    def fail(self, path: str, reason: str, **fields) -> None:
+        self.manifest.record(path, status="failed", reason=reason, output=str(self.output_of(path)), **fields)
+        self.summary[path] = {"status": "failed", "reason": reason, "output": str(self.output_of(path))}
+
+    def plan(self) -> list[tuple[str, Path, int]]:
+        """(input, output, events) still to score; complete ones are skipped, unreadable ones failed."""
+        from adkit.io import Mapping, open_reader
+        from adkit.io.writers import score_format
+
+        todo = []
+        for path, out in zip(self.paths, self.outputs):
+            score_format(out)
+            if self.manifest.is_done(path, out):
+                self.summary[path] = {"status": "skipped", "events": self.manifest.files[path]["events"],
+                                      "output": str(out)}
+                continue
+            rec = self.manifest.files.get(path) or {}
+            ours = out.exists() and rec.get("output") == str(out) and rec.get("output_sha256") == sha256_file(out)
+            if ours:  # adkit's own output of an input that changed since: stale, so it is redone
+                self.replace.add(path)
+            if out.exists() and not self.overwrite and not ours:
+                raise OutputError(f"{out}: already exists and is not a complete output of this model in "
+                                  f"{self.manifest_path.name}; pass --overwrite to replace it")
+            try:
+                m = Mapping.from_dict(self.mapping or self.model.mapping) if (self.mapping or self.model.mapping) \
+                    else None
+                n = open_reader(path, m).num_entries()
+                if n == 0:
+                    raise InputError(f"{path}: no events (the tree/dataset is empty)")
+            except AdkitError as e:
+                st = Path(path).stat() if Path(path).exists() else None
+                self.fail(path, " ".join(str(e).split()), input_size=st.st_size if st else None)
+                continue
+            todo.append((path, out, n))
+        return todo
+
+    def make_tasks(self, todo: list[tuple[str, Path, int]]) -> None:
+        """One task per ``task_events`` entries of each input, except the parts already scored."""
+        n_tasks = sum(-(-n // self.task_events) for _, _, n in todo)
+        if n_tasks > MAX_TASKS:  # before any directory or part is made
+            raise ConfigError(f"--task-events {self.task_events}: {n_tasks} tasks, over the {MAX_TASKS} one run "
+                              "may hold; give larger tasks")
+        for path, out, n in todo:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            part_dir = parts_dir(out.parent)
+            self.parts[path] = []
+            self.keys[path] = (*_fingerprint(path), sha256_file(path))
+            for start in range(0, n, self.task_events):
+                stop = min(start + self.task_events, n)
+                part = part_dir / f"{short_name(out.name)}.{start}-{stop}.h5"
+                self.parts[path].append(part)
+                if not _part_done(part, self.digest, start, stop, self.keys[path]):
+                    self.tasks.append((self.model_path, self.digest, path, self.mapping, start, stop, self.step,
+                                       self.nan_policy, str(part), self.keys[path]))
+                    self.task_file.append(path)
+
+    def start(self) -> None:
+        """The manifest lists what is still to do, so that a run stopped midway says so."""
+        for path in self.parts:
+            self.manifest.record(path, status="pending", output=str(self.output_of(path)))
+        self.extra["complete"] = False
+        self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        self.manifest.write(self.paths, self.extra)
+
+    def execute(self, executor, on_task) -> dict:
+        """Run every task; each input is finished when its last task ends. Returns its range checks."""
+        from adkit.executors import Executor
+        from adkit.workflows.scoring import range_check
+
+        remaining = {p: sum(1 for f in self.task_file if f == p) for p in self.parts}
+        for path in [p for p, k in remaining.items() if k == 0]:  # every part already there
+            self.finish(path)
+        own = executor is None
+        ex = Executor() if own else executor
+        if on_task:
+            on_task(0, len(self.tasks))
+        ood = {p: range_check(self.model) for p in self.parts}
+        with ex if own else contextlib.nullcontext():
+            for done, (i, res, err) in enumerate(ex.run(score_range, self.tasks), 1):
+                path = self.task_file[i]
+                if err is None and ood[path] is not None and isinstance(res, dict) and res.get("ranges"):
+                    ood[path].add(res["ranges"])
+                if err is not None and path not in self.failed:
+                    text = str(err) if isinstance(err, AdkitError) else f"{type(err).__name__}: {err}"
+                    self.failed[path] = " ".join(text.split())
+                remaining[path] -= 1
+                if on_task:
+                    on_task(done, len(self.tasks))
+                if remaining[path] == 0:
+                    self.finish(path)
+        self.extra["complete"] = True
+        self.manifest.write(self.paths, self.extra)
+        return ood
+
+    def finish(self, path: str) -> None:
+        """Merge the input's parts into its output (unless a task failed or the input changed meanwhile)."""
+        if path not in self.failed and _fingerprint(path) != self.keys[path][:2]:
+            self.failed[path] = f"{path}: changed while it was being scored (size or modification time differ); " \
+                                "run again"
+            for p in self.parts[path]:
+                p.unlink(missing_ok=True)
+        if path in self.failed:
+            self.fail(path, self.failed[path])
+        else:
+            self.merge(path)
+        self.manifest.write(self.paths, self.extra)
+
+    def merge(self, path: str) -> None:
+        from adkit.io.writers import score_format
+
+        out, parts = self.output_of(path), self.parts[path]
+        replace = self.overwrite or path in self.replace
+        if len(parts) == 1 and score_format(out) == "hdf5":  # one task: its part is the output
+            import h5py
+
+            with h5py.File(parts[0], "r") as h5:
+                n = len(h5["entry"]) if "entry" in h5 else 0
+            publish(parts[0], out, replace)
+        else:
+            n = _merge(parts, out, score_format(out), path, output_attrs(self.model_path, self.model), replace)
+        size, mtime, digest_in = self.keys[path]
+        self.manifest.record(path, status="done", output=str(out), events=n, input_size=size, input_mtime_ns=mtime,
+                             input_sha256=digest_in, output_sha256=sha256_file(out), tasks=len(parts),
+                             output_name=os.path.relpath(out, self.manifest_path.parent))
+        self.summary[path] = {"status": "done", "events": n, "output": str(out)}
+        for p in parts:
+            p.unlink(missing_ok=True)
+
+    def remove_parts_dirs(self) -> None:
+        """Once every part was merged only leftovers of killed writers may remain: remove those, then the
+        directory if it is empty (anything else in it is left alone)."""
+        from adkit.files import STAMP, remove_stale_partials
+
+        for part_dir in {o.parent / PARTS for o in self.outputs}:
+            if part_dir.is_dir():
+                for p in part_dir.glob(".*.partial-*"):
+                    remove_stale_partials(part_dir / p.name[1:].rsplit(".partial-", 1)[0])
+                if {f.name for f in part_dir.iterdir()} <= {STAMP}:
+                    with contextlib.suppress(OSError):
+                        (part_dir / STAMP).unlink()
+                        part_dir.rmdir()
 
 
 def score_tasks_command(model_path, files, output, directory, fmt, overwrite, executor, workers, scheduler,
