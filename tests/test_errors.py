@@ -222,7 +222,7 @@ def test_killed_scoring_leaves_only_a_partial_name(tmp_path, small_model, shared
     shutil.copy(shared_data / "pythia" / "W.h5", big)
     out = tmp_path / "s.h5"
     proc = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time, adkit.workflows.score as s\n"
+        "import sys, time, adkit.workflows.scoring as s\n"
         "real = s.score_batch\n"
         "def slow(m, b):\n    time.sleep(0.5)\n    return real(m, b)\n"
         "s.score_batch = slow\n"

@@ -103,3 +103,13 @@ def test_no_hidden_imports():
 
     loaded = [f"adkit.cli.{m}" for m in COMMANDS.values()] + [t.partition(":")[0] for t in BUILTIN.values()]
     assert all(m.startswith(tuple(LAZY.values())) for m in loaded), loaded
+
+
+def test_architecture_lists_every_module():
+    """docs/architecture.md names every module of the package, one line each, and no module that is gone."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    block = text.split("The layout, one line per module:", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    listed = {line.split()[0] for line in block.splitlines() if line.startswith("  ") and line.split()}
+    modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")}
+    assert not modules - listed, f"modules missing from docs/architecture.md: {sorted(modules - listed)}"
+    assert not listed - modules, f"docs/architecture.md lists modules that are gone: {sorted(listed - modules)}"

@@ -166,7 +166,7 @@ def test_evaluate_refuses_an_existing_report_before_computing(tmp_path, small_mo
     ev = importlib.import_module("adkit.workflows.evaluate")  # the module (the package exports a function of the name)
     (tmp_path / "report").mkdir()
     (tmp_path / "report" / "metrics.json").write_text("{}")
-    monkeypatch.setattr(ev, "evaluate", lambda *a, **k: pytest.fail("scored before checking the outputs"))
+    monkeypatch.setattr(ev, "evaluate_events", lambda *a, **k: pytest.fail("scored before checking the outputs"))
     r = run_cli("evaluate", "--model", str(small_model), cwd=tmp_path)
     assert r.exit_code == 2 and "already exists" in r.stderr and "--overwrite" in r.stderr
     assert (tmp_path / "report" / "metrics.json").read_text() == "{}"

@@ -56,7 +56,8 @@ def distill(**options):
 
     A time-series teacher (lstm-ae, gru-ae, conv-ae, ...) gets a quantized GRU or LSTM student
     (--cell), checked on the windows of held-out labelled series (--background)."""
-    from adkit.workflows.distill import distill_command, options_from
+    from adkit.workflows.commands import distill_command
+    from adkit.workflows.distill import options_from
 
     paths = {k: options.pop(k) for k in ("teacher", "output", "hls_dir", "background", "signals", "overwrite")}
     as_json = options.pop("as_json")

@@ -33,6 +33,6 @@ from adkit.cli._options import JSON, MODEL_FILE, OVERWRITE, Finite, InputPath, r
 @reading
 def evaluate(**options):
     """AUC and TPR at FPR 1e-5/1e-4/1e-3 and at trigger rates, per signal; plots and a report."""
-    from adkit.workflows.evaluate import evaluate_command
+    from adkit.workflows.commands import evaluate_command
 
     evaluate_command(**options, say=say, echo=click.echo)

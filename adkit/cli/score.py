@@ -36,7 +36,7 @@ def score(as_json, follow, poll, max_windows, **options):
         follow_command(Model.load(options["model_path"]), options["files"], poll=poll, max_windows=max_windows,
                        echo=click.echo, say=say, as_json=as_json)
         return
-    from adkit.workflows.score import score_command
+    from adkit.workflows.commands import score_command
 
     summary = score_command(**options, progress=progress(), say=say)
     if as_json:

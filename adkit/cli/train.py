@@ -35,7 +35,8 @@ from adkit.cli._options import JSON, SEED, Deprecated, Finite, InputPath, progre
 @reading
 def train(detector, old_detector, as_json, **options):
     """Train a detector and write the model file."""
-    from adkit.workflows.train import train_command, train_summary
+    from adkit.workflows.commands import train_command
+    from adkit.workflows.train import train_summary
 
     model = train_command(detector=detector or old_detector, **options, progress=progress(), say=say)
     if as_json:

@@ -1,4 +1,5 @@
-"""``adkit distill``: a quantized student of a trained model, its thresholds, its firmware and report.
+"""``adkit distill``: a quantized student of a trained model, its thresholds, its firmware and report
+(:func:`adkit.workflows.commands.distill_command` picks the event or the series command by the teacher).
 
 The settings are one :class:`~adkit.distill.options.DistillOptions`. The student is trained
 (:mod:`adkit.distill`), its trigger thresholds are set on held-out background
@@ -38,21 +39,15 @@ def options_from(cli: dict, config: str | None, say=lambda _text: None) -> Disti
     return opts
 
 
-def distill_command(options: DistillOptions, *, teacher: str = DEFAULT_MODEL, output: str = "student.adkit",
-                    hls_dir: str = "hls", background: Sequence[str] = (), signals: Sequence[str] = (),
-                    overwrite: bool = False, progress: bool = False, say=print, echo=print,
-                    as_json: bool = False) -> Model:
-    """Train the student, then emit and check the HLS project (``fpga``) or a TorchScript export (``cpu``)."""
+def distill_events_command(teacher_model: Model, options: DistillOptions, *, teacher: str = DEFAULT_MODEL,
+                           output: str = "student.adkit", hls_dir: str = "hls", background: Sequence[str] = (),
+                           signals: Sequence[str] = (), overwrite: bool = False, progress: bool = False, say=print,
+                           echo=print, as_json: bool = False) -> Model:
+    """A student of an event teacher: trained, then its HLS project (``fpga``) or TorchScript export (``cpu``)
+    emitted and checked."""
     from adkit.distill import distill
     from adkit.workflows.config import signal_files
 
-    if teacher == DEFAULT_MODEL:
-        say(f"using ./{DEFAULT_MODEL} as the teacher (change with --teacher)")
-    teacher_model = Model.load(teacher)
-    if teacher_model.spec.kind == "series":
-        check_series_run(options, teacher, signals)
-        return distill_series_command(teacher_model, options, output=output, hls_dir=hls_dir, background=background,
-                                      overwrite=overwrite, progress=progress, say=say, echo=echo, as_json=as_json)
     sig = signal_files(signals)
     opts = check_event_run(options, output, Path(hls_dir), overwrite, sig, background, say)
     if not opts.data:
@@ -283,13 +278,16 @@ def check_series_run(opts: DistillOptions, teacher: str, signals) -> None:
                           "--target cpu or other --augment-method)")
 
 
-def distill_series_command(teacher: Model, opts: DistillOptions, *, output, hls_dir, background,
-                           overwrite: bool = False, progress: bool = False, say=print, echo=print,
-                           as_json: bool = False) -> Model:
+def distill_series_command(teacher: Model, opts: DistillOptions, *, teacher_path: str = DEFAULT_MODEL,
+                           output: str = "student.adkit", hls_dir: str = "hls", background: Sequence[str] = (),
+                           signals: Sequence[str] = (), overwrite: bool = False, progress: bool = False, say=print,
+                           echo=print, as_json: bool = False) -> Model:
     """``adkit distill`` of a time-series teacher: a quantized GRU/LSTM student, its hls4ml project
     checked against it on held-out windows, thresholds at fractions of the background windows."""
     from adkit.distill.series import DISTILL_SEED, HELDOUT_SEED, distill_series, heldout_windows
     from adkit.files import check_replace_dir
+
+    check_series_run(opts, teacher_path, signals)
 
     check_output(output, overwrite)
     check_replace_dir(Path(hls_dir), overwrite, "--hls-dir")

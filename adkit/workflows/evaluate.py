@@ -1,5 +1,5 @@
-"""Evaluate a model: AUC and TPR at fixed FPR and at trigger rates, per signal (events), or
-efficiency against false alarms per hour (time series)."""
+"""Evaluate an event model: AUC and TPR at fixed FPR and at trigger rates, per signal (a series
+model: :mod:`adkit.workflows.series`; :mod:`adkit.workflows.commands` picks one by the model)."""
 from __future__ import annotations
 
 import os
@@ -14,22 +14,16 @@ from adkit.io import DEFAULT_STEP, Mapping, load_arrays
 from adkit.io.schema import FeatureSet
 
 
-def evaluate(model: Model, background: Sequence[str | Path] | None = None, signals: dict[str, Sequence[str]] | None = None,
-             *, rates_khz: Sequence[float] = (1.0, 10.0, 100.0), fprs: Sequence[float] = (1e-5, 1e-4, 1e-3),
-             bunch_rate_mhz: float = 40.0, mapping: Mapping | None = None, step: int = DEFAULT_STEP,
-             nan_policy: str = "reject", n_default: int | None = None,
-             far_per_hour: Sequence[float] = (1.0, 10.0, 100.0), intervals: str | Path | None = None) -> dict:
+def evaluate_events(model: Model, background: Sequence[str | Path] | None = None,
+                    signals: dict[str, Sequence[str]] | None = None, *, rates_khz: Sequence[float] = (1.0, 10.0, 100.0),
+                    fprs: Sequence[float] = (1e-5, 1e-4, 1e-3), bunch_rate_mhz: float = 40.0,
+                    mapping: Mapping | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
+                    n_default: int | None = None) -> dict:
     """Score background and signals and compute the trigger metrics (see :mod:`adkit.metrics`).
 
     With no files, the embedded test background (independent seed) and the four benchmark
     signals are used. Returns the metrics dict plus the raw score arrays under ``"scores"``.
-    A series model is evaluated on the labelled series ``background`` (efficiency against
-    false alarms per hour, :func:`adkit.workflows.series.evaluate_series`).
     """
-    if model.spec.kind == "series":
-        from adkit.workflows.series import evaluate_series
-
-        return evaluate_series(model, list(background or []), far_per_hour=far_per_hour, interval_file=intervals)
     from adkit.metrics import evaluate_scores
 
     spec = model.input_spec(mapping)
@@ -153,31 +147,30 @@ def thresholds_from(result: dict, rates_khz: Sequence[float], force: bool = Fals
     return out
 
 
-def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_rate, store_thresholds, overwrite,
-                     series_files, intervals, false_alarms, mapping, nan_policy, step, say, echo,
-                     force_thresholds: bool = False, as_json: bool = False, rate: float | None = None,
-                     scores_dir=None, background_name: str = "background", protocol: str = "events",
-                     tolerance: int = 100) -> dict:
-    """``adkit evaluate``: metrics, report and plots; with ``store_thresholds`` the model file updated."""
-    from adkit.files import check_output, check_outputs
-    from adkit.report import REPORT_FILES, footnote, table_rows, write_report
-    from adkit.validation import check_rates
-    from adkit.workflows.config import csv_floats, mapping_from, signal_files
+def print_tables(result: dict, title: str) -> None:
+    """The metrics per signal and the working points, as terminal tables (every interval in full)."""
+    from rich.console import Console
+    from rich.table import Table
 
-    model = Model.load(model_path)
+    from adkit.report import WORKING_POINT_HEADER, footnote, table_rows, working_point_rows
+
+    header, rows = table_rows(result, sep="\n")
+    table = Table(*header, title=title)
+    for r in rows:
+        table.add_row(*r)
+    console = Console(width=max(170, Console().width))  # every interval in full, not cut to fit
+    console.print(table)
+    console.print(footnote(result))
+    wp = Table(*WORKING_POINT_HEADER, title="working points")
+    for r in working_point_rows(result):
+        wp.add_row(*r)
+    console.print(wp)
+
+
+def check_event_inputs(protocol: str, sig: dict, background, scores_dir, say) -> None:
+    """Refuse inputs an event evaluation cannot take; announce the embedded test set when it is used."""
     if protocol == "ucr":
-        if model.spec.kind != "series":
-            raise ConfigError("--protocol ucr scores time series: give a model trained on series")
-        from adkit.workflows.series import ucr_command
-
-        return ucr_command(model, model_path, list(series_files), outdir, tolerance, overwrite, say, echo, rate=rate,
-                           as_json=as_json)
-    if model.spec.kind == "series":
-        from adkit.workflows.series import evaluate_series_command
-
-        return evaluate_series_command(model, model_path, series_files, outdir, false_alarms, store_thresholds,
-                                       overwrite, intervals, say, echo, rate=rate, as_json=as_json)
-    sig = signal_files(signals)
+        raise ConfigError("--protocol ucr scores time series: give a model trained on series")
     if scores_dir and (sig or background):
         raise ConfigError("--scores takes the background and signals from the score directory; drop --background "
                           "and --signal")
@@ -185,6 +178,21 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
         raise ConfigError("--signal needs --background files to set the thresholds on")
     if not background and not scores_dir:
         say("no --background: using the embedded test background and the four benchmark signals")
+
+
+def evaluate_events_command(model: Model, *, model_path, background, signals, outdir, rates, bunch_rate,
+                            store_thresholds, overwrite, mapping, nan_policy, step, say, echo,
+                            force_thresholds: bool = False, as_json: bool = False, scores_dir=None,
+                            background_name: str = "background", protocol: str = "events", **_series) -> dict:
+    """``adkit evaluate`` of an event model: metrics, report and plots; with ``store_thresholds`` the model
+    file updated."""
+    from adkit.files import check_output, check_outputs
+    from adkit.report import REPORT_FILES, write_report
+    from adkit.validation import check_rates
+    from adkit.workflows.config import csv_floats, mapping_from, signal_files
+
+    sig = signal_files(signals)
+    check_event_inputs(protocol, sig, background, scores_dir, say)
     rate_list = check_rates(csv_floats(rates, "--rates"), "--rates", bunch_rate)
     store = check_rates(csv_floats(store_thresholds, "--store-thresholds"), "--store-thresholds", bunch_rate)
     check_outputs(outdir, REPORT_FILES, overwrite)
@@ -200,9 +208,8 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
                                  fprs=(1e-5, 1e-4, 1e-3), rates_khz=rate_list, bunch_rate_mhz=bunch_rate)
         result["scores"] = scores
     else:
-        result = evaluate(model, list(background), sig, rates_khz=rate_list, bunch_rate_mhz=bunch_rate,
-                          mapping=mapping_from(mapping), step=step, nan_policy=nan_policy)
-    from adkit.report import WORKING_POINT_HEADER, working_point_rows
+        result = evaluate_events(model, list(background), sig, rates_khz=rate_list, bunch_rate_mhz=bunch_rate,
+                                 mapping=mapping_from(mapping), step=step, nan_policy=nan_policy)
 
     thresholds = thresholds_from(result, store, force_thresholds) if store else []  # refused before any write
     if as_json:
@@ -210,20 +217,7 @@ def evaluate_command(*, model_path, background, signals, outdir, rates, bunch_ra
 
         echo(json.dumps({k: v for k, v in result.items() if k != "scores"}, indent=2))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        header, rows = table_rows(result, sep="\n")
-        table = Table(*header, title=f"{model.detector.name} — {Path(model_path).name}")
-        for r in rows:
-            table.add_row(*r)
-        console = Console(width=max(170, Console().width))  # every interval in full, not cut to fit
-        console.print(table)
-        console.print(footnote(result))
-        wp = Table(*WORKING_POINT_HEADER, title="working points")
-        for r in working_point_rows(result):
-            wp.add_row(*r)
-        console.print(wp)
+        print_tables(result, f"{model.detector.name} — {Path(model_path).name}")
     written = write_report(result, outdir, f"adkit evaluation of {Path(model_path).name}", overwrite)
     say(f"wrote {', '.join(str(p) for p in written)}")
     if store:

@@ -1,28 +1,22 @@
-"""``adkit score``: one table, a directory of per-input files (:mod:`adkit.workflows.scaleout`), or series
-scores (:mod:`adkit.workflows.series`); the scoring itself is :mod:`adkit.workflows.scoring`."""
+"""``adkit score`` of an event model: one table, or a directory of per-input files
+(:mod:`adkit.workflows.scaleout`); the scoring itself is :mod:`adkit.workflows.scoring` (series
+scores: :mod:`adkit.workflows.series`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from adkit.artifact import DEFAULT_MODEL, Model
+from adkit.artifact import Model
 from adkit.errors import ConfigError
 from adkit.workflows.scoring import score_files
 
 
-def score_command(*, files, model_path, output, friend, overwrite, executor, workers, scheduler, task_events, fmt,
-                  mapping, nan_policy, step, progress: bool, say, strict: bool = False,
-                  ood_limit: float | None = None) -> dict:
-    """``adkit score``: one table, a directory of per-input files (parallel, resumable), or series scores."""
+def score_events_command(model: Model, *, files, model_path, output, friend, overwrite, executor, workers, scheduler,
+                         task_events, fmt, mapping, nan_policy, step, progress: bool, say, strict: bool = False,
+                         ood_limit: float | None = None) -> dict:
+    """``adkit score`` of an event model: one table, or a directory of per-input files (parallel, resumable)."""
     from adkit.io.writers import SCORE_FORMATS, score_output_path
     from adkit.workflows.config import mapping_from
 
-    if model_path == DEFAULT_MODEL:
-        say(f"using the model ./{DEFAULT_MODEL} (change with --model)")
-    model = Model.load(model_path)
-    if model.spec.kind == "series":
-        from adkit.workflows.series import score_series_command
-
-        return score_series_command(model, files, output, overwrite, say)
     parallel = executor == "dask" or scheduler or workers > 1
     to_file = output is not None and Path(output).suffix.lower() in SCORE_FORMATS
     directory = (len(files) > 1 and not to_file) or (output is not None and not to_file and

@@ -34,6 +34,26 @@ def _windows(spec: SeriesSpec, series: Series) -> tuple[np.ndarray, np.ndarray |
     return window_matrix(series.values, starts, spec.window), window_context(series.context, starts, spec.window), starts
 
 
+def training_windows(spec: SeriesSpec, data: Sequence[str | Path], first: Series | None,
+                     on_gaps=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The clean windows of every training series (a UCR file: of its training part; samples labelled
+    anomalous are left out) and their context; ``first``: the first series, if already read."""
+    feats, conds = [], []
+    for path in data:
+        s = first if (first is not None and path == data[0]) else spec.read(path)
+        if s.train_stop is not None:  # a UCR file: train on its training part only
+            s = s.head(s.train_stop)
+        if s.gaps and on_gaps:
+            on_gaps(s)
+        X, C, starts = _windows(spec, s)
+        if s.labels is not None:  # train on normal data only
+            clean = ~labelled(s.labels, starts, spec.window)
+            X, C = X[clean], (None if C is None else C[clean])
+        feats.append(X)
+        conds.append(C)
+    return np.concatenate(feats), None if conds[0] is None else np.concatenate(conds)
+
+
 def train_series(model_name: str, data: Sequence[str | Path], *, window: int = DEFAULT_WINDOW,
                  stride: int | None = None, channels: Sequence[str] | None = None,
                  conditions: Sequence[str] | None = None, time_column: str | None = None,
@@ -69,21 +89,7 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
     if "standardize" in names:  # the series scaler prepares the inputs
         params.setdefault("standardize", False)
     detector = det_cls.from_params(params)
-    feats, conds = [], []
-    for path in data:
-        s = first if (first is not None and path == data[0]) else spec.read(path)
-        if s.train_stop is not None:  # a UCR file: train on its training part only
-            s = s.head(s.train_stop)
-        if s.gaps and on_gaps:
-            on_gaps(s)
-        X, C, starts = _windows(spec, s)
-        if s.labels is not None:  # train on normal data only
-            clean = ~labelled(s.labels, starts, spec.window)
-            X, C = X[clean], (None if C is None else C[clean])
-        feats.append(X)
-        conds.append(C)
-    X = np.concatenate(feats)
-    C = None if conds[0] is None else np.concatenate(conds)
+    X, C = training_windows(spec, data, first, on_gaps)
     if len(X) < 2:
         raise InputError("fewer than two clean training windows")
     scaler = Standardizer(groups=spec.groups()).fit(X)
@@ -97,6 +103,55 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
                                   "mix": ", ".join(name for name, _ in demos)}
     history = getattr(detector, "history_", None) or []
     return Model(detector, spec, scaler, None, [], provenance, {"train": history[-1] if history else {}})
+
+
+def train_windows(model_name: str, data: Sequence[str | Path] | None = None, *,
+                  conditions: str | Sequence[str] | None = None, window: int | None = None, **kwargs) -> Model:
+    """:func:`train_series` as :func:`adkit.workflows.train` calls it: conditions as text or a list, the
+    default window, and ``sensor-demo`` when no data is given; event-only keywords are refused."""
+    events_only = sorted(k for k, v in kwargs.items() if k not in SERIES_KEYWORDS and v not in (None, False, ()))
+    if events_only:
+        raise ConfigError(f"{', '.join(events_only)}: not for time series (the windows of series files are read "
+                          "as they are)")
+    conds = [c.strip() for c in conditions.split(",") if c.strip()] if isinstance(conditions, str) else conditions
+    return train_series(model_name, list(data or ["sensor-demo"]), window=window or DEFAULT_WINDOW, conditions=conds,
+                        **{k: v for k, v in kwargs.items() if k in SERIES_KEYWORDS})
+
+
+#: The keywords of :func:`train_series` besides the model, data, window and conditions.
+SERIES_KEYWORDS = {"stride", "channels", "time_column", "label_column", "rate", "params", "seed", "epochs",
+                   "checkpoint", "resume", "progress", "on_gaps"}
+
+
+def train_series_command(run, cli: dict, say) -> Model:
+    """``adkit train`` on time series: defaults announced, the windows counted, the model written."""
+    from adkit.workflows.train import prepare_output, save_trained
+
+    prepare_output(run, cli.get("output"), cli.get("overwrite", False), say)
+    if not run.data:
+        say("no --data: training on the embedded sensor demo (sensor-demo: two noisy channels with transients)")
+    if not cli.get("window"):
+        say(f"time series: windows of {DEFAULT_WINDOW} samples (change with --window)")
+
+    def gaps(s) -> None:
+        say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row {s.gaps[0][0]}, {s.gaps[0][1]:g} s); "
+            "no window spans a gap")
+
+    channels = cli.get("channels")
+    model = train_windows(run.name, run.data, conditions=run.conditions, window=cli.get("window"),
+                          stride=cli.get("stride"), channels=[c.strip() for c in channels.split(",")] if channels
+                          else None, time_column=cli.get("time_column"), rate=cli.get("rate"),
+                          label_column=cli.get("label"), on_gaps=gaps, **run.options)
+    n, spec = model.provenance["windows"], model.spec
+    if n < MIN_WINDOWS:
+        say(f"warning: only {n} training windows of {spec.window} samples (stride {spec.stride}); "
+            f"fewer than {MIN_WINDOWS} is too few to learn what normal looks like: give a smaller --stride or "
+            "--window, or more data")
+    last = model.metrics.get("train", {})
+    loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
+    return save_trained(model, run, cli.get("overwrite", False), say,
+                        f"{run.name} on {n} windows of {spec.window} samples x {len(spec.channels)} channel(s) "
+                        f"({', '.join(spec.channels)}){loss}")
 
 
 def score_series(model: Model, path: str | Path, rate: float | None = None) -> dict[str, np.ndarray]:
@@ -211,22 +266,9 @@ def interval_labels(time: np.ndarray, iv: np.ndarray) -> np.ndarray:
     return labels
 
 
-def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: Sequence[float] = (1.0, 10.0, 100.0),
-                    n_thresholds: int = 200, interval_file: str | Path | None = None, rate: float | None = None) -> dict:
-    """Detection efficiency vs false alarms over labelled series (label column > 0 = anomalous, or the
-    labelled time intervals of the CSV ``interval_file``), and the best efficiency at each false-alarm rate.
-
-    False alarms are counted per hour of observed time, or per 1000 samples when the time stamps
-    are a sample index with no ``rate`` (``far_unit`` says which; ``far_per_hour`` is then read in
-    that unit). Every efficiency carries its Clopper–Pearson interval and counts, every
-    false-alarm rate its Poisson interval, the count behind it and the observation time.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    from adkit.files import check_distinct
-    from adkit.metrics import CL, efficiency, poisson_interval
-
-    check_distinct(paths, "series")
+def labelled_scores(model: Model, paths, interval_file, rate: float | None) -> tuple[list[dict], str]:
+    """Each series' scores with its labels (its label column, or the labelled intervals of
+    ``interval_file``), and the time unit they share."""
     iv = read_intervals(interval_file) if interval_file else None
     results = []
     for p in paths:
@@ -241,7 +283,42 @@ def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: 
     if len(units) > 1:
         raise InputError("some series have time stamps in seconds, others a sample index; give --rate HZ so that "
                          "all are in seconds")
-    unit = units.pop()
+    return results, units.pop()
+
+
+def best_point(target: float, thresholds: np.ndarray, hits: np.ndarray, false: np.ndarray, n_truth: int,
+               per: float) -> dict | None:
+    """The threshold of highest efficiency with at most ``target`` false alarms per unit (None if none)."""
+    from adkit.metrics import CL, efficiency, poisson_interval
+
+    far = false / per
+    ok = np.flatnonzero(far <= target)
+    if not len(ok):
+        return None
+    i = ok[np.argmax((hits / n_truth)[ok])]
+    lo, hi = poisson_interval(false[i], CL)
+    return {"threshold": float(thresholds[i]), "efficiency": float(hits[i] / n_truth),
+            "detected": efficiency(int(hits[i]), int(n_truth)), "false_alarms": int(false[i]),
+            "false_alarm_rate": float(far[i]), "false_alarm_interval": [lo / per, hi / per]}
+
+
+def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: Sequence[float] = (1.0, 10.0, 100.0),
+                    n_thresholds: int = 200, interval_file: str | Path | None = None, rate: float | None = None) -> dict:
+    """Detection efficiency vs false alarms over labelled series (label column > 0 = anomalous, or the
+    labelled time intervals of the CSV ``interval_file``), and the best efficiency at each false-alarm rate.
+
+    False alarms are counted per hour of observed time, or per 1000 samples when the time stamps
+    are a sample index with no ``rate`` (``far_unit`` says which; ``far_per_hour`` is then read in
+    that unit). Every efficiency carries its Clopper–Pearson interval and counts, every
+    false-alarm rate its Poisson interval, the count behind it and the observation time.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from adkit.files import check_distinct
+    from adkit.metrics import CL
+
+    check_distinct(paths, "series")
+    results, unit = labelled_scores(model, paths, interval_file, rate)
     score = np.concatenate([r["score"] for r in results])
     labels = np.concatenate([r["label"] for r in results])
     thresholds = np.unique(np.quantile(score[np.isfinite(score)], np.linspace(0.5, 1.0, n_thresholds)))
@@ -259,18 +336,7 @@ def evaluate_series(model: Model, paths: Sequence[str | Path], *, far_per_hour: 
     far_unit = "per hour" if unit == "s" else "per 1000 samples"
     eff = hits / n_truth
     far = false / per
-    points = {}
-    for target in far_per_hour:
-        ok = np.flatnonzero(far <= target)
-        i = ok[np.argmax(eff[ok])] if len(ok) else None
-        if i is None:
-            points[f"{target:g}"] = None
-            continue
-        lo, hi = poisson_interval(false[i], CL)
-        points[f"{target:g}"] = {"threshold": float(thresholds[i]), "efficiency": float(eff[i]),
-                                 "detected": efficiency(int(hits[i]), int(n_truth)),
-                                 "false_alarms": int(false[i]), "false_alarm_rate": float(far[i]),
-                                 "false_alarm_interval": [lo / per, hi / per]}
+    points = {f"{target:g}": best_point(target, thresholds, hits, false, n_truth, per) for target in far_per_hour}
     ok = np.isfinite(score)
     both = len(np.unique(labels[ok] > 0)) == 2
     return {"curve": {"threshold": thresholds.tolist(), "efficiency": eff.tolist(), "false_alarm_rate": far.tolist(),
@@ -350,6 +416,31 @@ def series_plots(result: dict, outdir: str | Path, overwrite: bool = False) -> l
     return written
 
 
+def series_report(result: dict, model_name: str, images: list[str]) -> str:
+    """``report.md`` of a series evaluation: the efficiency at each false-alarm rate, with intervals, and the plots."""
+    from adkit.metrics import efficiency_cell
+
+    auc = result["sample_auc"]
+    fu = result["far_unit"]
+    observed = (f"{result['hours']:.3g} h observed" if result["time_unit"] == "s"
+                else f"{result['observed']:.0f} samples observed (no time unit)")
+    lines = [f"# adkit time-series evaluation of {model_name}", "",
+             f"{result['n_samples']} samples, {observed}, {result['n_anomalies']} labelled anomalous "
+             f"intervals; per-sample AUC {auc if auc is None else round(auc, 3)}",
+             "", f"| false alarms {fu} (max) | efficiency [interval] detected/labelled | threshold | "
+             f"false alarms {fu} [interval] (count) |", "|---|---|---|---|"]
+    for k, wp in result["working_points"].items():
+        if wp is None:
+            lines.append(f"| {k} | no threshold reaches it |  |  |")
+            continue
+        lo, hi = wp["false_alarm_interval"]
+        lines.append(f"| {k} | {efficiency_cell(wp['detected'])} | {wp['threshold']:.4g} | "
+                     f"{wp['false_alarm_rate']:.3g} [{lo:.2g}, {hi:.2g}] ({wp['false_alarms']}) |")
+    lines += ["", f"Intervals: {100 * result['cl']:.2f} % Clopper–Pearson (efficiency), Garwood Poisson (false alarms)."]
+    lines += [""] + [f"![{Path(i).stem}]({i})" for i in images]
+    return "\n".join(lines) + "\n"
+
+
 def evaluate_series_command(model: Model, model_path, series_files, outdir, false_alarms, store_thresholds,
                             overwrite, intervals, say, echo, rate: float | None = None, as_json: bool = False) -> dict:
     """``adkit evaluate`` of a series model: efficiency vs false alarms per hour, report and plots."""
@@ -388,27 +479,7 @@ def evaluate_series_command(model: Model, model_path, series_files, outdir, fals
     out.mkdir(parents=True, exist_ok=True)
     images = series_plots(result, out, overwrite)
     summary = {k: v for k, v in result.items() if k != "_results"}
-    auc = result["sample_auc"]
-    fu = result["far_unit"]
-    observed = (f"{result['hours']:.3g} h observed" if result["time_unit"] == "s"
-                else f"{result['observed']:.0f} samples observed (no time unit)")
-    lines = [f"# adkit time-series evaluation of {Path(model_path).name}", "",
-             f"{result['n_samples']} samples, {observed}, {result['n_anomalies']} labelled anomalous "
-             f"intervals; per-sample AUC {auc if auc is None else round(auc, 3)}",
-             "", f"| false alarms {fu} (max) | efficiency [interval] detected/labelled | threshold | "
-             f"false alarms {fu} [interval] (count) |", "|---|---|---|---|"]
-    from adkit.metrics import efficiency_cell
-
-    for k, wp in result["working_points"].items():
-        if wp is None:
-            lines.append(f"| {k} | no threshold reaches it |  |  |")
-            continue
-        lo, hi = wp["false_alarm_interval"]
-        lines.append(f"| {k} | {efficiency_cell(wp['detected'])} | {wp['threshold']:.4g} | "
-                     f"{wp['false_alarm_rate']:.3g} [{lo:.2g}, {hi:.2g}] ({wp['false_alarms']}) |")
-    lines += ["", f"Intervals: {100 * result['cl']:.2f} % Clopper–Pearson (efficiency), Garwood Poisson (false alarms)."]
-    lines += [""] + [f"![{Path(i).stem}]({i})" for i in images]
-    report = "\n".join(lines) + "\n"
+    report = series_report(result, Path(model_path).name, images)
     with atomic_output(out / "metrics.json", overwrite) as tmp:
         tmp.write_text(json.dumps(summary, indent=2))
     with atomic_output(out / "report.md", overwrite) as tmp:
@@ -498,7 +569,7 @@ def ucr_command(model: Model, model_path, files, outdir, tolerance, overwrite, s
     return result
 
 
-def score_series_command(model: Model, files, output, overwrite, say) -> None:
+def score_series_command(model: Model, *, files, output, overwrite, say, **_events) -> dict:
     """``adkit score`` of a series model: a score per window and per input row for each series file."""
     from adkit.files import check_output
     from adkit.workflows.scaleout import output_names

@@ -57,7 +57,9 @@ def follow(model: Model, path: str | Path, *, poll: float = 0.5, max_windows: in
 
 def _source(model: Model, path: str | Path) -> Path:
     """The file to follow, or one line saying why it cannot be."""
-    if model.spec.kind != "series":
+    from adkit.workflows.commands import SERIES, kind_of
+
+    if kind_of(model) is not SERIES:
         raise ConfigError("--follow scores a growing time series: give a model trained on series")
     p = Path(path)
     if p.suffix.lower() not in STREAM_READERS:

@@ -1,13 +1,14 @@
-"""Train a detector: on event files, tables, time series or the embedded default data.
+"""Train a detector on event files, tables or the embedded default background (time series:
+:mod:`adkit.workflows.series`; :mod:`adkit.workflows.commands` picks one by the inputs).
 
-One entry point for every kind of input: :func:`train` reads events (ROOT, HDF5, Parquet,
-the embedded background) or, when the inputs are series or the detector is a sequence model,
-hands over to :func:`adkit.workflows.series.train_series`. Two-sample detectors (NPLM) learn
-``data`` against a ``reference`` sample.
+:func:`train_events` reads events (ROOT, HDF5, Parquet, the embedded background); two-sample
+detectors (NPLM) learn ``data`` against a ``reference`` sample. :func:`train_run` is what every
+``adkit train`` starts with, whatever it trains on.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -63,20 +64,36 @@ def default_spec(features: str | Sequence[str] | None, conditions: str | Sequenc
                      FeatureSet.parse(conditions, schema) if conditions else None)
 
 
-def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: dict | None = None,
-          features: str | Sequence[str] | None = None, conditions: str | Sequence[str] | None = None,
-          mapping: Mapping | None = None, seed: int = 0, epochs: int | None = None,
-          n_default: int | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
-          checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
-          stop_after_epochs: int | None = None, preprocessing: str = "auto", encoder: Model | None = None,
-          reference: Sequence[str | Path] | None = None, window: int | None = None, stride: int | None = None,
-          channels: Sequence[str] | None = None, time_column: str | None = None, rate: float | None = None,
-          label_column: str | None = None, on_gaps=None) -> Model:
-    """Train ``model_name`` on ``data`` files (or the embedded default background).
+def training_events(model_name: str, data, features, conditions, mapping: Mapping | None, step: int,
+                    nan_policy: str, n_default: int | None):
+    """(spec, X, C, weights, provenance source) of the training events: read from ``data`` files, else
+    ``n_default`` events of the embedded default background."""
+    if data:
+        first = open_reader(data[0], mapping)
+        conditions = default_conditions(model_name, conditions, first.kind == "table")
+        spec = default_spec(features, conditions, mapping, first.kind == "table", first.columns)
+        X, C, W = load_arrays(data, spec, mapping, step, nan_policy)
+        return spec, X, C, W, {"inputs": [file_record(p) for p in data]}
+    from adkit.datasets import DEFAULT_TRAIN_EVENTS, TRAIN_SEED, default_background
 
-    Series inputs (CSV/NPY/NPZ, ``sensor-demo``), a series option (``window``, ``stride``,
-    ``channels``, ``time_column``, ``rate``, ``label_column``) or a sequence detector make it train on the windows
-    of time series (:func:`adkit.workflows.series.train_series`; default data ``sensor-demo``).
+    n = n_default or DEFAULT_TRAIN_EVENTS
+    spec = default_spec(features, default_conditions(model_name, conditions), mapping)
+    objects = default_background(n, TRAIN_SEED)[:, :, :3]
+    X = spec.features.compute(objects).astype(np.float32)
+    C = spec.conditions.compute(objects) if spec.conditions else None
+    return spec, X, C, None, {"inputs": [], "embedded": {"generator": "adkit.datasets", "events": n,
+                                                         "seed": TRAIN_SEED,
+                                                         "mix": "ADC2021 background (W, QCD, Z, ttbar)"}}
+
+
+def train_events(model_name: str, data: Sequence[str | Path] | None = None, *, params: dict | None = None,
+                 features: str | Sequence[str] | None = None, conditions: str | Sequence[str] | None = None,
+                 mapping: Mapping | None = None, seed: int = 0, epochs: int | None = None,
+                 n_default: int | None = None, step: int = DEFAULT_STEP, nan_policy: str = "reject",
+                 checkpoint: str | Path | None = None, resume: bool = False, progress: bool = False,
+                 stop_after_epochs: int | None = None, preprocessing: str = "auto", encoder: Model | None = None,
+                 reference: Sequence[str | Path] | None = None) -> Model:
+    """Train ``model_name`` on event or table ``data`` files (or the embedded default background).
 
     ``preprocessing``: ``physics`` or ``log-pooled`` (object-aware log/pooled scaling, see
     :mod:`adkit.features.preprocess`), ``standard`` (per-column z-scores), or ``auto``
@@ -88,16 +105,6 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
     from adkit.detectors import registry
 
     det_cls = registry.get(model_name)
-    if is_series_training(data or [], det_cls,
-                          bool(window or stride or channels or time_column or rate or label_column)):
-        from adkit.workflows.series import DEFAULT_WINDOW, train_series
-
-        conds = [c.strip() for c in conditions.split(",") if c.strip()] if isinstance(conditions, str) else conditions
-        return train_series(model_name, list(data or ["sensor-demo"]), window=window or DEFAULT_WINDOW, stride=stride,
-                            channels=channels, conditions=conds, time_column=time_column, label_column=label_column,
-                            rate=rate, params=params,
-                            seed=seed, epochs=epochs, checkpoint=checkpoint, resume=resume, progress=progress,
-                            on_gaps=on_gaps)
     check_samples(det_cls, data, reference)
     if det_cls.two_sample:
         return _train_two_sample(det_cls, data, reference, params=params, features=features, mapping=mapping,
@@ -112,27 +119,12 @@ def train(model_name: str, data: Sequence[str | Path] | None = None, *, params: 
         features = encoder.spec.columns
         mapping = Mapping.from_dict(encoder.mapping) if encoder.mapping else None
     detector = _build(det_cls, params, seed, epochs)
-    if data:
-        first = open_reader(data[0], mapping)
-        conditions = default_conditions(model_name, conditions, first.kind == "table")
-        spec = default_spec(features, conditions, mapping, first.kind == "table", first.columns)
-        X, C, W = load_arrays(data, spec, mapping, step, nan_policy)
-        source = {"inputs": [file_record(p) for p in data]}
-    else:
-        from adkit.datasets import DEFAULT_TRAIN_EVENTS, TRAIN_SEED, default_background
-
-        n = n_default or DEFAULT_TRAIN_EVENTS
-        spec = default_spec(features, default_conditions(model_name, conditions), mapping)
-        objects = default_background(n, TRAIN_SEED)[:, :, :3]
-        X = spec.features.compute(objects).astype(np.float32)
-        C = spec.conditions.compute(objects) if spec.conditions else None
-        W = None
-        source = {"inputs": [], "embedded": {"generator": "adkit.datasets", "events": n, "seed": TRAIN_SEED,
-                                             "mix": "ADC2021 background (W, QCD, Z, ttbar)"}}
+    spec, X, C, W, source = training_events(model_name, data, features, conditions, mapping, step, nan_policy,
+                                            n_default)
     if len(X) == 0:
         raise InputError("no training events")
     columns = spec.columns
-    ranges = fit_ranges(X) if spec.kind != "series" else None
+    ranges = fit_ranges(X)
     if encoder is not None:
         X = encoder.encode(X)
         columns = [f"z{i}" for i in range(X.shape[1])]
@@ -215,93 +207,92 @@ def is_series_training(data: Sequence, det_cls, series_options: bool = False) ->
     return bool(series_options) or any(is_series_input(d) for d in data) or det_cls.tags.sequence
 
 
-def train_command(*, detector: str | None, data, reference, config, epochs, seed, features, conditions, params,
-                  kernel, preprocessing, output, overwrite, resume, encoder, window, stride, channels, time_column,
-                  rate, mapping, nan_policy, step, progress: bool, say, label: str | None = None) -> Model:
-    """``adkit train``: defaults announced through ``say``, the model trained and written."""
-    from adkit.detectors import registry
-    from adkit.files import check_output
-    from adkit.workflows.config import load_config, mapping_from, parse_params
+@dataclass
+class TrainRun:
+    """What ``adkit train`` was asked for, after ``--config`` and the defaults: the same for events and series."""
 
-    cfg = load_config(config, "train")
-    if not (detector or cfg.get("detector")):
+    name: str
+    det_cls: type
+    cfg: dict
+    data: list
+    conditions: str | None
+    #: train()'s keywords shared by every kind: params, seed, epochs, checkpoint, resume, progress.
+    options: dict
+    output: str = DEFAULT_MODEL
+
+
+def train_run(cli: dict, say) -> TrainRun:
+    """The detector, its parameters, data, seed and epochs from the command line, ``--config`` and defaults."""
+    from adkit.detectors import registry
+    from adkit.workflows.config import load_config, parse_params
+
+    cfg = load_config(cli.get("config"), "train")
+    if not (cli.get("detector") or cfg.get("detector")):
         say("using the default --detector ae")
-    name = detector or cfg.get("detector") or "ae"
+    name = cli.get("detector") or cfg.get("detector") or "ae"
     det_cls = registry.get(name)  # fail on a bad name before any work
     if det_cls.uses_target and not det_cls.two_sample:
         raise ConfigError(f"detector {name!r} learns a teacher's score: train it with `adkit distill --teacher "
                           "MODEL` (or fit(X, y=teacher_scores) from Python)")
-    if kernel:
+    params = cli.get("params") or ()
+    if cli.get("kernel"):
         if "kernel" not in det_cls.param_names():
             raise ConfigError(f"--kernel applies to detectors with a kernel choice (svc), not {name!r}")
-        params = (*params, f"kernel={kernel}")
-    hp = {**(cfg.get("params") or {}), **parse_params(params)}
-    data = list(data) or list(cfg.get("data") or [])
-    seed = seed if seed is not None else int(cfg.get("seed", 0))
-    epochs = epochs or cfg.get("epochs")
-    conditions = conditions or cfg.get("conditions")
-    series = is_series_training(data, det_cls, bool(window or stride or channels or time_column or rate or label))
-    if not series:
-        FeatureSet.parse(features or cfg.get("features"))
-        if det_cls.uses_condition and not conditions and not encoder:
-            say(f"{name} is conditional: on collider events it conditions on {DEFAULT_CONDITIONS} "
-                "by default (change with --conditions)")
-        elif conditions and not det_cls.uses_condition:
-            conditional = [n for n in registry.available() if registry.get(n).uses_condition]
-            raise ConfigError(f"detector {name!r} does not use conditions; drop --conditions "
-                              f"(conditional detectors: {', '.join(conditional)})")
-        check_samples(det_cls, data, reference)  # before any default is announced
-    output = output or DEFAULT_MODEL
-    if output == DEFAULT_MODEL:
+        params = (*params, f"kernel={cli['kernel']}")
+    options = {"params": {**(cfg.get("params") or {}), **parse_params(params)},
+               "seed": cli["seed"] if cli.get("seed") is not None else int(cfg.get("seed", 0)),
+               "epochs": cli.get("epochs") or cfg.get("epochs"), "resume": bool(cli.get("resume")),
+               "progress": bool(cli.get("progress"))}
+    return TrainRun(name, det_cls, cfg, list(cli.get("data") or ()) or list(cfg.get("data") or []),
+                    cli.get("conditions") or cfg.get("conditions"), options)
+
+
+def prepare_output(run: TrainRun, output: str | None, overwrite: bool, say) -> None:
+    """The model file: announced when it is the default, refused before training if it may not be written."""
+    from adkit.files import check_output
+
+    run.output = output or DEFAULT_MODEL
+    if run.output == DEFAULT_MODEL:
         say(f"writing the model to ./{DEFAULT_MODEL} (change with -o)")
-    check_output(output, overwrite)
-    options = {"params": hp, "seed": seed, "epochs": epochs, "checkpoint": f"{output}.ckpt", "resume": resume,
-               "progress": progress}
-    if series:
-        model = _train_series_command(name, data, conditions, window, stride, channels, time_column, rate, options,
-                                      say, label)
-    else:
-        if not data:
-            say("no --data: training on the embedded default background (adkit.datasets)")
-        enc = None
-        if encoder or cfg.get("encoder"):
-            enc = Model.load(encoder or cfg["encoder"])
-        elif det_cls.tags.latent:
-            say(f"{name} works in a latent space: without --encoder it reads the raw features "
-                "(train an AE with --param latent_dim=8 and pass --encoder ae.adkit)")
-        model = train(name, data, features=features or cfg.get("features"), encoder=enc, conditions=conditions,
-                      mapping=mapping_from(mapping, config=cfg), step=step, nan_policy=nan_policy,
-                      preprocessing=preprocessing, reference=list(reference), **options)
-    model.save(output, overwrite)
+    check_output(run.output, overwrite)
+    run.options["checkpoint"] = f"{run.output}.ckpt"
+
+
+def train_events_command(run: TrainRun, cli: dict, say) -> Model:
+    """``adkit train`` on events or tables: conditions and samples checked, the model trained and written."""
+    from adkit.detectors import registry
+    from adkit.workflows.config import mapping_from
+
+    name, det_cls, cfg = run.name, run.det_cls, run.cfg
+    features, encoder = cli.get("features") or cfg.get("features"), cli.get("encoder") or cfg.get("encoder")
+    FeatureSet.parse(features)
+    if det_cls.uses_condition and not run.conditions and not encoder:
+        say(f"{name} is conditional: on collider events it conditions on {DEFAULT_CONDITIONS} "
+            "by default (change with --conditions)")
+    elif run.conditions and not det_cls.uses_condition:
+        conditional = [n for n in registry.available() if registry.get(n).uses_condition]
+        raise ConfigError(f"detector {name!r} does not use conditions; drop --conditions "
+                          f"(conditional detectors: {', '.join(conditional)})")
+    check_samples(det_cls, run.data, cli.get("reference"))  # before any default is announced
+    prepare_output(run, cli.get("output"), cli.get("overwrite", False), say)
+    if not run.data:
+        say("no --data: training on the embedded default background (adkit.datasets)")
+    if not encoder and det_cls.tags.latent:
+        say(f"{name} works in a latent space: without --encoder it reads the raw features "
+            "(train an AE with --param latent_dim=8 and pass --encoder ae.adkit)")
+    model = train_events(name, run.data, features=features, encoder=Model.load(encoder) if encoder else None,
+                         conditions=run.conditions, mapping=mapping_from(cli.get("mapping"), config=cfg),
+                         step=cli.get("step") or DEFAULT_STEP, nan_policy=cli.get("nan_policy") or "reject",
+                         preprocessing=cli.get("preprocessing") or "auto", reference=list(cli.get("reference") or ()),
+                         **run.options)
     last = model.metrics.get("train", {})
     loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
-    if series:
-        spec = model.spec
-        say(f"wrote {output}: {name} on {model.provenance['windows']} windows of {spec.window} samples x "
-            f"{len(spec.channels)} channel(s) ({', '.join(spec.channels)}){loss}")
-    else:
-        say(f"wrote {output}: {name} on {model.provenance['events']} events, {model.n_features} features{loss}")
-    return model
+    return save_trained(model, run, cli.get("overwrite", False), say,
+                        f"{name} on {model.provenance['events']} events, {model.n_features} features{loss}")
 
 
-def _train_series_command(name, data, conditions, window, stride, channels, time_column, rate, options, say,
-                          label: str | None = None) -> Model:
-    from adkit.workflows.series import DEFAULT_WINDOW, MIN_WINDOWS
-
-    if not data:
-        say("no --data: training on the embedded sensor demo (sensor-demo: two noisy channels with transients)")
-    if not window:
-        say(f"time series: windows of {DEFAULT_WINDOW} samples (change with --window)")
-    def gaps(s) -> None:
-        say(f"{s.path}: {len(s.gaps)} gap(s) in the time stamps (first at row {s.gaps[0][0]}, {s.gaps[0][1]:g} s); "
-            "no window spans a gap")
-
-    model = train(name, data, conditions=conditions, window=window, stride=stride,
-                  channels=[c.strip() for c in channels.split(",")] if channels else None, time_column=time_column,
-                  rate=rate, label_column=label, on_gaps=gaps, **options)
-    n = model.provenance["windows"]
-    if n < MIN_WINDOWS:
-        say(f"warning: only {n} training windows of {model.spec.window} samples (stride {model.spec.stride}); "
-            f"fewer than {MIN_WINDOWS} is too few to learn what normal looks like: give a smaller --stride or "
-            "--window, or more data")
+def save_trained(model: Model, run: TrainRun, overwrite: bool, say, what: str) -> Model:
+    """Write the model file and say what was trained."""
+    model.save(run.output, overwrite)
+    say(f"wrote {run.output}: {what}")
     return model
