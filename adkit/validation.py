@@ -35,8 +35,8 @@ LIMITS = {"manifest_bytes": 16 << 20, "tensor_bytes": 512 << 20, "zip_entries": 
 
 @dataclass(frozen=True)
 class Rule:
-    """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), str, bool,
-    spec (a precision string or mapping)."""
+    """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), bool,
+    spec (a precision string or mapping), choice (one of ``words``)."""
 
     kind: str
     lo: float | None = None
@@ -53,6 +53,8 @@ class Rule:
             raise ConfigError(f"{where}: a value is required")
         if isinstance(value, str) and value in self.words:
             return
+        if self.kind == "choice":
+            raise ConfigError(f"{where}: expected one of {', '.join(self.words)}")
         if self.kind == "spec":  # a precision: "KIND=ap_fixed<W,I>,..." or {kind: type}, parsed by its detector
             if not isinstance(value, (str, dict)) or len(str(value)) > LIMITS["string"]:
                 raise ConfigError(f"{where}: expected KIND=ap_fixed<W,I> items or a mapping of them")
@@ -95,7 +97,14 @@ def _pos(hi: float = 1e12, none_ok: bool = False, words: tuple[str, ...] = ()) -
     return Rule("float", 0, hi, lo_open=True, none_ok=none_ok, words=words)
 
 
+def choice(*values: str) -> Rule:
+    """A string parameter that takes one of ``values``."""
+    return Rule("choice", words=values)
+
+
 W = LIMITS["width"]
+#: The rules of parameters every detector that has them shares; a detector class adds or replaces
+#: its own (``Detector.param_rules``: its score kinds, its basis, its kernels).
 PARAM_RULES: dict[str, Rule] = {
     "latent_dim": _int(1, 4096), "hidden": Rule("ints", 1, W), "width": _int(1, W), "filters": Rule("ints", 1, 4096),
     "n_channels": _int(1, 10_000, none_ok=True), "epochs": _int(1, 10_000_000), "batch_size": _int(1, 100_000_000),
@@ -108,9 +117,9 @@ PARAM_RULES: dict[str, Rule] = {
     "nu": Rule("float", 0, 1, lo_open=True), "gamma": _pos(words=("scale", "auto")), "k": _int(1, 100_000),
     "shots": _int(1, 1e9, none_ok=True), "reps": _int(1, 100), "angle_scale": _pos(1e6),
     "sparsity": Rule("float", 0, 0.99), "C": _pos(), "smear": Rule("float", 0, 1e6),
-    "score": Rule("str"), "anomalies": Rule("str"), "basis": Rule("str"), "feature_map": Rule("str"),
-    "method": Rule("str"), "kernel": Rule("str"), "standardize": Rule("bool"), "normalize": Rule("bool"),
-    "cell": Rule("str"), "units": _int(1, W), "precision": Rule("spec", none_ok=True),
+    "feature_map": choice("dense_u", "zz"), "method": choice("exact", "qiskit"),
+    "standardize": Rule("bool"), "normalize": Rule("bool"), "cell": choice("gru", "lstm"), "units": _int(1, W),
+    "precision": Rule("spec", none_ok=True),
     "layer_precision": Rule("spec", none_ok=True),
     # pyod's range: at most half the training events called anomalous
     "contamination": Rule("float", 0, 0.5, lo_open=True),
@@ -123,10 +132,12 @@ def block_rows(n_columns: int, most: int) -> int:
     return int(max(1, min(most, LIMITS["score_bytes"] // (32 * max(1, int(n_columns))))))
 
 
-def check_params(params: dict[str, Any], source: str) -> None:
-    """Validate detector hyper-parameters by name (unknown names are the detector's to refuse)."""
+def check_params(params: dict[str, Any], source: str, rules: dict[str, Rule] | None = None) -> None:
+    """Validate hyper-parameters by name: ``rules`` (a detector class's own, over :data:`PARAM_RULES`);
+    unknown names are the detector's to refuse."""
+    rules = PARAM_RULES if rules is None else {**PARAM_RULES, **rules}
     for name, value in params.items():
-        rule = PARAM_RULES.get(name)
+        rule = rules.get(name)
         if rule is not None:
             rule.check(name, value, source)
 

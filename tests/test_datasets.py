@@ -71,5 +71,3 @@ def test_generate_cli(tmp_path):
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == sorted(
         f"{n}.{e}" for n in ("background", "Ato4l", "LQtobtau", "h0totautau", "hchtotaunu") for e in ("h5", "root"))
     np.testing.assert_array_equal(features_of(tmp_path / "d" / "Ato4l.h5"), features_of(tmp_path / "d" / "Ato4l.root"))
-    r = run_cli("generate", "--engine", "pythia", "-o", str(tmp_path / "p"))
-    assert r.exit_code == 2 and "pip install 'adkit[pythia]'" in r.stderr

@@ -26,6 +26,7 @@ from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from adkit.detectors import available, get
 from adkit.detectors.checks import expected_failed_checks
+from adkit.errors import ConfigError
 
 pyod_data = pytest.importorskip("pyod.utils.data", reason="pyod is in the test extra")
 
@@ -376,8 +377,15 @@ def test_model_files_from_files_keep_thresholds_not_training_scores(tmp_path):
 
 
 def test_every_parameter_of_every_detector_has_a_rule():
-    """fit checks every hyper-parameter against adkit.validation.PARAM_RULES: none is left unchecked."""
-    from adkit.validation import PARAM_RULES
-
-    missing = {n: [p for p in get(n).param_names() if p not in PARAM_RULES] for n in available()}
+    """fit checks every hyper-parameter against its class's rules (Detector.rules()): none is left unchecked,
+    every text parameter is one of stated choices, and a value outside them is refused in one line at fit."""
+    missing = {n: [p for p in get(n).param_names() if p not in get(n).rules()] for n in available()}
     assert not {n: m for n, m in missing.items() if m}
+    free_text = {n: [p for p in get(n).param_names() if get(n).rules()[p].kind == "str"] for n in available()}
+    assert not {n: m for n, m in free_text.items() if m}
+    X = np.random.default_rng(0).normal(size=(40, 4))
+    for name, param in [("svc", "kernel"), ("svc", "anomalies"), ("mps", "basis"), ("qsvm", "feature_map"),
+                        ("qsvm", "method"), ("vae", "score"), ("alad", "score"), ("qkmeans", "score")]:
+        det = get(name)().set_params(**{param: "nonsense"})  # set_params never checks (scikit-learn's rule)
+        with pytest.raises(ConfigError, match=f"{param}='nonsense': expected one of"):
+            det.fit(X)

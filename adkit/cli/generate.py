@@ -12,7 +12,6 @@ EVENTS = click.IntRange(1, 50_000_000)
 @click.option("--signal-events", type=EVENTS, default=20_000, show_default=True, help="Events per signal.")
 @click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--format", "formats", default="h5,root", show_default=True, help="Comma-separated: h5, root.")
-@click.option("--engine", type=click.Choice(["builtin", "pythia"]), default="builtin", show_default=True)
 @OVERWRITE
 def generate(**options):
     """Write the embedded default background and the four signals (ADC2021 .h5, NanoAOD-like .root)."""

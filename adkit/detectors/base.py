@@ -116,6 +116,8 @@ class Detector(BaseEstimator):
     components: ClassVar[tuple[str, ...]] = ()
     #: The values of the ``score`` parameter of a detector with several scores (empty: no choice).
     score_kinds: ClassVar[tuple[str, ...]] = ()
+    #: Rules of this class's own parameters (adkit.validation.Rule), over the shared PARAM_RULES.
+    param_rules: ClassVar[dict] = {}
     #: Capabilities, declared once per class; ``uses_condition``, ``latent``, ... mirror them.
     tags: ClassVar[Tags] = Tags()
     uses_condition: ClassVar[bool] = False
@@ -167,8 +169,17 @@ class Detector(BaseEstimator):
         """Types and ranges of every hyper-parameter (:data:`adkit.validation.PARAM_RULES`)."""
         from adkit.validation import check_params
 
-        check_params(self.get_params(), f"detector {self.name!r}")
+        check_params(self.get_params(), f"detector {self.name!r}", self.rules())
         self.check_score_kind()
+
+    @classmethod
+    def rules(cls) -> dict:
+        """The rule of each hyper-parameter: the class's own (``param_rules``; ``score`` is one of its
+        ``score_kinds``) over :data:`adkit.validation.PARAM_RULES`."""
+        from adkit.validation import PARAM_RULES, choice
+
+        own = {"score": choice(*cls.score_kinds)} if cls.score_kinds else {}
+        return {**PARAM_RULES, **own, **cls.param_rules}
 
     def check_score_kind(self) -> None:
         """Detectors with several scores take a ``score`` parameter (stored as ``score_kind``) naming one."""

@@ -22,6 +22,7 @@ import numpy as np
 
 from adkit.detectors.torch_base import TorchDetector
 from adkit.errors import ConfigError
+from adkit.validation import choice
 
 BASES = ("legendre", "fourier", "trig")
 
@@ -57,6 +58,7 @@ class MatrixProductState(TorchDetector):
     """MPS Born machine (latent spaces): score = −log p(x)."""
 
     name = "mps"
+    param_rules = {"basis": choice(*BASES)}
     tags = replace(TorchDetector.tags, latent=True)
 
     def __init__(self, bond_dim: int = 8, basis: str = "legendre", local_dim: int = 4, init_noise: float = 0.05,

@@ -15,6 +15,7 @@ from adkit.detectors.kernel_base import KernelDetector, resolve_gamma, subsample
 from adkit.errors import ConfigError
 from adkit.features.artificial import METHODS, artificial_anomalies
 from adkit.quantum.kernels import QuantumKernelMixin
+from adkit.validation import choice
 
 KERNELS = ("rbf", "quantum")
 
@@ -23,6 +24,7 @@ class ArtificialAnomalySVC(QuantumKernelMixin, KernelDetector):
     """SVC separating background from artificial anomalies; score = decision function."""
 
     name = "svc"
+    param_rules = {"kernel": choice(*KERNELS), "anomalies": choice(*METHODS)}
 
     def __init__(self, kernel: str = "rbf", C: float = 1.0, gamma: float | str = "scale",
                  anomalies: str = "mix", n_train: int = 3000, smear: float = 1.0, feature_map: str = "dense_u",

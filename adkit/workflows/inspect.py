@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from adkit.artifact import Model
-from adkit.errors import AdkitError, ConfigError
+from adkit.errors import ConfigError
 
 
 def info_command(*, files, as_json, mapping, tree, dataset, echo) -> list[dict]:
@@ -132,18 +132,10 @@ def feature_lines() -> list[str]:
         [f"{'raw inputs':20s} {', '.join(raw[:6])}, ..., {raw[-1]} ({len(raw)} in all)"]
 
 
-def generate_command(*, outdir, events, signal_events, seed, formats, engine, overwrite, say) -> list:
+def generate_command(*, outdir, events, signal_events, seed, formats, overwrite, say) -> list:
     """Write the embedded background and signals as ADC2021 .h5 and NanoAOD-like .root files."""
     from adkit.datasets import write_dataset
 
-    if engine == "pythia":
-        import importlib.util
-
-        from adkit.errors import missing_extra
-
-        if importlib.util.find_spec("pythia8mc") is None:
-            raise missing_extra("pythia8mc", "pythia")
-        raise AdkitError("--engine pythia is not implemented in this version; use the builtin engine")
     fmts = tuple(f.strip() for f in formats.split(","))
     bad = [f for f in fmts if f not in ("h5", "root")]
     if bad:
