@@ -82,7 +82,7 @@ def test_vae_scores():
     np.testing.assert_array_equal(comps["score"], comps["reco"])
     np.testing.assert_allclose(comps["total"], comps["reco"] + comps["kl"], rtol=1e-6)
     assert (comps["kl"] >= 0).all()
-    with pytest.raises(ConfigError, match="score must be one of"):
+    with pytest.raises(ConfigError, match="score='elbo': expected one of kl, reco, total, latent"):
         create("vae", score="elbo").fit(X)
 
 

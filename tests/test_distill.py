@@ -104,7 +104,6 @@ def test_firmware_agrees_with_the_student(student, teacher, tmp_path):
     student_mults = sum(int(np.count_nonzero(w)) for w, _ in model.detector.quantized_weights().values())
     teacher_weights = sum(m.weight.numel() for m in teacher.detector.module_.modules() if isinstance(m, torch.nn.Linear))
     assert report["cost"]["multiplication_ratio"] == pytest.approx(student_mults / teacher_weights)
-    assert report["cost"]["student"]["sparsity"] >= 0.3 - 1e-9  # what the student was pruned to
     write_report(tmp_path / "hls", report)
     assert "Trigger decisions differing" in (tmp_path / "hls" / "report.md").read_text()
     assert json.loads((tmp_path / "hls" / "report.json").read_text())["firmware"]["synthesis"]["ran"] is False
