@@ -61,3 +61,68 @@ def features_of(path, **kw) -> np.ndarray:
     from adkit.io import open_events
 
     return np.concatenate([b.features for b in open_events(path, **kw)])
+
+
+class Jobs:
+    """Scripts that run as their own processes (every example, every docs page's run blocks in quick mode,
+    every benchmark in quick mode), two at a time with one core each, started when collection ends, the
+    longest first, while the other tests run. Each test that owns a job waits for it and asserts on it:
+    every job still runs; on 2 cores they no longer run one after the other."""
+
+    def __init__(self, workers: int = 2) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(workers)
+        self.jobs: dict = {}
+        self.root: Path | None = None
+
+    def start(self, key: str, argv: list[str], timeout: float = 600) -> None:
+        import subprocess
+        import tempfile
+
+        if key in self.jobs:
+            return
+        if self.root is None:
+            self.root = Path(tempfile.mkdtemp(prefix="adkit-jobs-"))
+        cwd = self.root / key.replace("/", "_")
+        cwd.mkdir()
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+        self.jobs[key] = (cwd, self.pool.submit(subprocess.run, argv, cwd=cwd, capture_output=True, text=True,
+                                                timeout=timeout, env=env, check=False))
+
+    def result(self, key: str, argv: list[str]):
+        """The finished run of ``key`` (started now if collection did not start it) and its directory."""
+        self.start(key, argv)
+        cwd, job = self.jobs[key]
+        return job.result(), cwd
+
+    def close(self) -> None:
+        import shutil
+
+        for _, job in self.jobs.values():
+            job.cancel()
+        self.pool.shutdown(wait=True)
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+JOBS = Jobs()
+#: Jobs that take longest, started first (the rest follow in collection order).
+LONGEST_FIRST = ("docs/distill.md", "benchmark/physics.py", "example/detector_zoo.py", "example/latent_quantum.py",
+                 "docs/series.md", "example/series_firmware.py", "example/distill_fpga.py", "benchmark/bench_quantum.py")
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the jobs of every collected test that declares them (a module's ``background_jobs(item)``)."""
+    if session.config.option.collectonly:
+        return
+    wanted = {}
+    for item in session.items:
+        declare = getattr(item.module, "background_jobs", None)
+        wanted.update(declare(item) if declare else {})
+    for key in sorted(wanted, key=lambda k: (LONGEST_FIRST.index(k) if k in LONGEST_FIRST else len(LONGEST_FIRST))):
+        JOBS.start(key, wanted[key])
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    JOBS.close()

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import JOBS, ROOT, run_cli
 
 from adkit.cli import COMMANDS as COMMAND_MODULES
 
@@ -87,9 +86,9 @@ def test_train_config_and_resume(tmp_path, adc_file, monkeypatch):
     cfg = tmp_path / "run.yaml"
     cfg.write_text(f"model: vae\nepochs: 4\nseed: 2\nfeatures: met,ht,n_jets,n_leptons,m_ll\n"
                    f"params: {{latent_dim: 2, batch_size: 512}}\ndata: [{adc_file}]\n")
-    import adkit.detectors.torch_base as tb
-
     from dataclasses import replace
+
+    import adkit.detectors.torch_base as tb
 
     real_fit = tb.TorchDetector.fit  # the workflow passes TrainOptions; stop after two epochs on purpose
     monkeypatch.setattr(tb.TorchDetector, "fit", lambda self, X, y=None, *, condition=None, options=None:
@@ -106,19 +105,20 @@ def test_train_config_and_resume(tmp_path, adc_file, monkeypatch):
     assert [h["epoch"] for h in m.detector.history_] == [1, 2, 3, 4] and not (tmp_path / "m.adkit.ckpt").exists()
 
 
-def test_examples_run(tmp_path):
-    """Every example runs (two at a time, each in its own directory) and writes something. This is the one
-    place examples run: the docs' run blocks skip them in quick mode (docs/generate.py)."""
-    from concurrent.futures import ThreadPoolExecutor
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
-    def run(script):
-        where = tmp_path / script.stem
-        where.mkdir()
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}  # two examples at once, one core each
-        return script, where, subprocess.run([sys.executable, str(script), "--small"], cwd=where, capture_output=True,
-                                             text=True, timeout=300, env=env)
 
-    with ThreadPoolExecutor(2) as pool:
-        for script, where, r in pool.map(run, sorted((ROOT / "examples").glob("*.py"))):
-            assert r.returncode == 0, (script.name, r.stderr[-2000:])
-            assert r.stdout.strip() or list(where.iterdir()), script.name
+def background_jobs(item) -> dict[str, list[str]]:
+    """Every example's --small run, when test_examples_run is collected (tests/conftest.py starts them early)."""
+    if item.name != "test_examples_run":
+        return {}
+    return {f"example/{p.name}": [sys.executable, str(p), "--small"] for p in EXAMPLES}
+
+
+def test_examples_run():
+    """Every example runs (small mode, in its own directory) and writes something. This is the one place
+    examples run: the docs' run blocks skip them in quick mode (docs/generate.py)."""
+    for script in EXAMPLES:
+        r, where = JOBS.result(f"example/{script.name}", [sys.executable, str(script), "--small"])
+        assert r.returncode == 0, (script.name, r.stderr[-2000:])
+        assert r.stdout.strip() or list(where.iterdir()), script.name

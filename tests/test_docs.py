@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import JOBS, SHARED_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
@@ -64,6 +65,19 @@ def test_a_misspelt_option_is_caught():
 RUN_PAGES = [p for p in PAGES if any(b.mode in ("run", "exact") for b in gen.blocks(p))]
 
 
+def page_job(page: Path) -> list[str]:
+    return [sys.executable, str(ROOT / "docs" / "generate.py"), "--quick", "--check", page.name]
+
+
+def background_jobs(item) -> dict[str, list[str]]:
+    """The quick run of the page a collected test checks (tests/conftest.py starts it early)."""
+    page = item.callspec.params.get("page") if hasattr(item, "callspec") else None
+    if page is None or item.originalname != "test_page_commands_run" or not SHARED_DATA.is_dir():
+        return {}
+    return {f"docs/{page.name}": page_job(page)}
+
+
 @pytest.mark.parametrize("page", RUN_PAGES, ids=lambda p: p.name)
 def test_page_commands_run(page, shared_data):
-    assert gen.main(["--quick", "--check", page.name]) == 0
+    r, _ = JOBS.result(f"docs/{page.name}", page_job(page))
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
