@@ -7,6 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# OpenMP threads that find no work sleep instead of spinning: the tests share 2 cores with the
+# background jobs below, and spinning threads would take the cores the others need (set before torch loads)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ADKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
@@ -66,8 +70,8 @@ def features_of(path, **kw) -> np.ndarray:
 class Jobs:
     """Scripts that run as their own processes (every example, every docs page's run blocks in quick mode,
     every benchmark in quick mode), two at a time with one core each, started when collection ends, the
-    longest first, while the other tests run. Each test that owns a job waits for it and asserts on it:
-    every job still runs; on 2 cores they no longer run one after the other."""
+    longest first, while the other tests run; the tests that wait for them run last. Each such test
+    asserts on its job: every job still runs, they no longer run one after the other."""
 
     def __init__(self, workers: int = 2) -> None:
         from concurrent.futures import ThreadPoolExecutor
@@ -110,6 +114,15 @@ JOBS = Jobs()
 #: Jobs that take longest, started first (the rest follow in collection order).
 LONGEST_FIRST = ("docs/distill.md", "benchmark/physics.py", "example/detector_zoo.py", "example/latent_quantum.py",
                  "docs/series.md", "example/series_firmware.py", "example/distill_fpga.py", "benchmark/bench_quantum.py")
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Tests that wait for background jobs run last: the other tests run while the jobs do."""
+    def waits(item) -> bool:
+        declare = getattr(item.module, "background_jobs", None)
+        return bool(declare and declare(item))
+
+    items.sort(key=waits)  # stable: the order within each group is kept
 
 
 def pytest_collection_finish(session) -> None:

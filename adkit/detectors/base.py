@@ -20,8 +20,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as _SkNotFittedError
 from sklearn.utils.validation import validate_data
 
-import adkit.detectors.outputs as outputs
-import adkit.errors as errors
+import adkit.detectors.outputs as outputs  # noqa: PLR0402 (`from adkit.detectors` would import the package: a circle)
+import adkit.errors as errors  # noqa: PLR0402 (not `from adkit import`: the package face is the top layer)
 from adkit.errors import ConfigError
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import adkit.files as files
+import adkit.files as files  # noqa: PLR0402 (not `from adkit import`: the package face is the top layer)
 from adkit.errors import AdkitError, InputError
 from adkit.io.readers import HDF5_SIGNATURE, is_hdf5
 
