@@ -1,5 +1,6 @@
-"""Trigger firmware from a quantized student: the hls4ml project and its C simulation
-(:mod:`adkit.firmware.hls`), and the verification report (:mod:`adkit.firmware.report`)."""
+"""Trigger firmware from a quantized student: the backends (:mod:`adkit.firmware.backends`: hls4ml's
+project and C simulation, :mod:`adkit.firmware.hls`; da4ml's adder graph and Verilog,
+:mod:`adkit.firmware.da`), and the check of every one against the student (:mod:`adkit.firmware.report`)."""
 from adkit.firmware.hls import (
     BACKENDS,
     DEFAULT_CLOCK_NS,

@@ -1,13 +1,15 @@
 """Firmware backends: the routes from a quantized student to trigger firmware, one contract.
 
 A backend builds its design from the student (``build``), scores events with that design bit
-for bit as the hardware would (``predict``), estimates its resources and latency (``estimate``)
-and runs synthesis where the tools exist (``synthesize``). :func:`adkit.firmware.report.check_firmware`
-scores the held-out events with every backend's design, and each backend's ``check`` compares
-them with the quantized student and returns its part of the report. The ``--strategy`` of
-``adkit distill`` chooses the backends (:data:`FIRMWARE_BACKENDS`): ``latency`` is hls4ml's
-Latency strategy (HLS C++ and its C simulation); ``da`` adds da4ml's distributed arithmetic (an adder graph, and its Verilog simulated
-with Verilator). A new route (a BDT through conifer, Yosys synthesis of the RTL) is one more class.
+for bit as the hardware would (``predict``), estimates its resources and latency
+(``estimate``) and runs synthesis where the tools exist (``synthesize``).
+:func:`adkit.firmware.report.check_firmware` scores the held-out events with every backend's
+design, and each backend's ``check`` compares them with the quantized student and returns its
+part of the report. The ``--strategy`` of ``adkit distill`` chooses the backends
+(:data:`FIRMWARE_BACKENDS`): ``latency`` is hls4ml's Latency strategy (HLS C++ and its C
+simulation); ``da`` adds da4ml's distributed arithmetic (an adder graph, and its Verilog
+simulated with Verilator). A new route (a BDT through conifer, Yosys synthesis of the RTL) is
+one more class.
 """
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Trigger firmware from a quantized student: the hls4ml project, its C simulation, the report.
+"""The hls4ml project of a quantized student and its C simulation (the ``latency`` backend,
+:class:`adkit.firmware.backends.HlsLatency`).
 
 :func:`write_project` converts the student with hls4ml (Vitis backend, ``io_parallel``,
 Latency strategy by default), with every layer's fixed-point types set to the ones the
 student was trained with, writes the HLS project and compiles its C simulation with the
-system C++ compiler. :func:`csim_scores` runs that bit-accurate emulation; :func:`compare`
+system C++ compiler. :func:`csim_scores` runs that bit-accurate emulation; :func:`decision_mismatch`
 measures how often its trigger decisions differ from the student's.
 
 The firmware's input is the student's scaled feature vector ((x − mean) / scale per column,
