@@ -347,3 +347,28 @@ def test_distill_defaults_augment_objects_and_learns_a_named_teacher_score():
     with pytest.raises(ConfigError, match="must read the raw object inputs"):
         distill(train("ae", epochs=1, n_default=3000, features="ht,n_leptons"), n_default=3000, epochs=1,
                 augment_method="objects")
+
+
+def test_distill_options_come_from_the_command_line_then_preset_then_config_then_defaults(tmp_path):
+    """One set of defaults (DistillOptions); a --config value is used unless the command line gives one
+    (before, --rates had a click default and a config's rates were never read)."""
+    from adkit.distill import DistillOptions
+    from adkit.errors import ConfigError
+    from adkit.workflows.distill import options_from
+
+    cfg = tmp_path / "distill.yaml"
+    cfg.write_text("rates: [5, 50]\nepochs: 7\nhidden: [16, 8]\ncell: lstm\nfprs: [0.02]\n")
+    o = options_from({"epochs": 3, "rates": None, "hidden": None}, str(cfg))
+    assert (o.epochs, o.rates, o.hidden, o.cell, o.fprs) == (3, (5.0, 50.0), (16, 8), "lstm", (0.02,))
+    assert o.lr == DistillOptions.lr and o.batch_for(series=False) == 1024 and o.batch_for(series=True) == 256
+    said = []
+    o = options_from({"preset": "axol1tl", "hidden": "8"}, str(cfg), said.append)
+    assert o.hidden == (8,) and o.strategy == "da" and o.precision["weight"].startswith("ap_fixed<6,3")
+    assert said and "--preset axol1tl: student 57-8-1" in said[0]
+    assert DistillOptions.from_sources({}).rates == (1.0, 10.0, 100.0)
+    with pytest.raises(ConfigError, match="--rates: rate 0 kHz"):
+        DistillOptions.from_sources({"rates": "0"})
+    with pytest.raises(ConfigError, match="--fprs 2"):
+        DistillOptions.from_sources({"fprs": "2"})
+    with pytest.raises(ConfigError, match="--hidden"):
+        DistillOptions.from_sources({"hidden": "32,x"})

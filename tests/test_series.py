@@ -472,3 +472,19 @@ def test_follow_reads_a_parquet_file_rewritten_with_more_rows(tmp_path):
     pq.write_table(pa.table({"time": t[:50], "x": x[:50]}), live)
     with pytest.raises(InputError, match="fewer than the 200 already scored"):
         list(stream)
+
+
+def test_one_strategy_per_kind_of_input():
+    """adkit.workflows.commands picks the series or the event strategy once, from the inputs or the model;
+    a keyword only events take is refused for series in one line, before any training."""
+    from adkit.detectors import get
+    from adkit.errors import ConfigError
+    from adkit.workflows import train
+    from adkit.workflows.commands import EVENTS, SERIES, training_kind
+
+    assert training_kind(["sensor-demo"], get("ae"), {}) is SERIES
+    assert training_kind([], get("lstm-ae"), {}) is SERIES  # a sequence detector
+    assert training_kind([], get("ae"), {"window": 16}) is SERIES
+    assert training_kind(["x.h5"], get("ae"), {}) is EVENTS
+    with pytest.raises(ConfigError, match="n_default: not for time series"):
+        train("lstm-ae", ["sensor-demo"], n_default=1000)
