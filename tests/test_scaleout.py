@@ -135,6 +135,11 @@ def test_output_rules(inputs, tmp_path):
     # the same file twice is refused
     r = run_cli("score", files[1], files[1], "--model", inputs / "m.adkit", "-o", tmp_path / "f")
     assert r.exit_code == 2 and "same file" in r.stderr
+    # two inputs that differ only in their extension (a ROOT file and its Parquet copy): both scored, apart
+    from adkit.workflows.scaleout import output_names
+
+    assert output_names(["a/nano.root", "a/nano.parquet", "a/other.root"]) == [
+        "nano.root.scores.h5", "nano.parquet.scores.h5", "other.scores.h5"]
 
 
 def test_nplm_toys_on_dask(inputs, tmp_path):

@@ -46,13 +46,12 @@ def thresholds_at_fprs(background: np.ndarray, fprs: Sequence[float]) -> list[di
             for f in fprs]
 
 
-def set_thresholds(student: Model, events: Events, *, rates_khz: Sequence[float] = (),
+def set_thresholds(student: Model, bkg: np.ndarray, *, rates_khz: Sequence[float] = (),
                    fprs: Sequence[float] = (), bunch_rate_mhz: float = 40.0) -> list[str]:
     """Store on ``student`` its thresholds at the trigger rates (or, with ``fprs``, at fractions of the
-    background) on its scores of the held-out background; returns the names of the working points
-    fewer than :data:`~adkit.metrics.MIN_BACKGROUND` background events resolve, which get no threshold."""
-    Z = student.scaler.transform(events["background"][2])
-    bkg = student.detector.decision_function(Z)
+    background) on ``bkg``, its scores of the held-out background; returns the names of the working
+    points fewer than :data:`~adkit.metrics.MIN_BACKGROUND` background events resolve, which get no
+    threshold."""
     every = [Threshold(**t) for t in (thresholds_at_fprs(bkg, fprs) if fprs else
                                       thresholds_at_rates(bkg, rates_khz, bunch_rate_mhz))]
     resolved = [t for t in every if int((bkg > t.value).sum()) >= MIN_BACKGROUND]

@@ -54,13 +54,14 @@ def reference_scores(teacher: Model, student: Model, events: Events) -> tuple[di
 def check_firmware(teacher: Model, student: Model, events: Events, backends: Sequence[FirmwareBackend] = (),
                    outdir: str | Path | None = None, *, rates_khz: Sequence[float] = (),
                    fprs: Sequence[float] = (), bunch_rate_mhz: float = 40.0,
-                   unresolved: Sequence[str] = ()) -> dict:
+                   unresolved: Sequence[str] = (), reference: tuple[dict, dict] | None = None) -> dict:
     """Score the held-out ``events`` (:func:`adkit.distill.heldout.heldout_events`) with the teacher, the
     float and quantized student and every backend's design (built in ``outdir``); returns the report:
     metrics of every version at the student's stored thresholds (set beforehand by
     :func:`adkit.distill.heldout.set_thresholds`; ``unresolved``: the working points it left out),
-    correlations, cost, and each backend's comparison with the quantized student."""
-    scores, inputs = reference_scores(teacher, student, events)
+    correlations, cost, and each backend's comparison with the quantized student. ``reference``: the
+    :func:`reference_scores` of these events, when already computed."""
+    scores, inputs = reference or reference_scores(teacher, student, events)
     for b in backends:
         b.build(student, Path(outdir) if outdir is not None else None)
         scores[b.name] = {name: b.predict(Z) for name, Z in inputs.items()}

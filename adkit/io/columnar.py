@@ -37,6 +37,13 @@ def root_damage() -> tuple[type[BaseException], ...]:
     return (*errors, cramjam.DecompressionError)
 
 
+def damage_text(e: BaseException) -> str:
+    """The error of a damaged file in a few words: its kind (``zlib.error``, not a bare ``error``) and first line."""
+    kind = type(e).__name__ if type(e).__name__ != "error" else f"{type(e).__module__}.error"
+    first = str(e).splitlines()[0][:160] if str(e).strip() else ""
+    return f"{kind}: {first}" if first else kind
+
+
 def _numeric(content, branch: str, source: str) -> np.ndarray:
     """The values of a branch as a real numeric array, or a one-line error (text, complex, nulls)."""
     try:
@@ -186,8 +193,7 @@ class RootReader:
             self._file = uproot.open(self.path)
             classes = self._file.classnames()
         except root_damage() as e:
-            raise InputError(f"{self.path}: damaged or truncated ROOT file ({type(e).__name__}: "
-                             f"{str(e).splitlines()[0] if str(e) else 'unreadable'})") from None
+            raise InputError(f"{self.path}: damaged or truncated ROOT file ({damage_text(e)})") from None
         self.trees = {k.split(";")[0]: c for k, c in classes.items()
                       if c == "TTree" or "RNTuple" in c}
         want = mapping.tree or (PRESETS[mapping.preset]["tree"] if mapping.preset else None) or next(
@@ -204,7 +210,8 @@ class RootReader:
             if hasattr(self.tree, "branches"):  # TTree: Delphes branches are also known by short name
                 self.keys += [k for k in self.tree.keys(full_paths=False) if k not in self.keys]
         except root_damage() as e:
-            raise InputError(f"{self.path}: tree {want!r} cannot be read ({type(e).__name__})") from None
+            raise InputError(f"{self.path}: tree {want!r} cannot be read, the file is damaged ({damage_text(e)})") \
+                from None
         self.tree_name = want
         self.mapping = mapping.resolved(preset_for(self.keys, list(self.trees)))
         self.schema = self.mapping.schema()
@@ -230,8 +237,7 @@ class RootReader:
                 return
             except root_damage() as e:
                 raise InputError(f"{self.path}: cannot read tree {self.tree_name!r} near entry {start} "
-                                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-                                 f"the file may be truncated") from None
+                                 f"({damage_text(e)}); the file may be truncated or damaged") from None
             yield _chunk(arrays, start, self.mapping, self.schema, self.path)
             start += len(arrays)
 

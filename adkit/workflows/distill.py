@@ -122,14 +122,15 @@ def check_student(teacher: Model, student: Model, outdir: str | Path | None = No
     held-out events (:func:`adkit.distill.heldout.heldout_events`); the hls4ml project gets
     ``test_vectors`` background events as pattern files. Returns the report."""
     from adkit.distill.heldout import heldout_events, set_thresholds
-    from adkit.firmware.report import check_firmware
+    from adkit.firmware.report import check_firmware, reference_scores
 
     events = events or heldout_events(teacher, student, background, signals, n_default)
     fprs = options.fprs if series else ()
-    unresolved = set_thresholds(student, events, rates_khz=options.rates, fprs=fprs)
+    reference = reference_scores(teacher, student, events)  # scored once: for the thresholds and the checks
+    unresolved = set_thresholds(student, reference[0]["student"]["background"], rates_khz=options.rates, fprs=fprs)
     chosen = backends(options, outdir is not None, rtl_dir, test_vectors)
     return check_firmware(teacher, student, events, chosen, outdir, rates_khz=options.rates, fprs=fprs,
-                          unresolved=unresolved)
+                          unresolved=unresolved, reference=reference)
 
 
 def firmware_project(teacher: Model, student: Model, opts: DistillOptions, hls_path: Path, overwrite: bool, say,

@@ -65,7 +65,8 @@ def parts_dir(parent: Path) -> Path:
 def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
     """``<input stem>.scores<suffix>`` per input, at the input's path relative to the inputs' common
     parent: ``a/nano_1.root`` and ``b/nano_1.root`` give ``a/nano_1.scores.h5`` and
-    ``b/nano_1.scores.h5``; inputs in one directory give plain names. The same file twice is an error.
+    ``b/nano_1.scores.h5``; inputs in one directory give plain names, and inputs that differ only in
+    their extension keep it (``nano_1.root.scores.h5``). The same file twice is an error.
     """
     real = [os.path.realpath(p) for p in paths]
     seen: dict[str, str] = {}
@@ -76,8 +77,11 @@ def output_names(paths: Sequence[str | Path], suffix: str = ".h5") -> list[str]:
     if not real:
         return []
     common = os.path.commonpath([os.path.dirname(r) for r in real])
-    return [str(Path(os.path.relpath(os.path.dirname(r), common)) / score_output_path(r, suffix))
-            .removeprefix("./") for r in real]
+    names = [str(Path(os.path.relpath(os.path.dirname(r), common)) / score_output_path(r, suffix))
+             .removeprefix("./") for r in real]
+    # inputs that differ only in their extension (nano.root, nano.parquet) keep it: nano.root.scores.h5
+    return [n if names.count(n) == 1 else str(Path(n).with_name(f"{Path(r).name}.scores{suffix}"))
+            for n, r in zip(names, real)]
 
 
 @functools.lru_cache(maxsize=4)
