@@ -36,7 +36,8 @@ LIMITS = {"manifest_bytes": 16 << 20, "tensor_bytes": 512 << 20, "zip_entries": 
 @dataclass(frozen=True)
 class Rule:
     """Type and range of one hyper-parameter. ``kind``: int, float, ints (an int or a list of them), bool,
-    spec (a precision string or mapping), choice (one of ``words``)."""
+    spec (a precision string or mapping), choice (one of ``words``), detectors (``name[:score],...``,
+    the names checked against the registry by the detector that takes them)."""
 
     kind: str
     lo: float | None = None
@@ -58,6 +59,10 @@ class Rule:
         if self.kind == "spec":  # a precision: "KIND=ap_fixed<W,I>,..." or {kind: type}, parsed by its detector
             if not isinstance(value, (str, dict)) or len(str(value)) > LIMITS["string"]:
                 raise ConfigError(f"{where}: expected KIND=ap_fixed<W,I> items or a mapping of them")
+            return
+        if self.kind == "detectors":
+            if not isinstance(value, str) or not _DETECTORS.fullmatch(value):
+                raise ConfigError(f"{where}: expected detector names, each with an optional :score, joined by commas")
             return
         if self.kind == "bool":
             if not isinstance(value, bool):
@@ -87,6 +92,9 @@ class Rule:
             lo = "" if self.lo is None else f"{'>' if self.lo_open else '>='} {self.lo:g}"
             hi = "" if self.hi is None else f"<= {self.hi:g}"
             raise ConfigError(f"{where}: must be {' and '.join(x for x in (lo, hi) if x)}")
+
+
+_DETECTORS = re.compile(r"[a-z][a-z0-9_-]{0,40}(:[a-z][a-z0-9_]{0,40})?(,[a-z][a-z0-9_-]{0,40}(:[a-z][a-z0-9_]{0,40})?){0,15}")
 
 
 def _int(lo: float, hi: float, none_ok: bool = False) -> Rule:

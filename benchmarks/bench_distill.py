@@ -1,7 +1,7 @@
 """Student vs teacher on the Pythia sample: multiplications, A→4l efficiency, firmware agreement.
 
 Teacher (--teacher, default ae): a wide AE, VAE or CVAE (hidden 256, 128) trained on half of the ADC2021-proportioned
-background mix of ``../shared/data/pythia`` (as in ``benchmarks/physics.py``). Student: the
+background mix of ``tests/data/pythia`` (as in ``benchmarks/physics.py``). Student: the
 default 57 → 32 → 16 → 1 quantized MLP (``ap_fixed<14,6>`` inputs and activations, 8-bit
 weights), distilled on the same training half; the firmware is its hls4ml C simulation. All
 three are scored on the other half and the signal files; thresholds come from that background.

@@ -1,6 +1,6 @@
 """The embedded generator against Pythia 8, per process, with the generative-model metrics.
 
-For every process of ``../shared/data/pythia`` the embedded generator draws as many events
+For every process of ``tests/data/pythia`` the embedded generator draws as many events
 (seed 11) and ``adkit.workflows.compare.compare_files`` measures FPD, KPD and the per-feature W1
 on the NPLM features (met, ht, lepton_pt_sum, n_leptons, n_jets), read from the same files as
 ``adkit compare`` reads them. The noise floor beside it: Pythia against Pythia, the sample's two
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-PYTHIA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pythia"
+PYTHIA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pythia"
 
 
 def main() -> int:

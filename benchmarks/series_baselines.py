@@ -3,7 +3,7 @@
 Trains ``lstm-ae``, ``gru-ae``, ``conv-ae`` and the two baselines, ``mp`` (matrix-profile
 discord: z-normalised distance to the nearest training window, equal to stumpy's AB-join) and
 ``zscore`` (rolling z-score), on the anomaly-free ``ecg-diff-count-3_TRAIN_NA.csv`` of
-``../shared/data/sensor`` (window 32, stride 1 for the baselines and 4 for the autoencoders,
+``tests/data/sensor`` (window 32, stride 1 for the baselines and 4 for the autoencoders,
 every model with the same windows and per-channel scaling), and evaluates each on the two
 labelled files (``_TEST``, ``_TRAIN_A``): per-sample AUC, the UCR protocol (the top-scored
 sample within 100 samples of a labelled anomaly) and the event efficiency at 1 false alarm per
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-SENSOR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sensor"
+SENSOR = Path(__file__).resolve().parents[1] / "tests" / "data" / "sensor"
 MODELS = {"lstm-ae": 4, "gru-ae": 4, "conv-ae": 4, "mp": 1, "zscore": 1}  # name: training stride
 
 

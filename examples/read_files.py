@@ -2,7 +2,7 @@
 
     python examples/read_files.py [--small] [DATA_DIR]
 
-DATA_DIR defaults to ../shared/data (the project's real test files); without it, a small
+DATA_DIR defaults to tests/data (the project's real test files); without it, a small
 generated file in both .h5 and .root is read instead.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from adkit.io import InputSpec, Mapping, ObjectMap, inspect_file, open_events
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    ap.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[1] / "tests" / "data"))
     ap.add_argument("--small", action="store_true")
     args = ap.parse_args()
     data = Path(args.data)

@@ -22,7 +22,7 @@ from adkit.features import FeatureSet
 from adkit.features.ranges import DEFAULT_LIMIT, RangeCheck, fit_ranges
 from adkit.io import inspect_file, open_events
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[1] / "tests" / "data"
 
 
 def features(path) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real data beside the project, a small trained model, the CLI runner."""
+"""Shared fixtures: the real data in tests/data, a small trained model, the CLI runner."""
 from __future__ import annotations
 
 import os
@@ -12,13 +12,14 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("ADKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+#: The real and Pythia files the tests read; they ship in the repository (tests/data/README.md)
+SHARED_DATA = Path(os.environ.get("ADKIT_SHARED_DATA", ROOT / "tests" / "data"))
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real test data not found at {SHARED_DATA} (../shared/data beside the project)")
+        pytest.fail(f"the test data is missing at {SHARED_DATA}: it ships with the repository (tests/data)")
     return SHARED_DATA
 
 

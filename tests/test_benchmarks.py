@@ -8,40 +8,26 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import JOBS, SHARED_DATA
+from conftest import JOBS
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
-NEEDS_PYTHIA = {"physics.py", "bench_distill.py", "ae_default.py", "generator_vs_pythia.py"}
-NEEDS_SENSOR = {"series_baselines.py"}
 
 
 def test_every_benchmark_is_listed():
     assert {p.name for p in SCRIPTS} >= {"bench_score.py", "bench_quantum.py", "physics.py"}
 
 
-def runnable(script: Path, shared_data: Path) -> str | None:
-    """Why a benchmark cannot run here (its real data is missing), or None."""
-    if script.name in NEEDS_PYTHIA and not (shared_data / "pythia").is_dir():
-        return "needs ../shared/data/pythia"
-    if script.name in NEEDS_SENSOR and not (shared_data / "sensor").is_dir():
-        return "needs ../shared/data/sensor"
-    return None
-
-
 def background_jobs(item) -> dict[str, list[str]]:
     """The quick run of the benchmark a collected test checks (tests/conftest.py starts it early)."""
     script = item.callspec.params.get("script") if hasattr(item, "callspec") else None
-    if script is None or not SHARED_DATA.is_dir() or runnable(script, SHARED_DATA):
+    if script is None:
         return {}
     return {f"benchmark/{script.name}": [sys.executable, str(script), "--quick"]}
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
-def test_benchmark_runs_in_quick_mode(script, shared_data):
-    why = runnable(script, shared_data)
-    if why:
-        pytest.skip(why)
+def test_benchmark_runs_in_quick_mode(script):
     r, _ = JOBS.result(f"benchmark/{script.name}", [sys.executable, str(script), "--quick"])
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.strip(), "a benchmark prints its numbers"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import JOBS, SHARED_DATA
+from conftest import JOBS
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs" / "generate.py")
@@ -72,7 +72,7 @@ def page_job(page: Path) -> list[str]:
 def background_jobs(item) -> dict[str, list[str]]:
     """The quick run of the page a collected test checks (tests/conftest.py starts it early)."""
     page = item.callspec.params.get("page") if hasattr(item, "callspec") else None
-    if page is None or item.originalname != "test_page_commands_run" or not SHARED_DATA.is_dir():
+    if page is None or item.originalname != "test_page_commands_run":
         return {}
     return {f"docs/{page.name}": page_job(page)}
 

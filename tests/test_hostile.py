@@ -28,7 +28,7 @@ class World:
     d: Path
     model: Path
     h5: Path
-    root: Path | None
+    root: Path
     series_model: Path
 
     def p(self, name: str) -> str:
@@ -69,10 +69,8 @@ def make_world(tmp_path: Path, small_model: Path, adc_file: Path, series_model: 
     shutil.copy(series_model, tmp_path / "series.adkit")
     from conftest import SHARED_DATA
 
-    root = None
-    if (SHARED_DATA / "real" / "nano_dy.root").exists():
-        root = tmp_path / "nano.root"
-        shutil.copy(SHARED_DATA / "real" / "nano_dy.root", root)
+    root = tmp_path / "nano.root"
+    shutil.copy(SHARED_DATA / "real" / "nano_dy.root", root)
     _WORLD_H5[:] = [tmp_path / "data.h5"]
     return World(tmp_path, tmp_path / "model.adkit", tmp_path / "data.h5", root, tmp_path / "series.adkit")
 
@@ -213,7 +211,6 @@ class Case:
     args: Callable[[World, Path | None], list[str]]
     words: tuple[str, ...]
     setup: Callable[[World], Path] | None = None
-    needs_root: bool = False
     marks: tuple = field(default_factory=tuple)
 
 
@@ -331,40 +328,30 @@ INPUT_CASES = [
          _parquet("jm.parquet", _nano_parquet(MET_pt=[[10.0, 5.0], [20.0], [30.0]]))),
     Case("data-nan-reject", score_file(), ("NaN/inf", "--nan-policy"),
          _h5("nan.h5", np.where(np.arange(20)[:, None, None] == 3, np.nan, _particles).astype(np.float32))),
-    Case("mapping-cut-none-kept", score_root_mapping(), ("keeps none",), _mapping("m.yaml", "cut: 'MET_pt < 0'\n"),
-         needs_root=True),
-    Case("mapping-cut-pow", score_root_mapping(), ("may use",), _mapping("m.yaml", "cut: 'MET_pt ** 9999999'\n"),
-         needs_root=True),
+    Case("mapping-cut-none-kept", score_root_mapping(), ("keeps none",), _mapping("m.yaml", "cut: 'MET_pt < 0'\n")),
+    Case("mapping-cut-pow", score_root_mapping(), ("may use",), _mapping("m.yaml", "cut: 'MET_pt ** 9999999'\n")),
     Case("mapping-cut-call", score_root_mapping(), ("abs(x) only",),
-         _mapping("m.yaml", "cut: \"__import__('os').system('true')\"\n"), needs_root=True),
-    Case("mapping-cut-attribute", score_root_mapping(), ("may use",), _mapping("m.yaml", "cut: 'MET_pt.real > 1'\n"),
-         needs_root=True),
-    Case("mapping-cut-constant", score_root_mapping(), ("constants",), _mapping("m.yaml", "cut: 'MET_pt > 1e300'\n"),
-         needs_root=True),
-    Case("mapping-cut-string", score_root_mapping(), ("constants",), _mapping("m.yaml", "cut: \"MET_pt > 'a'\"\n"),
-         needs_root=True),
+         _mapping("m.yaml", "cut: \"__import__('os').system('true')\"\n")),
+    Case("mapping-cut-attribute", score_root_mapping(), ("may use",), _mapping("m.yaml", "cut: 'MET_pt.real > 1'\n")),
+    Case("mapping-cut-constant", score_root_mapping(), ("constants",), _mapping("m.yaml", "cut: 'MET_pt > 1e300'\n")),
+    Case("mapping-cut-string", score_root_mapping(), ("constants",), _mapping("m.yaml", "cut: \"MET_pt > 'a'\"\n")),
     Case("mapping-cut-and", score_root_mapping(), ("instead of 'and'",),
-         _mapping("m.yaml", "cut: 'MET_pt > 1 and MET_pt < 9'\n"), needs_root=True),
-    Case("mapping-cut-jagged", score_root_mapping(), ("jagged",), _mapping("m.yaml", "cut: 'Jet_pt > 1'\n"),
-         needs_root=True),
-    Case("mapping-cut-unknown", score_root_mapping(), ("nope",), _mapping("m.yaml", "cut: 'nope > 1'\n"),
-         needs_root=True),
+         _mapping("m.yaml", "cut: 'MET_pt > 1 and MET_pt < 9'\n")),
+    Case("mapping-cut-jagged", score_root_mapping(), ("jagged",), _mapping("m.yaml", "cut: 'Jet_pt > 1'\n")),
+    Case("mapping-cut-unknown", score_root_mapping(), ("nope",), _mapping("m.yaml", "cut: 'nope > 1'\n")),
     Case("mapping-cut-long", score_root_mapping(), ("longer than 1000",),
-         _mapping("m.yaml", "cut: '" + " + ".join(["MET_pt"] * 300) + " > 1'\n"), needs_root=True),
+         _mapping("m.yaml", "cut: '" + " + ".join(["MET_pt"] * 300) + " > 1'\n")),
     Case("mapping-multiplicity-text", score_root_mapping(), ("multiplicities",),
-         _mapping("m.yaml", "multiplicities: {jet: abc}\n"), needs_root=True),
-    Case("mapping-not-utf8", score_root_mapping(), ("not UTF-8",), _mapping("m.yaml", b"tree: \xff\xfe\n"),
-         needs_root=True),
-    Case("mapping-not-dict", score_root_mapping(), ("dictionary",), _mapping("m.yaml", "- a\n- b\n"), needs_root=True),
-    Case("mapping-unknown-key", score_root_mapping(), ("unknown key",), _mapping("m.yaml", "trees: Events\n"),
-         needs_root=True),
-    Case("mapping-pt-number", score_root_mapping(), ("objects",), _mapping("m.yaml", "objects: {jet: {pt: 5}}\n"),
-         needs_root=True),
+         _mapping("m.yaml", "multiplicities: {jet: abc}\n")),
+    Case("mapping-not-utf8", score_root_mapping(), ("not UTF-8",), _mapping("m.yaml", b"tree: \xff\xfe\n")),
+    Case("mapping-not-dict", score_root_mapping(), ("dictionary",), _mapping("m.yaml", "- a\n- b\n")),
+    Case("mapping-unknown-key", score_root_mapping(), ("unknown key",), _mapping("m.yaml", "trees: Events\n")),
+    Case("mapping-pt-number", score_root_mapping(), ("objects",), _mapping("m.yaml", "objects: {jet: {pt: 5}}\n")),
     Case("mapping-met-jagged", score_root_mapping(), ("MET",),
-         _mapping("m.yaml", "objects: {met: {pt: Jet_pt, phi: Jet_phi}}\n"), needs_root=True),
+         _mapping("m.yaml", "objects: {met: {pt: Jet_pt, phi: Jet_phi}}\n")),
     Case("mapping-counts-disagree", score_root_mapping(), ("disagree",),
-         _mapping("m.yaml", "objects: {jet: {pt: Jet_pt, eta: Electron_eta, phi: Jet_phi}}\n"), needs_root=True),
-    Case("mapping-fifo", score_root_mapping(), ("FIFO",), _special("fifo"), needs_root=True),
+         _mapping("m.yaml", "objects: {jet: {pt: Jet_pt, eta: Electron_eta, phi: Jet_phi}}\n")),
+    Case("mapping-fifo", score_root_mapping(), ("FIFO",), _special("fifo")),
     Case("series-label-not-binary", series_eval, ("0 (normal) or 1",), _csv("l.csv", _series_csv([0, 2] * 40))),
     Case("series-label-text", series_eval, ("0 (normal) or 1",), _csv("l.csv", _series_csv(["no", "yes"] * 40))),
     Case("series-value-text", series_eval, ("text or mixed",),
@@ -839,7 +826,7 @@ LIMIT_CASES = [
     Case("config-billion-laughs", lambda w, s: ["train", "--config", str(s), "-o", w.p("n.adkit")], ("alias",),
          _text("c.yaml", _yaml_laughs("params: {hidden: *i}").encode())),
     Case("mapping-billion-laughs", score_root_mapping(), ("alias",),
-         _mapping("m.yaml", _yaml_laughs("objects: {jet: {pt: *i}}")), needs_root=True),
+         _mapping("m.yaml", _yaml_laughs("objects: {jet: {pt: *i}}"))),
     Case("mapping-billion-laughs-h5", lambda w, s: ["score", str(w.h5), "--model", str(w.model), "-o", w.p("o.h5"),
                                                     "--mapping", str(s)], ("alias",),
          _mapping("m.yaml", _yaml_laughs("multiplicities: {jet: *i}"))),
@@ -972,8 +959,6 @@ ALL = (MODEL_CASES + INPUT_CASES + OPTION_CASES + OUTPUT_CASES + LINK_CASES + UN
 
 @pytest.mark.parametrize("case", ALL, ids=[c.id for c in ALL])
 def test_hostile_case(case: Case, world: World):
-    if case.needs_root and world.root is None:
-        pytest.skip("needs ../shared/data/real/nano_dy.root")
     s = case.setup(world) if case.setup else None
     before = _snapshot(world.d)
     r = run_cli(*map(str, case.args(world, s)), cwd=world.d)

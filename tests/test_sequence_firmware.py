@@ -3,15 +3,14 @@ project and the C simulation checked bit for bit against it."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import SHARED_DATA, run_cli
 
 from adkit.detectors.sequence_student import SequenceStudent
 
-SENSOR = Path(__file__).resolve().parents[2] / "shared" / "data" / "sensor"
+SENSOR = SHARED_DATA / "sensor"
 
 
 def _windows(n: int = 1500, steps: int = 16, channels: int = 2, seed: int = 0):
@@ -103,8 +102,6 @@ def test_bursts_add_a_transient_to_some_channels():
 
 
 def test_distill_a_series_teacher_to_firmware(tmp_path):
-    if not SENSOR.is_dir():
-        pytest.skip(f"needs the shared sensor data at {SENSOR}")
     from adkit.artifact import Model
 
     train = str(SENSOR / "ecg-diff-count-3_TRAIN_NA.csv")

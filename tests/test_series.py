@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import SHARED_DATA
 
 from adkit.cli import main
 from adkit.errors import InputError
 from adkit.features.windows import per_sample, window_matrix, window_starts
 from adkit.io.series import read_series
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "sensor"
+SHARED = SHARED_DATA / "sensor"
 
 
 def run_cli(*args):
@@ -56,8 +57,6 @@ def test_formats_agree(tmp_path):
 
 
 def test_real_ecg_series():
-    if not SHARED.is_dir():
-        pytest.skip(f"needs the shared sensor data at {SHARED}")
     s = read_series(SHARED / "ecg-diff-count-3_TEST.csv")
     assert s.channels == ["value-0"] and len(s) == 10_000 and int((s.labels > 0).sum()) == 300 and not s.gaps
 
@@ -209,8 +208,6 @@ def test_series_files_are_read_in_blocks_keeping_only_the_wanted_columns(tmp_pat
 def test_ecg_sample_index_time_stamps_statistics_and_no_anomaly(tmp_path):
     """The ECG file's time stamps are a sample index: false alarms per 1000 samples unless --rate is given; every
     working point carries its counts, intervals and the observation; a series without anomalies is refused."""
-    if not SHARED.is_dir():
-        pytest.skip(f"needs the shared sensor data at {SHARED}")
     from adkit.workflows.series import evaluate_series, train_series
 
     s = read_series(SHARED / "ecg-diff-count-3_TEST.csv")

@@ -47,9 +47,10 @@ def _blocks(particles: np.ndarray | Iterable[np.ndarray]) -> Iterable[np.ndarray
 
 
 def write_particles_h5(path: str | Path, particles, overwrite: bool = False,
-                       compression: str | None = "gzip") -> Path:
+                       compression: str | None = "gzip", attrs: dict | None = None) -> Path:
     """ADC2021 layout: ``Particles`` (N, 19, 4) plus ``Particles_Classes`` / ``Particles_Names``.
-    ``particles``: one array, or an iterable of blocks written one after the other."""
+    ``particles``: one array, or an iterable of blocks written one after the other; ``attrs``:
+    provenance stored on the file."""
     import h5py
 
     with atomic_output(path, overwrite) as tmp, h5py.File(tmp, "w") as h5:
@@ -63,6 +64,7 @@ def write_particles_h5(path: str | Path, particles, overwrite: bool = False,
         h5.create_dataset("Particles_Classes", data=np.array([b"MET_class_1", b"Four_Ele_class_2",
                                                                 b"Four_Mu_class_3", b"Ten_Jet_class_4"]))
         h5.create_dataset("Particles_Names", data=np.array([b"Pt", b"Eta", b"Phi", b"Class"]))
+        h5.attrs.update(attrs or {})
     return Path(path)
 
 

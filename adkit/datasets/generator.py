@@ -13,7 +13,7 @@ Each process is built from its physics, vectorised over events with numpy:
   mu: pT > 3, |eta| < 2.1; jets: pT > 15, |eta| < 4), Gaussian pT resolution, lepton
   efficiencies, and MET from neutrinos plus the mismeasured hadronic activity.
 
-The outputs are validated against the Pythia 8 sample in ``../shared/data/pythia`` by
+The outputs are validated against the Pythia 8 sample in ``tests/data/pythia`` by
 per-feature Wasserstein distances (see ``tests/test_datasets.py`` and docs/datasets.md).
 """
 from __future__ import annotations

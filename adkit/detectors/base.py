@@ -200,7 +200,7 @@ class Detector(BaseEstimator):
             raise ConfigError(f"detector {cls.name!r} has no parameter {bad[0]!r}; valid: {', '.join(valid)}")
         from adkit.validation import check_params
 
-        check_params(params, f"detector {cls.name!r}")
+        check_params(params, f"detector {cls.name!r}", cls.rules())
         return cls(**params)
 
     def __sklearn_tags__(self):

@@ -21,7 +21,8 @@ SHORT_WINDOWS = ("a rolling z-score needs windows of at least 3 samples (2 earli
 def expected_failed_checks(detector) -> dict[str, str]:
     """{check name: reason} for ``detector`` (scikit-learn's ``expected_failed_checks``)."""
     out = {"check_outliers_train": PYOD_CONVENTION, "check_outliers_fit_predict": PYOD_CONVENTION}
-    if detector.tags.torch:
+    members = getattr(detector, "member_classes", list)()  # an ensemble is float32 if any member is
+    if detector.tags.torch or any(m.tags.torch for m in members):
         out["check_methods_subset_invariance"] = FLOAT32
     if detector.name == "zscore":
         out.update(dict.fromkeys(("check_estimators_overwrite_params", "check_estimators_fit_returns_self",

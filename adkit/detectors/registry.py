@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "svc": "adkit.detectors.svc:ArtificialAnomalySVC",
     "ocsvm": "adkit.detectors.ocsvm:OneClassSVM",
     "iforest": "adkit.detectors.iforest:IsolationForest",
+    "ensemble": "adkit.detectors.ensemble:EnsembleDetector",
     "student": "adkit.detectors.student:QuantizedStudent",
     "sequence-student": "adkit.detectors.sequence_student:SequenceStudent",
     "lstm-ae": "adkit.detectors.lstm_ae:LSTMAutoencoder",

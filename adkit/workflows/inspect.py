@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from adkit.artifact import Model
 from adkit.errors import ConfigError
@@ -132,23 +133,41 @@ def feature_lines() -> list[str]:
         [f"{'raw inputs':20s} {', '.join(raw[:6])}, ..., {raw[-1]} ({len(raw)} in all)"]
 
 
-def generate_command(*, outdir, events, signal_events, seed, formats, overwrite, say) -> list:
-    """Write the embedded background and signals as ADC2021 .h5 and NanoAOD-like .root files."""
-    from adkit.datasets import write_dataset
-
+def generate_command(*, outdir, events, signal_events, seed, formats, overwrite, say, engine="embedded",
+                     processes=None, chunk=2_000, executor="local", workers=1, scheduler=None,
+                     progress=False) -> list:
+    """Write a background sample and the signals as ADC2021 .h5 and NanoAOD-like .root files:
+    adkit's embedded generator, or Pythia 8 (``engine="pythia"``, in parallel and resumable)."""
     fmts = tuple(f.strip() for f in formats.split(","))
     bad = [f for f in fmts if f not in ("h5", "root")]
     if bad:
         raise ConfigError(f"--format {bad[0]!r}: valid formats are h5, root")
-    written = write_dataset(outdir, events, signal_events, seed, fmts, overwrite)
-    say(f"wrote {len(written)} files to {outdir}/: " + ", ".join(p.name for p in written))
+    if engine == "pythia":
+        from adkit.datasets.pythia import check_pythia, generate_pythia, requested
+        from adkit.executors import executor_from
+        from adkit.progress import TaskBar
+
+        counts = requested(events, signal_events, processes)
+        check_pythia()
+        ex = executor_from(executor, workers, scheduler)
+        if ex.capped:
+            say(f"adkit: {ex.capped}")
+        with TaskBar(progress, "pythia events") as bar:
+            result = generate_pythia(outdir, counts, seed, chunk=chunk, formats=fmts, overwrite=overwrite,
+                                     executor=ex, progress=bar.update, say=say)
+        written = result["written"]
+    else:
+        if processes:
+            raise ConfigError("--processes needs --engine pythia (the embedded generator writes all eight)")
+        from adkit.datasets import write_dataset
+
+        written = write_dataset(outdir, events, signal_events, seed, fmts, overwrite)
+    say(f"wrote {len(written)} files to {outdir}/: " + ", ".join(Path(p).name for p in written))
     return written
 
 
 def export_command(*, model_path, output, fmt, overwrite, say) -> dict:
     """A TorchScript file of a torch model with its preprocessing, checked against adkit's scores."""
-    from pathlib import Path
-
     from adkit.export import export_torchscript
 
     output = output or str(Path(model_path).with_suffix(".pt"))
