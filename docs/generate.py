@@ -49,7 +49,9 @@ QUICK = {"train": ["--epochs", "1"], "generate": ["--events", "20000", "--signal
          "distill": ["--epochs", "1"], "nplm": ["--toys", "2"], "examples": ["--small"], "benchmarks": ["--quick"]}
 #: Sizes a command names itself, capped in quick mode.
 CAPS = {"generate": {"--events": 20000, "--signal-events": 1000}, "nplm": {"--toys": 2}, "train": {"--epochs": 1}}
-MARKER = re.compile(r"^<!-- (run|run: exact|shown|output of: (.+)) -->$")
+MARKER = re.compile(r"^<!-- (run|run: exact|shown|output of: (.+?)(?: \| script sha256 ([0-9a-f]{12}))?) -->$")
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _common import script_hash  # noqa: E402
 
 
 @dataclass
@@ -59,6 +61,13 @@ class Block:
     start: int  # line index of the opening fence
     stop: int  # line index of the closing fence
     commands: list[str] = field(default_factory=list)
+    #: An output block's recorded hash of the script that printed it (None: not recorded).
+    script_hash: str | None = None
+
+    def marker(self) -> str:
+        """An output block's marker line, with the hash of its script as it is now."""
+        script = argv_of(self.commands[0])[1]
+        return f"<!-- output of: {self.commands[0]} | script sha256 {script_hash(ROOT / script)} -->"
 
 
 def blocks(page: Path) -> list[Block]:
@@ -76,7 +85,7 @@ def blocks(page: Path) -> list[Block]:
                 raise SystemExit(f"{page.name}:{i + 1}: a command or output block needs a marker on the line "
                                  "before it: <!-- run -->, <!-- shown --> or <!-- output of: COMMAND -->")
             if m and m.group(2):
-                out.append(Block(page, "output", i, j, [m.group(2)]))
+                out.append(Block(page, "output", i, j, [m.group(2)], m.group(3)))
             elif m:
                 out.append(Block(page, {"run": "run", "run: exact": "exact", "shown": "shown"}[m.group(1)], i, j, cmds))
             i = j + 1
@@ -257,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                     failed += 1
                     print(f"{page.name}:{b.start + 1}: the block differs from what the commands print now")
                 lines[b.start + 1:b.stop] = new[b.start]
+                if b.mode == "output":
+                    lines[b.start - 1] = b.marker()
             if not (args.check or args.quick):
                 page.write_text("\n".join(lines) + "\n")
                 print(f"wrote {page.relative_to(ROOT)}")

@@ -81,3 +81,43 @@ def background_jobs(item) -> dict[str, list[str]]:
 def test_page_commands_run(page, shared_data):
     r, _ = JOBS.result(f"docs/{page.name}", page_job(page))
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+
+
+#: Pages whose every benchmark output must carry the hash of the script that printed it (issue 29).
+STAMPED = ("physics-table.md", "ae-default.md", "benchmarks.md")
+
+
+def test_benchmark_outputs_are_not_older_than_their_scripts():
+    """An output block records the sha256 of its script (and the benchmark modules it imports) when it
+    is regenerated; a changed script makes the recorded output stale, and that fails here."""
+    stale, unstamped = [], []
+    for page in PAGES:
+        for b in gen.blocks(page):
+            if b.mode != "output":
+                continue
+            script = gen.argv_of(b.commands[0])[1]
+            if b.script_hash is None:
+                if page.name in STAMPED:
+                    unstamped.append(f"{page.name}:{b.start}: {b.commands[0]}")
+            elif b.script_hash != gen.script_hash(ROOT / script):
+                stale.append(f"{page.name}:{b.start}: {b.commands[0]} (regenerate: python docs/generate.py "
+                             f"--benchmarks {page.name})")
+    third = (ROOT / "docs" / "physics-table.md").read_text().splitlines()[2]
+    recorded = re.search(r"script sha256 ([0-9a-f]{12})", third)
+    if recorded is None or recorded.group(1) != gen.script_hash(ROOT / "benchmarks" / "physics.py"):
+        stale.append("physics-table.md (regenerate: python benchmarks/physics.py --markdown docs/physics-table.md)")
+    assert not unstamped, f"output blocks without their script's hash: {unstamped}"
+    assert not stale, f"output older than its script: {stale}"
+
+
+def test_a_changed_script_makes_its_output_stale(tmp_path):
+    script = tmp_path / "bench.py"
+    script.write_text("from helper import x\nprint(x)\n")
+    (tmp_path / "helper.py").write_text("x = 1\n")
+    before = gen.script_hash(script)
+    (tmp_path / "helper.py").write_text("x = 2\n")
+    assert gen.script_hash(script) != before, "a change in an imported benchmark module counts"
+    page = tmp_path / "p.md"
+    page.write_text(f"# P\n\n<!-- output of: python bench.py | script sha256 {before} -->\n```\n1\n```\n")
+    (b,) = gen.blocks(page)
+    assert b.mode == "output" and b.script_hash == before and b.commands == ["python bench.py"]
