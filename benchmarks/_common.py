@@ -14,7 +14,7 @@ def script_hash(script: str | Path) -> str:
     script changed since (docs/generate.py, tests/test_docs.py)."""
     script = Path(script)
     h = hashlib.sha256(script.read_bytes())
-    local = sorted(set(re.findall(r"^from (\w+) import", script.read_text(), re.M)))
+    local = sorted(set(re.findall(r"^from (\w+) import", script.read_text(), re.MULTILINE)))
     for name in local:
         dep = script.parent / f"{name}.py"
         if dep.is_file() and dep != script:

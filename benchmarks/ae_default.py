@@ -4,8 +4,10 @@ The same split of the shared Pythia sample as ``physics.py``. adkit's AE is trai
 the command does with no options (its defaults: 30 epochs, batch 1024, early stopping with
 patience 5 on a 20 % validation split, ``auto`` preprocessing); the notebook AE is the
 ADC2021 recipe (log pT, per-column standardisation, 57-32-16-3-16-32-57 with BatchNorm and
-LeakyReLU, MSE, 20 epochs, batch 1024). Per seed: the AUC difference and the TPR differences
-at FPR 1e-3 and 1e-4 with their paired 95 % bootstrap intervals.
+LeakyReLU, MSE, 20 epochs, batch 1024) with each preprocessing of ``physics.VARIANTS`` (adkit's
+log-pooled; log pT z-scored with scale 1 for constant columns; with scale sd + 1e-8). Per seed:
+the AUC difference and the TPR differences at FPR 1e-3 and 1e-4 with their paired 95 %
+bootstrap intervals, against each variant.
 
     python benchmarks/ae_default.py [--seeds 0,1,2]
 """
@@ -17,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from physics import FPRS, NOTEBOOK, PYTHIA, SIGNALS, Scaler, adc_inputs, adc_mix, adkit_scores, head_to_head, \
-    particles, plain_net, summarise  # noqa: E402
+from physics import FPRS, NOTEBOOK, PYTHIA, SIGNALS, VARIANTS, adc_mix, adkit_scores, head_to_head, particles, \
+    plain_net, summarise  # noqa: E402
 
 
 def main() -> int:
@@ -44,20 +46,22 @@ def main() -> int:
     if args.quick:
         train_p, tests, seeds = train_p[:3000], {k: v[:3000] for k, v in tests.items()}, seeds[:1]
         notebook["epochs"] = 2
-    X = adc_inputs(train_p)
-    sc = Scaler(X)
+    preps = {k: fit(train_p) for k, (_, fit) in VARIANTS.items()}
     a = "adkit ae (defaults)" if args.preprocessing == "auto" else f"adkit ae ({args.preprocessing})"
-    b = "plain AE (notebook)"
     with tempfile.TemporaryDirectory() as tmp:
         train_file = write_particles_h5(Path(tmp) / "train.h5", train_p)
         for seed in seeds:
             model = train("ae", [train_file], seed=seed, epochs=2 if args.quick else None,
                           preprocessing=args.preprocessing)
-            plain = plain_net("ae", sc(X), seed=seed, **notebook)
-            scores = {a: adkit_scores(model, tests), b: {k: plain(sc(adc_inputs(v))) for k, v in tests.items()}}
+            scores = {a: adkit_scores(model, tests)}
+            for k, prep in preps.items():
+                plain = plain_net("ae", prep(train_p), seed=seed, **notebook)
+                scores[f"plain AE (notebook) [{k}]"] = {n: plain(prep(v)) for n, v in tests.items()}
             rows = summarise(scores, FPRS, seed)
             print(f"seed {seed} ({model.scaler.kind} preprocessing, {len(model.detector.history_)} epochs):")
-            print("\n".join("  " + line for line in head_to_head(rows, a, b, FPRS, SIGNALS)), flush=True)
+            for b in list(scores)[1:]:
+                print("\n".join("  " + line for line in head_to_head(rows, a, b, FPRS, SIGNALS)), flush=True)
+    print("preprocessing: " + "; ".join(f"[{k}] {name}" for k, (name, _) in VARIANTS.items()))
     return 0
 
 

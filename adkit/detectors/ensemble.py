@@ -62,7 +62,7 @@ class EnsembleDetector(Detector):
     param_rules = {"members": Rule("detectors"), "combine": choice(*COMBINE), "calibration_fraction": Rule("float", 0.05, 0.5),
                    "tail": Rule("float", 0.001, 0.5), "epochs": Rule("int", 1, 10_000_000, none_ok=True)}
 
-    def __init__(self, members: str = "ae,vae:latent", combine: str = "fisher", calibration_fraction: float = 0.2,
+    def __init__(self, members: str = "ae,iforest", combine: str = "fisher", calibration_fraction: float = 0.2,
                  tail: float = 0.01, epochs: int | None = None, seed: int = 0, contamination: float = 0.1) -> None:
         self.members = members
         self.combine = combine
