@@ -113,3 +113,21 @@ def test_architecture_lists_every_module():
     modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")}
     assert not modules - listed, f"modules missing from docs/architecture.md: {sorted(modules - listed)}"
     assert not listed - modules, f"docs/architecture.md lists modules that are gone: {sorted(listed - modules)}"
+
+
+def test_tests_own_their_data():
+    """Tests, examples and benchmarks read the data that ships in tests/data, never a folder beside the
+    repository: a fresh clone runs every one of them (issue 29)."""
+    import os
+    import re
+
+    from conftest import SHARED_DATA
+
+    root = PACKAGE.parent
+    assert SHARED_DATA.resolve().is_relative_to(root.resolve()) or "ADKIT_SHARED_DATA" in os.environ
+    beside = re.compile(r"(\.parent|parents\[\d\]) / \"shared\"")  # a path out of the repository into ../shared
+    outside = [str(p.relative_to(root)) for d in ("tests", "examples", "benchmarks", "docs")
+               for p in (root / d).glob("*.py") if beside.search(p.read_text()) and p.name != "test_layers.py"]
+    assert not outside, f"these read data from outside the repository: {outside}"
+    for sub in ("real", "pythia", "sensor"):
+        assert any((root / "tests" / "data" / sub).iterdir()), sub
