@@ -267,6 +267,7 @@ def generate_pythia(outdir: str | Path, counts: dict[str, int], seed: int = 1, *
         for path in paths if process not in complete else ():
             check_output(path, overwrite)
     cache = out / CHUNKS
+    made_out = not out.exists()
     cache.mkdir(parents=True, exist_ok=True)
     todo, chunks = [], {}
     for process, n in counts.items():
@@ -281,16 +282,22 @@ def generate_pythia(outdir: str | Path, counts: dict[str, int], seed: int = 1, *
     done, cpu = total - made, 0.0
     if progress:
         progress(done, total)
-    with executor if executor is not None else Executor("local", 1) as ex:
-        for i, result, error in ex.run(run_chunk, todo):
-            if error is not None:
-                if isinstance(error, (ConfigError, InputError)):
-                    raise error
-                raise ConfigError(f"Pythia chunk {Path(todo[i][3]).name} failed: {type(error).__name__}: {error}")
-            done += result[1]
-            cpu += result[2]
-            if progress:
-                progress(done, total)
+    try:
+        with executor if executor is not None else Executor("local", 1) as ex:
+            for i, result, error in ex.run(run_chunk, todo):
+                if error is not None:
+                    if isinstance(error, (ConfigError, InputError)):
+                        raise error
+                    raise ConfigError(f"Pythia chunk {Path(todo[i][3]).name} failed: {type(error).__name__}: "
+                                      f"{error}")
+                done += result[1]
+                cpu += result[2]
+                if progress:
+                    progress(done, total)
+    finally:  # finished chunks stay for the next run; a run that finished none leaves no folder
+        for d in (cache, out) if made_out else (cache,):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
     written = [f for p in complete for f in finals[p]]
     for process, paths in chunks.items():
         if process in complete:
@@ -306,7 +313,7 @@ def generate_pythia(outdir: str | Path, counts: dict[str, int], seed: int = 1, *
     for paths in chunks.values():  # only once every process is written: an interrupted merge keeps them
         for p in paths:
             p.unlink()
-    if not any(cache.iterdir()):
+    if cache.is_dir() and not any(cache.iterdir()):
         cache.rmdir()
     say(f"pythia: {made:,} events made ({total - made:,} reused from earlier chunks"
         + (f", {len(complete)} process file(s) already complete" if complete else "") + f") in {cpu:.0f} CPU-s"
