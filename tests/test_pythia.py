@@ -101,7 +101,7 @@ def test_cli_without_pythia_names_the_extra(tmp_path, monkeypatch):
     assert not (tmp_path / "d").exists()
 
 
-def test_pythia_generates_resumes_and_repeats(tmp_path):
+def test_pythia_generates_resumes_and_repeats(tmp_path, shared_data):
     """A few hundred real Pythia events: the layout, the same events for the same seed whatever the
     number of workers, and an interrupted run that keeps its finished chunks."""
     pytest.importorskip("pythia8mc", reason="pythia8mc is in the pythia extra (it compiles for ~30 minutes)")
@@ -114,10 +114,15 @@ def test_pythia_generates_resumes_and_repeats(tmp_path):
         w = f["Particles"][:]
         assert f.attrs["seed"] == 3 and f.attrs["events"] == 178
     assert w.shape == (178, 19, 4) and (w[:, 0, 3] == 1).all()
-    assert ((w[:, 1:9, 3] > 0).sum(1) >= 1).mean() > 0.5, "most W events have their lepton"
-    with h5py.File(tmp_path / "a" / "Ato4l.h5") as f:
-        a = f["Particles"][:]
-    assert ((a[:, 1:9, 3] > 0).sum(1) >= 3).mean() > 0.3, "A -> 4 leptons shows its leptons"
+    for name, new in (("W", w), ("Ato4l", None)):  # lepton and jet counts as in the shipped Pythia sample
+        if new is None:
+            with h5py.File(tmp_path / "a" / f"{name}.h5") as f:
+                new = f["Particles"][:]
+        with h5py.File(shared_data / "pythia" / f"{name}.h5") as f:
+            ref = f["Particles"][:]
+        for rows, tol in ((slice(1, 9), 0.15), (slice(9, 19), 0.35)):
+            a, b = ((x[:, rows, 3] > 0).sum(1).mean() for x in (new, ref))
+            assert abs(a - b) < tol * max(b, 1), (name, rows, a, b)
     assert not (tmp_path / "a" / pythia.CHUNKS).exists()
     # two workers, same seed: the same events; a chunk left by an interrupted run is reused
     b = tmp_path / "b"

@@ -263,12 +263,18 @@ def generate_pythia(outdir: str | Path, counts: dict[str, int], seed: int = 1, *
     finals = {p: [out / f"{p}.{f}" for f in formats] for p in counts}
     complete = {p for p, n in counts.items() if "h5" in formats and sample_done(out / f"{p}.h5", p, n, seed)
                 and all(f.exists() for f in finals[p])}  # an interrupted merge: these are finished
-    for process, paths in finals.items():
-        for path in paths if process not in complete else ():
-            check_output(path, overwrite)
-    cache = out / CHUNKS
     made_out = not out.exists()
-    cache.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for process, paths in finals.items():
+            for path in paths if process not in complete else ():
+                check_output(path, overwrite)
+    except Exception:
+        if made_out:
+            out.rmdir()
+        raise
+    cache = out / CHUNKS
+    cache.mkdir(exist_ok=True)
     todo, chunks = [], {}
     for process, n in counts.items():
         chunks[process] = []
