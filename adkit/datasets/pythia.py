@@ -251,63 +251,93 @@ def generate_pythia(outdir: str | Path, counts: dict[str, int], seed: int = 1, *
                     progress: Callable[[int, int], None] | None = None, say: Callable[[str], None] = print) -> dict:
     """Generate ``counts[process]`` events of each process into ``outdir/PROCESS.h5`` (and ``.root``).
 
-    Returns ``{"written": [paths], "events": n, "cpu_seconds": s, "reused": chunks}``; ``cpu_seconds``
-    counts only the chunks made in this call (events/s per core = events made / cpu_seconds).
+    Returns ``{"written": [paths], "events": n, "made": m, "cpu_seconds": s}``: ``m`` of the ``n``
+    events were made in this call (the rest came from an earlier run's chunks), in ``s`` CPU
+    seconds, so ``m / s`` is the rate per core.
     """
-    from adkit.datasets import write_nanoaod_root, write_particles_h5
     from adkit.executors import Executor
-    from adkit.files import check_output
 
     check_pythia()
     out = Path(outdir)
     finals = {p: [out / f"{p}.{f}" for f in formats] for p in counts}
     complete = {p for p, n in counts.items() if "h5" in formats and sample_done(out / f"{p}.h5", p, n, seed)
                 and all(f.exists() for f in finals[p])}  # an interrupted merge: these are finished
-    made_out = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        for process, paths in finals.items():
-            for path in paths if process not in complete else ():
-                check_output(path, overwrite)
-    except Exception:
-        if made_out:
-            out.rmdir()
-        raise
+    made_out = prepare_outputs(out, [f for p, fs in finals.items() if p not in complete for f in fs], overwrite)
     cache = out / CHUNKS
     cache.mkdir(exist_ok=True)
-    todo, chunks = [], {}
-    for process, n in counts.items():
-        chunks[process] = []
-        for i, (p, k, s) in enumerate(plan(process, n, seed, chunk) if process not in complete else ()):
-            path = cache / f"{p}-{seed}-{chunk}-{i:05d}.h5"
-            chunks[process].append(path)
-            if not chunk_done(path, p, k, s):
-                todo.append((p, k, s, str(path)))
+    chunks, todo = pending_chunks(cache, {p: n for p, n in counts.items() if p not in complete}, seed, chunk)
     total = sum(n for p, n in counts.items() if p not in complete)
     made = sum(t[1] for t in todo)
-    done, cpu = total - made, 0.0
-    if progress:
-        progress(done, total)
     try:
         with executor if executor is not None else Executor("local", 1) as ex:
-            for i, result, error in ex.run(run_chunk, todo):
-                if error is not None:
-                    if isinstance(error, (ConfigError, InputError)):
-                        raise error
-                    raise ConfigError(f"Pythia chunk {Path(todo[i][3]).name} failed: {type(error).__name__}: "
-                                      f"{error}")
-                done += result[1]
-                cpu += result[2]
-                if progress:
-                    progress(done, total)
+            cpu = run_chunks(ex, todo, total - made, total, progress)
     finally:  # finished chunks stay for the next run; a run that finished none leaves no folder
         for d in (cache, out) if made_out else (cache,):
             if d.is_dir() and not any(d.iterdir()):
                 d.rmdir()
     written = [f for p in complete for f in finals[p]]
+    written += merge(chunks, finals, counts, seed, overwrite)
+    say(f"pythia: {made:,} events made ({total - made:,} reused from earlier chunks"
+        + (f", {len(complete)} process file(s) already complete" if complete else "") + f") in {cpu:.0f} CPU-s"
+        + (f", {made / cpu:.0f} events/s per core" if cpu > 0 else ""))
+    return {"written": written, "events": total, "made": made, "cpu_seconds": cpu}
+
+
+def prepare_outputs(out: Path, paths: list[Path], overwrite: bool) -> bool:
+    """Make ``out`` and check that each of ``paths`` may be written; True when ``out`` was made here."""
+    from adkit.files import check_output
+
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        for path in paths:
+            check_output(path, overwrite)
+    except Exception:
+        if made:
+            out.rmdir()
+        raise
+    return made
+
+
+def pending_chunks(cache: Path, counts: dict[str, int], seed: int, chunk: int) -> tuple[dict, list]:
+    """Every chunk file of each process, and the tasks ``(process, events, Pythia seed, path)`` of
+    those that are missing or were made with other settings."""
+    chunks, todo = {}, []
+    for process, n in counts.items():
+        chunks[process] = []
+        for i, (p, k, s) in enumerate(plan(process, n, seed, chunk)):
+            path = cache / f"{p}-{seed}-{chunk}-{i:05d}.h5"
+            chunks[process].append(path)
+            if not chunk_done(path, p, k, s):
+                todo.append((p, k, s, str(path)))
+    return chunks, todo
+
+
+def run_chunks(ex, todo: list, done: int, total: int, progress: Callable[[int, int], None] | None) -> float:
+    """Run the chunk tasks on executor ``ex``; the CPU seconds they took."""
+    cpu = 0.0
+    if progress:
+        progress(done, total)
+    for i, result, error in ex.run(run_chunk, todo):
+        if error is not None:
+            if isinstance(error, (ConfigError, InputError)):
+                raise error
+            raise ConfigError(f"Pythia chunk {Path(todo[i][3]).name} failed: {type(error).__name__}: {error}")
+        done += result[1]
+        cpu += result[2]
+        if progress:
+            progress(done, total)
+    return cpu
+
+
+def merge(chunks: dict[str, list[Path]], finals: dict[str, list[Path]], counts: dict[str, int], seed: int,
+          overwrite: bool) -> list[Path]:
+    """Write each process file from its chunks, then remove the chunks (only once all are written, so
+    an interrupted merge keeps them)."""
+    from adkit.datasets import write_nanoaod_root, write_particles_h5
+
+    written = []
     for process, paths in chunks.items():
-        if process in complete:
-            continue
         attrs = {"generator": f"pythia8mc {pythia_version()}", "process": process, "seed": seed,
                  "events": counts[process], "settings": settings_hash(process)}
         for path in finals[process]:
@@ -316,15 +346,13 @@ def generate_pythia(outdir: str | Path, counts: dict[str, int], seed: int = 1, *
                 written.append(write_particles_h5(path, blocks, overwrite, attrs=attrs))
             else:
                 written.append(write_nanoaod_root(path, blocks, overwrite))
-    for paths in chunks.values():  # only once every process is written: an interrupted merge keeps them
+    for paths in chunks.values():
         for p in paths:
             p.unlink()
-    if cache.is_dir() and not any(cache.iterdir()):
+    cache = next((p[0].parent for p in chunks.values() if p), None)
+    if cache is not None and cache.is_dir() and not any(cache.iterdir()):
         cache.rmdir()
-    say(f"pythia: {made:,} events made ({total - made:,} reused from earlier chunks"
-        + (f", {len(complete)} process file(s) already complete" if complete else "") + f") in {cpu:.0f} CPU-s"
-        + (f", {made / cpu:.0f} events/s per core" if cpu > 0 else ""))
-    return {"written": written, "events": total, "made": made, "cpu_seconds": cpu}
+    return written
 
 
 def sample_done(path: Path, process: str, n: int, seed: int) -> bool:
@@ -346,6 +374,3 @@ def _read_chunk(path: Path) -> np.ndarray:
     with h5py.File(path, "r") as h5:
         return h5["Particles"][:]
 
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
