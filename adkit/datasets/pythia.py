@@ -77,11 +77,11 @@ def settings_hash(process: str) -> str:
 
 
 def pythia_version() -> str:
-    try:
-        from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return version("pythia8mc")
-    except Exception:  # not installed: the hash is only used once it is
+    except PackageNotFoundError:  # not installed: the hash is only used once it is
         return "absent"
 
 
