@@ -75,3 +75,12 @@ def test_members_are_checked_and_the_model_file_round_trips(data, tmp_path):
     back = adkit.load(adkit.save(det, tmp_path / "e.adkit"))
     np.testing.assert_array_equal(back.decision_function(test), det.decision_function(test))
     assert [m.name for m in back.members_] == ["ae", "vae"] and back.members_[1].score_kind == "latent"
+
+
+def test_the_model_scales_inputs_as_its_first_member_wants():
+    """``--preprocessing auto`` gives an ensemble its first member's scaling (an AE's log-pooled)."""
+    from adkit.workflows import train
+
+    model = train("ensemble", epochs=1, n_default=3000, params={"members": "ae,iforest"})
+    assert model.scaler.kind == "log-pooled"
+    assert train("ensemble", n_default=3000, params={"members": "iforest"}).scaler.kind == "physics"

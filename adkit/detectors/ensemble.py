@@ -72,6 +72,11 @@ class EnsembleDetector(Detector):
         self.seed = seed
         self.contamination = contamination
 
+    @property
+    def preprocessing(self) -> str:
+        """The input scaling under ``--preprocessing auto``: the first member's (log-pooled for ``ae``)."""
+        return self.member_classes()[0].preprocessing
+
     def member_classes(self) -> list[type[Detector]]:
         """The classes of the members (for the checks that depend on what the members are)."""
         from adkit.detectors.registry import get
