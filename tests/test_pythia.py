@@ -85,6 +85,19 @@ def test_cli_refuses_what_it_cannot_do(tmp_path):
     assert not (tmp_path / "d").exists()
 
 
+def test_a_file_adkit_did_not_make_is_never_replaced(tmp_path):
+    """A file in the chunk folder under a chunk's name that adkit did not write is refused, not replaced."""
+    pytest.importorskip("pythia8mc", reason="pythia8mc is in the pythia extra (it compiles for ~30 minutes)")
+    chunks = tmp_path / "d" / pythia.CHUNKS
+    chunks.mkdir(parents=True)
+    theirs = chunks / "W-1-100-00000.h5"
+    theirs.write_text("my notes")
+    r = run_cli("generate", "--engine", "pythia", "--events", "100", "--processes", "W", "--chunk", "100",
+                "--format", "h5", "-o", str(tmp_path / "d"))
+    assert r.exit_code == 2 and "not a chunk adkit made" in r.output
+    assert theirs.read_text() == "my notes" and sorted(p.name for p in (tmp_path / "d").iterdir()) == [pythia.CHUNKS]
+
+
 def test_cli_without_pythia_names_the_extra(tmp_path, monkeypatch):
     import builtins
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from adkit.datasets.generator import BACKGROUND_SHARES, SIGNALS
-from adkit.errors import ConfigError, InputError, missing_extra
+from adkit.errors import ConfigError, InputError, OutputError, missing_extra
 
 COMMON = ("Beams:eCM = 13000.", "Next:numberCount = 0", "Next:numberShowEvent = 0", "Next:numberShowInfo = 0",
           "Next:numberShowProcess = 0", "Print:quiet = on", "Random:setSeed = on")
@@ -309,8 +309,22 @@ def pending_chunks(cache: Path, counts: dict[str, int], seed: int, chunk: int) -
             path = cache / f"{p}-{seed}-{chunk}-{i:05d}.h5"
             chunks[process].append(path)
             if not chunk_done(path, p, k, s):
+                if path.exists() and not made_by_adkit(path):
+                    raise OutputError(f"{path}: not a chunk adkit made; move it away (adkit replaces only its own "
+                                      "chunks)")
                 todo.append((p, k, s, str(path)))
     return chunks, todo
+
+
+def made_by_adkit(path: Path) -> bool:
+    """Whether ``path`` is a chunk file adkit wrote (with other settings, or cut short)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as h5:
+            return "settings" in h5.attrs and "process" in h5.attrs
+    except OSError:
+        return False
 
 
 def run_chunks(ex, todo: list, done: int, total: int, progress: Callable[[int, int], None] | None) -> float:
