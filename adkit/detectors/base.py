@@ -187,6 +187,11 @@ class Detector(BaseEstimator):
             raise ConfigError(f"{self.name}: score must be one of {', '.join(self.score_kinds)}, "
                               f"got {self.score_kind!r}")
 
+    def input_scaling(self) -> str:
+        """The preprocessing ``--preprocessing auto`` gives this detector (the class's, unless its
+        parameters decide it, as an ensemble's first member does)."""
+        return self.preprocessing
+
     @classmethod
     def param_names(cls) -> list[str]:
         return [k for k in inspect.signature(cls.__init__).parameters if k != "self"]

@@ -72,8 +72,10 @@ class EnsembleDetector(Detector):
         self.seed = seed
         self.contamination = contamination
 
-    @property
-    def preprocessing(self) -> str:
+    #: The scaling of the default members (``ae`` first); :meth:`input_scaling` follows the actual first member.
+    preprocessing = "log-pooled"
+
+    def input_scaling(self) -> str:
         """The input scaling under ``--preprocessing auto``: the first member's (log-pooled for ``ae``)."""
         return self.member_classes()[0].preprocessing
 

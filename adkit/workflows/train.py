@@ -130,7 +130,7 @@ def train_events(model_name: str, data: Sequence[str | Path] | None = None, *, p
         columns = [f"z{i}" for i in range(X.shape[1])]
         preprocessing = "standard"
     if preprocessing == "auto":
-        preprocessing = "standard" if spec.kind == "table" else detector.preprocessing
+        preprocessing = "standard" if spec.kind == "table" else detector.input_scaling()
     scaler = Standardizer.for_columns(columns, preprocessing).fit(X, W)
     detector.fit(scaler.transform(X), condition=C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
                                                               progress, stop_after_epochs))
