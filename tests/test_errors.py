@@ -142,7 +142,7 @@ def test_feature_count_mismatch(tmp_path, small_model):
     assert no_output(tmp_path)
 
 
-@pytest.mark.parametrize("damage", ["truncated", "corrupted", "foreign", "future", "empty"])
+@pytest.mark.parametrize("damage", ["truncated", "corrupted", "deflate", "foreign", "future", "empty"])
 def test_bad_model_file(tmp_path, small_model, adc_file, damage):
     bad = tmp_path / "bad.adkit"
     data = small_model.read_bytes()
@@ -150,6 +150,22 @@ def test_bad_model_file(tmp_path, small_model, adc_file, damage):
         bad.write_bytes(data[: len(data) // 2])
     elif damage == "corrupted":
         bad.write_bytes(data[:200] + bytes(len(data) - 400) + data[-200:])
+    elif damage == "deflate":  # zip headers intact, the compressed tensor stream damaged: zlib's own error
+        import zlib
+
+        with zipfile.ZipFile(small_model) as z:
+            info = z.getinfo("tensors.safetensors")
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        for at in range(start + 16, start + info.compress_size - 64, 97):
+            bad.write_bytes(data[:at] + bytes(b ^ 0x5A for b in data[at:at + 64]) + data[at + 64:])
+            try:
+                zipfile.ZipFile(bad).read("tensors.safetensors")
+            except zlib.error:
+                break
+            except zipfile.BadZipFile:
+                continue
+        else:
+            pytest.fail("no damage found that zlib itself reports")
     elif damage == "foreign":
         with zipfile.ZipFile(bad, "w") as z:
             z.writestr("manifest.json", '{"format": "keras"}')

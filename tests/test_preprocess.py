@@ -87,3 +87,27 @@ def test_auto_preprocessing_is_the_detectors_choice(tmp_path):
     again = Model.load(ae.save(tmp_path / "ae.adkit"))
     assert again.scaler.kind == "log-pooled"
     np.testing.assert_array_equal(again.scaler.transform(X), ae.scaler.transform(X))
+
+
+def test_log_pooled_marks_slots_the_training_never_filled():
+    """A 3rd electron where the training had at most 2: its slot stays 0 when empty and, filled,
+    lies UNSEEN_SCALE⁻¹ group scales away, above anything a seen slot can give."""
+    from adkit.features.preprocess import UNSEEN_SCALE
+
+    names = ObjectSchema().raw_names()
+    X = _raw()
+    e3 = [names.index(f"electron3_{v}") for v in ("pt", "eta", "phi")]
+    X[:, e3] = 0.0  # the training never has a 3rd electron
+    s = Standardizer.for_columns(names, "log-pooled").fit(X)
+    Z = s.transform(X)
+    assert np.all(Z[:, e3] == 0.0)
+    e1 = names.index("electron1_pt")
+    group_scale = s.scale_[e1]
+    assert s.scale_[e3[0]] == pytest.approx(group_scale * UNSEEN_SCALE, rel=1e-6)
+    event = X[:1].copy()
+    event[0, e3] = [30.0, 0.5, 1.0]  # a 30 GeV electron in the unseen slot
+    z = s.transform(event)[0, e3[0]]
+    assert z == pytest.approx(np.log1p(30.0) / (group_scale * UNSEEN_SCALE), rel=1e-5)
+    assert abs(z) > 100 * np.abs(Z[:, e1]).max()
+    # the other kinds leave a never-filled slot alone
+    assert Standardizer.for_columns(names, "physics").fit(X).scale_[e3[0]] == pytest.approx(group_scale, rel=0.5)

@@ -9,7 +9,9 @@ shape 0), so the probability keeps falling past the largest calibration score in
 stopping at ``1 / (n + 1)``. The members' probabilities are combined by Fisher's method
 (score ``-2 Σ log p``) or Tippett's (``-log min p``); each is a monotone map of a combined tail
 probability, so members on different scales (a reconstruction error, a KL divergence, a path
-length) count alike.
+length) count alike. With ``standardize`` (on for arrays given directly, off under `adkit
+train`, whose scaler prepares the inputs) the ensemble standardises its inputs once; the
+members never standardise again, so all of them see the scaling the model file states.
 """
 from __future__ import annotations
 
@@ -63,8 +65,10 @@ class EnsembleDetector(Detector):
                    "tail": Rule("float", 0.001, 0.5), "epochs": Rule("int", 1, 10_000_000, none_ok=True)}
 
     def __init__(self, members: str = "ae,iforest", combine: str = "fisher", calibration_fraction: float = 0.2,
-                 tail: float = 0.01, epochs: int | None = None, seed: int = 0, contamination: float = 0.1) -> None:
+                 tail: float = 0.01, epochs: int | None = None, seed: int = 0, contamination: float = 0.1,
+                 standardize: bool = True) -> None:
         self.members = members
+        self.standardize = standardize
         self.combine = combine
         self.calibration_fraction = calibration_fraction
         self.tail = tail
@@ -90,8 +94,8 @@ class EnsembleDetector(Detector):
 
         cls = get(name)
         names = cls.param_names()
-        kw = {k: v for k, v in (("seed", self.seed), ("epochs", self.epochs), ("score", score))
-              if k in names and v is not None}
+        kw = {k: v for k, v in (("seed", self.seed), ("epochs", self.epochs), ("score", score),
+                                ("standardize", False)) if k in names and v is not None}
         return cls(**kw)
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None, *, condition: np.ndarray | None = None,

@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "ocsvm": "adkit.detectors.ocsvm:OneClassSVM",
     "iforest": "adkit.detectors.iforest:IsolationForest",
     "ensemble": "adkit.detectors.ensemble:EnsembleDetector",
+    "flow": "adkit.detectors.flow:NormalizingFlow",
     "student": "adkit.detectors.student:QuantizedStudent",
     "sequence-student": "adkit.detectors.sequence_student:SequenceStudent",
     "lstm-ae": "adkit.detectors.lstm_ae:LSTMAutoencoder",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def read_bundle(path: str | Path, kind: str = FORMAT) -> tuple[dict, dict[str, n
         raise ModelFileError(f"{p}: not an adkit model file, or it is truncated/corrupted (not a valid zip)") from None
     except RecursionError:
         raise ModelFileError(f"{p}: manifest is nested too deeply") from None
-    except (zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as e:
+    except (zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error) as e:
         if isinstance(e, ModelFileError):
             raise
         raise ModelFileError(f"{p}: corrupted model file ({type(e).__name__}: {' '.join(str(e).split())[:200]})") \
