@@ -83,7 +83,7 @@ def background_mix(seed: int = 0, where: Path = PYTHIA) -> np.ndarray:
     data = {k: particles(k, where) for k in SHARES}
     total = min(len(data[k]) / s for k, s in SHARES.items())
     rng = np.random.default_rng(seed)
-    mix = np.concatenate([data[k][rng.permutation(len(data[k]))[:int(total * s)]] for k, s in SHARES.items()])
+    mix = np.concatenate([data[k][rng.permutation(len(data[k]))[:int(round(total * s))]] for k, s in SHARES.items()])
     return mix[rng.permutation(len(mix))]
 
 
