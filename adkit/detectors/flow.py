@@ -67,8 +67,5 @@ class NormalizingFlow(TorchDetector):
         noisy = x + self.noise * torch.randn(x.shape, generator=generator) if self.noise else x
         return -module().log_prob(noisy).mean()
 
-    def validation_loss(self, module, x, c, generator, y=None):
-        return self.batch_loss(module, x, c, generator, y)
-
     def event_scores(self, module, x, c):
         return {"score": -module().log_prob(x)}
