@@ -111,3 +111,32 @@ def test_log_pooled_marks_slots_the_training_never_filled():
     assert abs(z) > 100 * np.abs(Z[:, e1]).max()
     # the other kinds leave a never-filled slot alone
     assert Standardizer.for_columns(names, "physics").fit(X).scale_[e3[0]] == pytest.approx(group_scale, rel=0.5)
+
+
+def test_log_pooled_treats_a_slot_filled_once_as_its_own_column():
+    """A slot one training event in 20,000 fills (rarer than RARE) is standardised on its own, as a
+    per-column z-score would: empty it stays 0, and the next event that fills it lies about
+    √N of its own standard deviations out, far beyond anything a common slot gives."""
+    from adkit.features.preprocess import RARE
+
+    names = ObjectSchema().raw_names()
+    X = _raw()
+    e3 = [names.index(f"electron3_{v}") for v in ("pt", "eta", "phi")]
+    X[:, e3] = 0.0
+    X[7, e3] = [25.0, -0.3, 2.0]  # the one training event with a 3rd electron
+    assert 1 / len(X) < RARE
+    s = Standardizer.for_columns(names, "log-pooled").fit(X)
+    f = np.log1p(X[:, e3[0]].astype(np.float64))
+    assert s.mean_[e3[0]] == pytest.approx(f.mean(), rel=1e-5)
+    assert s.scale_[e3[0]] == pytest.approx(f.std(), rel=1e-4)
+    Z = s.transform(X)
+    assert abs(Z[0, e3[0]]) < 0.01  # empty: about 0
+    event = X[:1].copy()
+    event[0, e3] = [30.0, 0.5, 1.0]
+    z = s.transform(event)[0, e3[0]]
+    e1 = names.index("electron1_pt")
+    assert z > 100 and z > 10 * np.abs(Z[:, e1]).max()
+    # a slot filled in 1 % of the events keeps its group's mean and scale
+    X[:200, e3] = [25.0, -0.3, 2.0]
+    s = Standardizer.for_columns(names, "log-pooled").fit(X)
+    assert s.scale_[e3[0]] == s.scale_[e1] and s.mean_[e3[0]] == s.mean_[e1]

@@ -14,10 +14,11 @@ way the object structure suggests:
 
 ``log-pooled`` is ``physics`` without the last rule: an empty slot is standardised like any
 value, so it sits far below the filled ones instead of at their mean; and a slot the training
-never filled (a 3rd electron in W/Z/tt̄/QCD) keeps its empty value at 0 with a scale of
-``UNSEEN_SCALE`` times its group's, so an event with more objects of a type than the training
-ever had stands out by that alone (an event outside the training's support is an anomaly by
-definition; measured on A→4ℓ in docs/ae-default.md). The autoencoder uses it
+(almost) never filled (a 3rd electron in W/Z/tt̄/QCD: filled in fewer than a fraction ``RARE``
+of the events) gets its own mean and spread, at least ``UNSEEN_SCALE`` times its group's, so an
+event with more objects of a type than the training (nearly) ever had stands out by that alone
+(an event outside the training's support is an anomaly by definition; measured on A→4ℓ in
+docs/ae-default.md and docs/physics-table.md). The autoencoder uses it
 by default: keeping empty slots at 0 put "no jet" where a typical jet sits, and the plain AE
 recipe of ADC2021 (log pT, empty slots scaled like any value) then reconstructed events with
 extra objects better than adkit's AE (see docs/physics-table.md). ``standard`` is the plain
@@ -36,6 +37,9 @@ from adkit.errors import ConfigError, NotFittedError
 PREPROCESSING = ("physics", "log-pooled", "standard", "pooled")
 #: ``log-pooled``: the scale of a slot the training never filled, relative to its group's scale.
 UNSEEN_SCALE = 1e-3
+#: ``log-pooled``: a slot filled in fewer than this fraction of the training events (rarer than the
+#: tightest trigger rate adkit reports, FPR 1e-4) is standardised on its own, not with its group.
+RARE = 1e-4
 _RAW = re.compile(r"^([a-z]+?)\d*_(pt|eta|phi)$")
 #: Derived features that are energy-like (log-compressed) and 0 when the object is absent.
 _LOG_DERIVED = {"met", "ht", "lepton_pt_sum", "leading_lepton_pt", "leading_jet_pt", "m_ll"}
@@ -64,8 +68,9 @@ def column_roles(columns: list[str], kind: str = "physics") -> tuple[list[str], 
 class Standardizer:
     """x → (f(x) - mean) / scale per column, f = log1p on ``log`` columns; zeros of ``padding``
     columns stay 0. Columns of one ``group`` share mean and scale. Scale 1 for constant features;
-    with ``unseen``, a constant column of a group of several keeps its value at 0 and gets
-    ``unseen`` times the group's scale."""
+    with ``unseen``, a column of a group of several that is nonzero in fewer than a fraction
+    ``RARE`` of the events gets its own mean and standard deviation, floored at ``unseen`` times
+    the group's scale."""
 
     def __init__(self, groups: list[str] | None = None, log: np.ndarray | None = None,
                  padding: np.ndarray | None = None, unseen: float | None = None) -> None:
@@ -109,11 +114,11 @@ class Standardizer:
             s = np.sqrt(np.average((vals - m) ** 2, weights=ws))
             mean[cols], scale[cols] = m, (s if s > 1e-8 else 1.0)
             if self.unseen and len(cols) > 1:
-                seen = w > 0
-                for i in cols:
-                    v = F[seen, i]
-                    if len(v) and v.min() == v.max():  # never filled in training
-                        mean[i], scale[i] = v[0], scale[i] * self.unseen
+                for i in cols:  # a slot (almost) never filled: its own mean and spread, floored
+                    if np.average(X[:, i] != 0, weights=w) < RARE:
+                        mi = np.average(F[:, i], weights=w)
+                        si = np.sqrt(np.average((F[:, i] - mi) ** 2, weights=w))
+                        mean[i], scale[i] = mi, max(si, scale[i] * self.unseen)
         self.mean_, self.scale_, self._inv = mean.astype(np.float32), scale.astype(np.float32), None
         return self
 
