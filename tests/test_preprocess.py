@@ -26,7 +26,7 @@ def test_roles_of_collider_columns():
     assert not log.any() and pad.all() and g[-3] == "jet_pt"
     g, log, pad = column_roles(ObjectSchema().raw_names(), "log-pooled")
     assert log.sum() == 19 and not pad.any() and g[-3] == "jet_pt"
-    with pytest.raises(ConfigError, match="valid: physics, log-pooled, standard, pooled"):
+    with pytest.raises(ConfigError, match="valid: physics, log-pooled, log-pooled-unseen, standard, pooled"):
         column_roles(["a"], "minmax")
 
 
@@ -140,3 +140,18 @@ def test_log_pooled_treats_a_slot_filled_once_as_its_own_column():
     X[:200, e3] = [25.0, -0.3, 2.0]
     s = Standardizer.for_columns(names, "log-pooled").fit(X)
     assert s.scale_[e3[0]] == s.scale_[e1] and s.mean_[e3[0]] == s.mean_[e1]
+
+
+def test_log_pooled_unseen_marks_only_never_filled_slots():
+    """The flow's variant: a slot filled once keeps its group's mean and scale; one never filled is marked."""
+    names = ObjectSchema().raw_names()
+    X = _raw()
+    e3 = [names.index(f"electron3_{v}") for v in ("pt", "eta", "phi")]
+    m3 = [names.index(f"muon3_{v}") for v in ("pt", "eta", "phi")]
+    X[:, e3] = 0.0
+    X[:, m3] = 0.0
+    X[7, e3] = [25.0, -0.3, 2.0]
+    s = Standardizer.for_columns(names, "log-pooled-unseen").fit(X)
+    e1 = names.index("electron1_pt")
+    assert s.scale_[e3[0]] == s.scale_[e1] and s.mean_[e3[0]] == s.mean_[e1]
+    assert s.mean_[m3[0]] == 0.0 and s.scale_[m3[0]] < s.scale_[names.index("muon1_pt")] * 0.01

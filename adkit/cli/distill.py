@@ -14,6 +14,10 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--data", multiple=True, type=InputPath(), help="Background to distill on (repeatable). Default: embedded.")
 @click.option("--background", multiple=True, type=InputPath(), help="Held-out background. Default: embedded test set.")
 @click.option("--signal", "signals", multiple=True, help="Held-out NAME=FILE (repeatable).")
+@click.option("--student", type=click.Choice(["nn", "bdt"]),
+              help="nn: a quantized MLP (default); bdt: boosted decision trees, firmware through conifer.")
+@click.option("--trees", type=click.IntRange(min=1), help="--student bdt: boosting rounds (default 60).")
+@click.option("--depth", type=click.IntRange(min=1, max=12), help="--student bdt: depth of each tree (default 4).")
 @click.option("--hidden", help="Hidden layer sizes, e.g. 32,16 (default).")
 @click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
 @click.option("--sparsity", type=Finite(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
@@ -32,7 +36,9 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), help="hls4ml backend (default Vitis).")
 @click.option("--part", help="FPGA part (default xcvu13p-flga2577-2-e).")
 @click.option("--clock", type=Finite(min=0, min_open=True), help="Clock period in ns (default 6.25).")
-@click.option("--synth", is_flag=True, help="Run HLS synthesis (needs vitis_hls/vivado_hls on PATH).")
+@click.option("--synth", type=click.Choice(["hls", "yosys"]), is_flag=False, flag_value="hls",
+              help="Synthesis: hls (bare --synth) runs HLS synthesis of the hls4ml project (needs vitis_hls/"
+                   "vivado_hls on PATH); yosys runs Yosys synth_xilinx on the --rtl Verilog (adkit[synth]).")
 @click.option("--format", "cpu_format", type=click.Choice(["torchscript"]), help="--target cpu: torchscript (default).")
 @click.option("--strategy", type=click.Choice(["latency", "da"]),
               help="latency (default): hls4ml's Latency strategy; da: also trace the student as da4ml adder graphs (no DSPs), check them on every held-out event "

@@ -18,7 +18,7 @@ from adkit.cli._options import JSON, SEED, Deprecated, Finite, InputPath, progre
 @click.option("--conditions", "--condition", "conditions", help="Condition features or table columns (cvae), a,b,...")
 @click.option("--param", "params", multiple=True, help="Detector hyper-parameter NAME=VALUE (repeatable).")
 @click.option("--kernel", type=click.Choice(["rbf", "quantum"]), help="Kernel of svc (as --param kernel=...).")
-@click.option("--preprocessing", type=click.Choice(["auto", "physics", "log-pooled", "standard"]), default="auto",
+@click.option("--preprocessing", type=click.Choice(["auto", "physics", "log-pooled", "log-pooled-unseen", "standard"]), default="auto",
               show_default=True, help="Input scaling (docs/detectors.md); auto: the detector's choice.")
 @click.option("-o", "--output", type=click.Path(), help="Model file to write. Default: ./model.adkit.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model file.")

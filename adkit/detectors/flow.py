@@ -28,7 +28,7 @@ class NormalizingFlow(TorchDetector):
     name = "flow"
     param_rules = {"transforms": Rule("int", 1, 64), "noise": Rule("float", 0, 10)}
     #: Log pT and pooled scales with empty slots as values, as the AE: the density sees how many objects there are.
-    preprocessing = "log-pooled"
+    preprocessing = "log-pooled-unseen"  # only never-filled slots marked (docs/detectors.md)
 
     def __init__(self, transforms: int = 5, hidden: tuple[int, ...] = (128, 128), noise: float = 0.05,
                  epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,

@@ -24,6 +24,7 @@ BUILTIN: dict[str, str] = {
     "flow": "adkit.detectors.flow:NormalizingFlow",
     "student": "adkit.detectors.student:QuantizedStudent",
     "sequence-student": "adkit.detectors.sequence_student:SequenceStudent",
+    "bdt-student": "adkit.detectors.bdt_student:BDTStudent",
     "lstm-ae": "adkit.detectors.lstm_ae:LSTMAutoencoder",
     "gru-ae": "adkit.detectors.gru_ae:GRUAutoencoder",
     "conv-ae": "adkit.detectors.conv_ae:ConvAutoencoder",

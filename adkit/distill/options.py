@@ -9,6 +9,8 @@ from adkit.errors import ConfigError
 #: The student's hidden layers and training batch when none are given, per kind of teacher.
 EVENT_HIDDEN, SERIES_HIDDEN = (32, 16), (8,)
 EVENT_BATCH, SERIES_BATCH = 1024, 256
+#: Synthesis routes: HLS synthesis of hls4ml's project (vendor tools), Yosys on da4ml's Verilog.
+SYNTH = ("hls", "yosys")
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,9 @@ class DistillOptions:
     file, else the default here (:meth:`from_sources`)."""
 
     # the student and its training
+    student: str = "nn"  #: "nn": the quantized MLP; "bdt": boosted decision trees (conifer firmware)
+    trees: int = 60  #: --student bdt: boosting rounds
+    depth: int = 4  #: --student bdt: depth of each tree
     hidden: tuple[int, ...] | None = None  #: None: EVENT_HIDDEN, or SERIES_HIDDEN for a series teacher
     precision: str | dict | None = None
     layer_precision: dict | None = None
@@ -41,7 +46,7 @@ class DistillOptions:
     backend: str = "Vitis"
     part: str | None = None
     clock: float | None = None
-    synth: bool = False
+    synth: str | None = None  #: "hls": HLS synthesis (Vitis/Vivado); "yosys": Yosys on the --rtl Verilog
     rtl: str | None = None
     cpu_format: str = "torchscript"
     preset: str | None = None
@@ -58,7 +63,8 @@ class DistillOptions:
                 if v is not None and v != () and v != "" and v != []:
                     values[f.name] = v
                     break
-        for name, read in (("hidden", _sizes), ("rates", _rates), ("fprs", _fractions), ("data", tuple)):
+        for name, read in (("hidden", _sizes), ("rates", _rates), ("fprs", _fractions), ("data", tuple),
+                           ("synth", _synth)):
             if name in values:
                 values[name] = read(values[name])
         return cls(**values)
@@ -93,6 +99,15 @@ def _rates(value) -> tuple[float, ...]:
     from adkit.validation import check_rates
 
     return tuple(check_rates(_numbers(value, "rates"), "--rates"))
+
+
+def _synth(value) -> str | None:
+    """``synth`` as given on the command line ("hls", "yosys") or in a config file (true: "hls")."""
+    if value is True or value is False:
+        return "hls" if value else None
+    if value not in SYNTH:
+        raise ConfigError(f"synth {value!r}: expected one of {', '.join(SYNTH)}")
+    return value
 
 
 def _fractions(value) -> tuple[float, ...]:

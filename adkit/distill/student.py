@@ -116,13 +116,14 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
             sparsity: float = _D.sparsity, epochs: int = _D.epochs, batch_size: int = EVENT_BATCH,
             lr: float = _D.lr, seed: int = _D.seed, transform: str = _D.transform, augment: float | None = None, augment_method: str | None = None, teacher_score: str | None = None,
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
-            progress: bool = False) -> tuple[Model, dict]:
+            progress: bool = False, kind: str = "nn", trees: int = 60, depth: int = 4) -> tuple[Model, dict]:
     """Train a quantized student of ``teacher`` on background ``data`` (default: embedded, seed 2).
 
     ``teacher_score`` names the teacher's score component the student learns (default: its
     score); ``latent`` for a VAE or CVAE is the AXOL1TL choice, Σ μ² of the encoder. ``augment``
     (artificial events per background event) and ``augment_method`` default to
-    ``DEFAULT_AUGMENT`` events with extra objects for a teacher of collision objects, none otherwise."""
+    ``DEFAULT_AUGMENT`` events with extra objects for a teacher of collision objects, none otherwise.
+    ``kind`` "bdt": boosted decision trees (``trees`` rounds of depth ``depth``) instead of the MLP."""
     from adkit.detectors.student import QuantizedStudent
     from adkit.features.preprocess import Standardizer
     from adkit.io import DEFAULT_STEP, load_arrays
@@ -130,9 +131,18 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     if teacher.spec.kind == "series":
         raise ConfigError(f"distilling a time-series model ({teacher.detector.name}) is not supported; distill a "
                           "model of collider events or of a table")
-    student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
-                               layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
-                               batch_size=batch_size, lr=lr, seed=seed)
+    if kind == "bdt":
+        from adkit.detectors.bdt_student import BDTStudent
+        from adkit.fixedpoint import parse_precision
+
+        student = BDTStudent(n_estimators=trees, max_depth=depth, seed=seed,
+                             **({"input_precision": parse_precision(precision)["input"]} if precision else {}))
+    elif kind == "nn":
+        student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
+                                   layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
+                                   batch_size=batch_size, lr=lr, seed=seed)
+    else:
+        raise ConfigError(f"--student {kind}: expected nn or bdt")
     student._validate()
     comps = teacher.detector.components
     if teacher_score is not None and teacher_score not in ("score", *comps):

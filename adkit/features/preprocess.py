@@ -18,7 +18,9 @@ value, so it sits far below the filled ones instead of at their mean; and a slot
 of the events) gets its own mean and spread, at least ``UNSEEN_SCALE`` times its group's, so an
 event with more objects of a type than the training (nearly) ever had stands out by that alone
 (an event outside the training's support is an anomaly by definition; measured on A→4ℓ in
-docs/ae-default.md and docs/physics-table.md). The autoencoder uses it
+docs/ae-default.md and docs/physics-table.md). ``log-pooled-unseen`` marks only the slots the
+training never filled (the ``flow``'s default: a density model learns a slot filled once as part
+of its support, and measured on A→4ℓ it keeps more signal that way). The autoencoder uses it
 by default: keeping empty slots at 0 put "no jet" where a typical jet sits, and the plain AE
 recipe of ADC2021 (log pT, empty slots scaled like any value) then reconstructed events with
 extra objects better than adkit's AE (see docs/physics-table.md). ``standard`` is the plain
@@ -34,7 +36,7 @@ import numpy as np
 
 from adkit.errors import ConfigError, NotFittedError
 
-PREPROCESSING = ("physics", "log-pooled", "standard", "pooled")
+PREPROCESSING = ("physics", "log-pooled", "log-pooled-unseen", "standard", "pooled")
 #: ``log-pooled``: the scale of a slot the training never filled, relative to its group's scale.
 UNSEEN_SCALE = 1e-3
 #: ``log-pooled``: a slot filled in fewer than this fraction of the training events (rarer than the
@@ -50,32 +52,33 @@ def column_roles(columns: list[str], kind: str = "physics") -> tuple[list[str], 
     if kind not in PREPROCESSING:
         raise ConfigError(f"unknown preprocessing {kind!r}; valid: {', '.join(PREPROCESSING)}")
     groups, log, pad = [], [], []
-    logs = kind in ("physics", "log-pooled")
+    logs = kind in ("physics", "log-pooled", "log-pooled-unseen")
+    pooled_empty = kind.startswith("log-pooled")
     for c in columns:
         m = _RAW.match(c) if kind != "standard" else None
         if m:
             groups.append(f"{m.group(1)}_{m.group(2)}")
             log.append(logs and m.group(2) == "pt")
-            pad.append(kind != "log-pooled")
+            pad.append(not pooled_empty)
         else:
             groups.append(c)
             energy = kind != "standard" and c in _LOG_DERIVED
             log.append(energy and logs)
-            pad.append(energy and kind != "log-pooled")
+            pad.append(energy and not pooled_empty)
     return groups, np.array(log, dtype=bool), np.array(pad, dtype=bool)
 
 
 class Standardizer:
     """x → (f(x) - mean) / scale per column, f = log1p on ``log`` columns; zeros of ``padding``
     columns stay 0. Columns of one ``group`` share mean and scale. Scale 1 for constant features;
-    with ``unseen``, a column of a group of several that is nonzero in fewer than a fraction
-    ``RARE`` of the events gets its own mean and standard deviation, floored at ``unseen`` times
-    the group's scale."""
+    with ``unseen``, a column of a group of several that is never nonzero, or nonzero in fewer
+    than a fraction ``rare`` of the events, gets its own mean and standard deviation, floored at
+    ``unseen`` times the group's scale."""
 
     def __init__(self, groups: list[str] | None = None, log: np.ndarray | None = None,
-                 padding: np.ndarray | None = None, unseen: float | None = None) -> None:
+                 padding: np.ndarray | None = None, unseen: float | None = None, rare: float = RARE) -> None:
         self.groups = groups
-        self.unseen = unseen
+        self.unseen, self.rare = unseen, rare
         self.log = None if log is None or not np.any(log) else np.asarray(log, dtype=bool)
         self.padding = None if padding is None or not np.any(padding) else np.asarray(padding, dtype=bool)
         self.mean_: np.ndarray | None = None
@@ -85,7 +88,8 @@ class Standardizer:
     @classmethod
     def for_columns(cls, columns: list[str], kind: str = "physics") -> Standardizer:
         groups, log, pad = column_roles(columns, kind)
-        return cls(groups, log, pad, UNSEEN_SCALE if kind == "log-pooled" else None)
+        return cls(groups, log, pad, UNSEEN_SCALE if kind.startswith("log-pooled") else None,
+                   RARE if kind == "log-pooled" else 0.0)
 
     def _f(self, X: np.ndarray, dtype) -> np.ndarray:
         out = np.array(X, dtype=dtype, copy=True)
@@ -115,7 +119,8 @@ class Standardizer:
             mean[cols], scale[cols] = m, (s if s > 1e-8 else 1.0)
             if self.unseen and len(cols) > 1:
                 for i in cols:  # a slot (almost) never filled: its own mean and spread, floored
-                    if np.average(X[:, i] != 0, weights=w) < RARE:
+                    filled = np.average(X[:, i] != 0, weights=w)
+                    if filled == 0 or filled < self.rare:
                         mi = np.average(F[:, i], weights=w)
                         si = np.sqrt(np.average((F[:, i] - mi) ** 2, weights=w))
                         mean[i], scale[i] = mi, max(si, scale[i] * self.unseen)

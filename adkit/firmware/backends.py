@@ -129,12 +129,13 @@ class HlsLatency:
 
 class DistributedArithmetic:
     """da4ml: the student as a multiplier-free adder graph; with ``rtl_dir``, its Verilog, simulated
-    with Verilator on every held-out event (:func:`rtl_check`)."""
+    with Verilator on every held-out event (:func:`rtl_check`) and, with ``yosys``, synthesized by
+    Yosys beside da4ml's estimate (:mod:`adkit.firmware.yosys`)."""
 
     name = "da"
 
-    def __init__(self, target: Target = Target(), rtl_dir: str | Path | None = None) -> None:
-        self.target, self.rtl_dir = target, rtl_dir
+    def __init__(self, target: Target = Target(), rtl_dir: str | Path | None = None, yosys: bool = False) -> None:
+        self.target, self.rtl_dir, self.yosys = target, rtl_dir, yosys
         self.comb = self.student = None
 
     @staticmethod
@@ -160,8 +161,13 @@ class DistributedArithmetic:
                 "layers": da.layer_estimates(self.student.detector, self.target.clock_ns),
                 "caveats": [da.LAYER_CAVEAT]}
 
-    def synthesize(self) -> dict:
-        return {"ran": False, "why": "no synthesis route for the da4ml design yet"}
+    def synthesize(self, top: str = "adkit_trigger_wrapper") -> dict:
+        """Yosys on the Verilog in ``rtl_dir`` (written by :meth:`check`), when asked for."""
+        if not (self.yosys and self.rtl_dir is not None):
+            return {"ran": False, "why": "not requested (--synth yosys, with --rtl)"}
+        from adkit.firmware import yosys
+
+        return yosys.synthesize(self.rtl_dir, top, self.target.part)
 
     def check(self, scores: dict[str, dict[str, np.ndarray]], inputs: dict[str, np.ndarray], thresholds) -> dict:
         every = {v: joined(s) for v, s in scores.items()}
@@ -173,7 +179,73 @@ class DistributedArithmetic:
         if self.rtl_dir is not None:
             Zq = self.student.detector.types()["input"]["result"].quantize(joined(inputs).astype(np.float64))
             out["rtl"] = rtl_check(self.comb, self.rtl_dir, self.target.clock_ns, Zq, every, thresholds)
+            if self.yosys:
+                from adkit.firmware.yosys import beside
+
+                syn = self.synthesize(out["rtl"]["top"])
+                out["rtl"]["synthesis"] = {**syn, "beside_estimate": beside(out["da"]["estimate"], syn)}
         return out
+
+
+class ConiferBDT:
+    """conifer, ``xilinxhls`` backend: the BDT student's HLS project, checked by its compiled C
+    simulation against the student's own quantized arithmetic on every held-out event."""
+
+    name = "bdt"
+
+    def __init__(self, target: Target = Target()) -> None:
+        self.target = target
+        self.model = self.outdir = self.student = None
+        self._tmp = None
+
+    @staticmethod
+    def check_tools() -> None:
+        from adkit.firmware.bdt import _conifer, ap_headers
+        from adkit.firmware.hls import compiler
+
+        _conifer()
+        ap_headers()
+        compiler()
+
+    def build(self, student, outdir: Path | None) -> None:
+        import tempfile
+
+        from adkit.firmware.bdt import write
+
+        self.student = student
+        if outdir is None:  # --target cpu: the C simulation is still compiled and checked, then dropped
+            self._tmp = tempfile.TemporaryDirectory(prefix="adkit-bdt-")
+            outdir = Path(self._tmp.name) / "conifer"
+        self.outdir = outdir
+        self.model = write(student.detector, outdir, self.target.part, self.target.clock_ns)
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        from adkit.firmware.bdt import csim_scores
+
+        return csim_scores(self.model, self.student.detector, Z)
+
+    def estimate(self) -> dict:
+        from adkit.firmware.bdt import estimate
+
+        return estimate(self.model, self.target.clock_ns)
+
+    def synthesize(self) -> dict:
+        return {"ran": False, "why": "HLS synthesis of the conifer project needs Vitis HLS (build_hls.tcl is in "
+                                     "the project)"}
+
+    def check(self, scores: dict[str, dict[str, np.ndarray]], inputs: dict[str, np.ndarray], thresholds) -> dict:
+        mine, student = joined(scores[self.name]), joined(scores["student"])
+        diff = mine - student
+        out = {"backend": "conifer xilinxhls", "part": self.target.part, "clock_ns": self.target.clock_ns,
+               "project": None if self._tmp else str(self.outdir), "events": int(len(diff)),
+               "events_differing": int(np.count_nonzero(diff)),
+               "max_abs_difference": float(np.abs(diff).max()) if len(diff) else 0.0,
+               "estimate": self.estimate(), "synthesis": self.synthesize()}
+        out["budget"] = budget(out["estimate"], self.target.part)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        return {"bdt": out}
 
 
 #: The backends of each ``--strategy``, hls4ml's first where a project is built.

@@ -132,7 +132,7 @@ def kept_fraction(report: dict) -> dict[str, dict[str, float | None]]:
 def markdown(report: dict) -> str:
     """The report as Markdown: metrics side by side, agreement, cost, then each firmware design."""
     lines = metric_lines(report) + cost_lines(report)
-    for key, section in (("firmware", hls_lines), ("da", da_lines), ("rtl", rtl_lines)):
+    for key, section in (("firmware", hls_lines), ("da", da_lines), ("rtl", rtl_lines), ("bdt", bdt_lines)):
         if report.get(key):
             lines += section(report[key])
     return "\n".join(lines) + "\n"
@@ -176,6 +176,12 @@ def cost_lines(report: dict) -> list[str]:
     """The student's size against the teacher's, and its fixed-point types layer by layer."""
     cost = report["cost"]
     st = cost["student"]
+    if "trees" in st:
+        return [f"Student: boosted decision trees, {st['trees']} trees of depth ≤ {st['max_depth']}, "
+                f"{st['comparisons']} comparisons, {st['leaves']} leaves, no multiplications; inputs and "
+                f"thresholds {st['input']}, leaves and their sum {st['score']}"
+                + (f"; teacher {cost['teacher_multiplications']} multiplications" if cost.get("teacher_multiplications")
+                   else ""), ""]
     lines = [f"Student: {st['parameters']} parameters, {st['multiplications']} multiplications "
              f"(sparsity {st['sparsity']:.2f}), input {st['input']}"
              + (f"; teacher {cost['teacher_multiplications']} multiplications, ratio "
@@ -208,15 +214,38 @@ def da_lines(d: dict) -> list[str]:
             *estimate_lines("da4ml distributed arithmetic", d["estimate"], d.get("budget"), None)]
 
 
+def bdt_lines(b: dict) -> list[str]:
+    """The conifer project: its C simulation against the student, and its estimate."""
+    where = f"project in `{b['project']}`" if b.get("project") else "compiled for the check, not kept (--target cpu)"
+    return ["", f"Firmware: {b['backend']}, part {b['part']}, clock {b['clock_ns']} ns; {where}.",
+            f"C simulation vs quantized student: {b['events_differing']} of {b['events']} held-out events differ "
+            f"(max |difference| {b['max_abs_difference']:.3g}).",
+            f"Synthesis: {'ran' if b['synthesis']['ran'] else 'skipped: ' + b['synthesis']['why']}.",
+            *estimate_lines("conifer BDT", b["estimate"], b.get("budget"), None)]
+
+
 def rtl_lines(r: dict) -> list[str]:
-    """The Verilog's Verilator simulation against the student, the C simulation and the float student."""
+    """The Verilog's Verilator simulation against the student, the C simulation and the float student;
+    its Yosys synthesis beside da4ml's estimate where it ran."""
     if not r["simulated"]:
-        return [f"RTL written (`{r['top']}`), not simulated: {r['why']}."]
-    csim = "" if r["differing_vs_csim"] is None else f", {r['differing_vs_csim']} differ from the hls4ml C simulation"
-    return [f"RTL (`{r['top']}`, {r['cycles']} cycles) simulated with {r['simulator']} on {r['events']} "
-            f"held-out events ({r['events_per_second']:.0f} events/s): {r['differing_vs_student']} differ "
-            f"from the quantized student{csim}. Trigger decisions equal to the float student's: "
-            + ", ".join(f"{k} {v:.4%}" for k, v in r["decisions_equal_vs_float"].items()) + "."]
+        lines = [f"RTL written (`{r['top']}`), not simulated: {r['why']}."]
+    else:
+        csim = "" if r["differing_vs_csim"] is None else \
+            f", {r['differing_vs_csim']} differ from the hls4ml C simulation"
+        lines = [f"RTL (`{r['top']}`, {r['cycles']} cycles) simulated with {r['simulator']} on {r['events']} "
+                 f"held-out events ({r['events_per_second']:.0f} events/s): {r['differing_vs_student']} differ "
+                 f"from the quantized student{csim}. Trigger decisions equal to the float student's: "
+                 + ", ".join(f"{k} {v:.4%}" for k, v in r["decisions_equal_vs_float"].items()) + "."]
+    s = r.get("synthesis")
+    if s:
+        lines += ["", f"Synthesis of the RTL: {s['tool']} `{s['script']}` for {s['part']} ({s['seconds']:.0f} s; "
+                      "out of context, no place and route):", "",
+                  "| figure | da4ml estimate | Yosys | estimate / synthesis |", "|---|---|---|---|"]
+        for k, v in s["beside_estimate"].items():
+            est = "-" if v["estimate"] is None else f"{v['estimate']:,.0f}"
+            ratio = "-" if v["ratio"] is None else f"{v['ratio']:.2f}"
+            lines.append(f"| {k.upper()} | {est} | {v['synthesis']:,.0f} | {ratio} |")
+    return lines
 
 
 def estimate_lines(design: str, e: dict, b: dict | None, synthesis: dict | None) -> list[str]:

@@ -56,10 +56,13 @@ def distill_events_command(teacher_model: Model, options: DistillOptions, *, tea
                             layer_precision=opts.layer_precision, sparsity=opts.sparsity, epochs=opts.epochs,
                             lr=opts.lr, batch_size=opts.batch_for(False), seed=opts.seed, transform=opts.transform,
                             augment=opts.augment, augment_method=opts.augment_method,
-                            teacher_score=opts.teacher_score, progress=progress)
-    say(f"student {'-'.join(map(str, [student.n_features, *opts.hidden_for(False), 1]))}: "
-        f"{info['cost']['multiplications']} multiplications, train correlation with the teacher "
-        f"{info['train_correlation']:.3f}")
+                            teacher_score=opts.teacher_score, progress=progress, kind=opts.student,
+                            trees=opts.trees, depth=opts.depth)
+    c = info["cost"]
+    shape = f"BDT of {c['trees']} trees, depth {c['max_depth']}: {c['comparisons']} comparisons, {c['leaves']} " \
+        f"leaves" if opts.student == "bdt" else \
+        f"{'-'.join(map(str, [student.n_features, *opts.hidden_for(False), 1]))}: {c['multiplications']} multiplications"
+    say(f"student {shape}, train correlation with the teacher {info['train_correlation']:.3f}")
     from adkit.files import staged_dir
 
     quiet = (lambda _text: None) if as_json else echo
@@ -82,15 +85,31 @@ def check_event_run(opts: DistillOptions, output, hls_path: Path, overwrite: boo
     if opts.cell != DistillOptions.cell or opts.fprs != DistillOptions.fprs:
         raise ConfigError("--cell and --fprs are for a time-series teacher; this teacher reads events "
                           "(its thresholds are set at --rates)")
+    if opts.student == "bdt" and (opts.strategy != "latency" or opts.rtl or opts.synth or opts.preset
+                                  or opts.target == "cpu" and opts.cpu_format != "torchscript"):
+        raise ConfigError("--student bdt emits conifer's HLS project: --strategy da, --rtl, --synth and --preset "
+                          "are for the neural-network student")
     if opts.rtl and opts.strategy != "da":
         raise ConfigError("--rtl writes da4ml's Verilog: give --strategy da with it")
+    if opts.synth == "yosys":
+        from adkit.firmware import yosys
+
+        if not opts.rtl:
+            raise ConfigError("--synth yosys synthesizes the Verilog of --rtl: give --strategy da --rtl DIR")
+        yosys.family(opts.part or Target.of().part)
+        yosys.check_tool()
     if sig and not background:
         raise ConfigError("--signal needs --background files to set the thresholds on")
     check_output(output, overwrite)
+    if opts.student == "bdt":
+        from adkit.firmware.backends import ConiferBDT
+
+        ConiferBDT.check_tools()
     if opts.target == "fpga":
         check_replace_dir(hls_path, overwrite, "--hls-dir")
-        HlsLatency.check_tools()
-    else:
+        if opts.student != "bdt":
+            HlsLatency.check_tools()
+    elif opts.student != "bdt":
         check_output(Path(output).with_suffix(".pt"), overwrite)
     if opts.strategy == "da":
         from adkit.firmware.da import DA_PRECISION
@@ -107,8 +126,12 @@ def check_event_run(opts: DistillOptions, output, hls_path: Path, overwrite: boo
 def backends(opts: DistillOptions, hls: bool = True, rtl_dir: Path | None = None, test_vectors: int = 1000) -> list:
     """The firmware backends of ``opts.strategy`` (without hls4ml's project when ``hls`` is false)."""
     target = Target.of(opts.part, opts.clock, opts.backend)
-    made = {HlsLatency: lambda: HlsLatency(target, synth=opts.synth, test_vectors=test_vectors),
-            DistributedArithmetic: lambda: DistributedArithmetic(target, rtl_dir)}
+    if opts.student == "bdt":
+        from adkit.firmware.backends import ConiferBDT
+
+        return [ConiferBDT(target)]
+    made = {HlsLatency: lambda: HlsLatency(target, synth=opts.synth == "hls", test_vectors=test_vectors),
+            DistributedArithmetic: lambda: DistributedArithmetic(target, rtl_dir, yosys=opts.synth == "yosys")}
     return [made[b]() for b in FIRMWARE_BACKENDS[opts.strategy] if hls or b is not HlsLatency]
 
 
@@ -142,7 +165,8 @@ def firmware_project(teacher: Model, student: Model, opts: DistillOptions, hls_p
     try:
         with staged_dir(hls_path, overwrite, "--hls-dir") as tmp:
             report = check_student(teacher, student, tmp, options=opts, rtl_dir=rtl_dir, **heldout)
-            report["firmware"]["project"] = str(hls_path)
+            key = "bdt" if "bdt" in report else "firmware"
+            report[key]["project"] = str(hls_path)
             write_report(tmp, report)
     except OSError as e:
         err = write_error(e, hls_path)
@@ -150,7 +174,7 @@ def firmware_project(teacher: Model, student: Model, opts: DistillOptions, hls_p
             raise
         raise err from None
     echo(markdown(report))
-    fw = report["firmware"]
+    fw = report[key]
     if not fw["synthesis"]["ran"]:
         say(f"synthesis skipped: {fw['synthesis']['why']}")
     say(f"wrote the HLS project and report.md/report.json to {hls_path}/")
@@ -163,6 +187,10 @@ def cpu_export(teacher: Model, student: Model, opts: DistillOptions, export_path
     from adkit.export import export_torchscript
 
     report = check_student(teacher, student, None, options=opts, rtl_dir=rtl_dir, **heldout)
+    if opts.student == "bdt":
+        say("--target cpu with a BDT student: no TorchScript export (the model file scores it); conifer's C "
+            "simulation was compiled and checked")
+        return report
     check = export_torchscript(student, export_path, overwrite=overwrite)
     say(f"wrote {export_path} ({opts.cpu_format}): reproduces adkit's scores to {check['max_abs_difference']:.2g} "
         f"on {check['events']} events")
@@ -188,7 +216,7 @@ def finish(student: Model, info: dict, report: dict, opts: DistillOptions, outpu
 
 def stored_report(report: dict) -> dict:
     """The part of the report kept in the student's model file."""
-    keep = ("correlation", "thresholds", "cost", "thresholds_unresolved", "background_events", "da", "rtl")
+    keep = ("correlation", "thresholds", "cost", "thresholds_unresolved", "background_events", "da", "rtl", "bdt")
     out = {k: report[k] for k in keep if k in report}
     if "firmware" in report:
         out["decision_mismatch"] = report["firmware"]["decision_mismatch"]
@@ -205,7 +233,23 @@ def check_lines(report: dict, rtl: str | None) -> list[str]:
                      f"{MIN_BACKGROUND} of the {report['background_events']} held-out background events pass there; "
                      "give more background with --background to resolve those rates")
     return lines + hls_check_lines(report.get("firmware")) + da_check_lines(report.get("da")) + \
-        rtl_check_lines(report.get("rtl"), rtl)
+        rtl_check_lines(report.get("rtl"), rtl) + bdt_check_lines(report.get("bdt"))
+
+
+def bdt_check_lines(b: dict | None) -> list[str]:
+    """The conifer C simulation against the student, and conifer's estimate with its budget."""
+    if not b:
+        return []
+    e, bud = b["estimate"], b["budget"]
+    share = f", {bud['fraction']['lut']:.2%} of the LUTs of {bud['part']}" if bud["fraction"] else ""
+    lines = [f"conifer HLS C simulation vs the quantized student: {b['events_differing']} of {b['events']} held-out "
+             f"events differ; estimate {e['lut']:,.0f} LUT, {e['ff']:,.0f} FF, 0 DSP, {e['cycles']} cycles at "
+             f"{e['clock_ns']:g} ns = {bud['latency_ns']:g} ns ({'fits' if bud['fits_latency'] else 'DOES NOT FIT'} "
+             f"{bud['limit_ns']:g} ns{share}; conifer's estimate, not synthesis)"]
+    if b["events_differing"]:
+        lines.append("warning: the conifer C simulation does not reproduce the quantized BDT bit for bit; do not use "
+                     "this firmware")
+    return lines
 
 
 def hls_check_lines(fw: dict | None) -> list[str]:
@@ -235,14 +279,28 @@ def rtl_check_lines(rt: dict | None, rtl: str | None) -> list[str]:
     if not rt:
         return []
     if not rt["simulated"]:
-        return [f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}"]
-    csim = f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None else ""
-    lines = [f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on "
-             f"{rt['events']} held-out events: {rt['differing_vs_student']} differ from the quantized "
-             f"student{csim}"]
-    if rt["differing_vs_student"]:
-        lines.append("warning: the RTL does not reproduce the quantized student bit for bit; do not use this firmware")
-    return lines
+        lines = [f"wrote the Verilog to {rtl}/; not simulated: {rt['why']}"]
+    else:
+        csim = f", {rt['differing_vs_csim']} from the hls4ml C simulation" if rt["differing_vs_csim"] is not None \
+            else ""
+        lines = [f"wrote the Verilog to {rtl}/ (top {rt['top']}, {rt['cycles']} cycles); Verilator on "
+                 f"{rt['events']} held-out events: {rt['differing_vs_student']} differ from the quantized "
+                 f"student{csim}"]
+        if rt["differing_vs_student"]:
+            lines.append("warning: the RTL does not reproduce the quantized student bit for bit; do not use this "
+                         "firmware")
+    return lines + synthesis_lines(rt.get("synthesis"))
+
+
+def synthesis_lines(s: dict | None) -> list[str]:
+    """Yosys's counts beside da4ml's estimate, one line."""
+    if not s:
+        return []
+    b = s["beside_estimate"]
+    ratio = ", ".join(f"{k.upper()} estimated {v['estimate']:,.0f} (estimate/synthesis {v['ratio']:.2f})"
+                      for k, v in b.items() if v["ratio"] is not None)
+    return [f"{s['tool']} {s['script']} ({s['seconds']:.0f} s): {s['lut']:,} LUT, {s['ff']:,} FF, {s['carry']:,} "
+            f"carry, {s['dsp']} DSP, {s['bram']} BRAM; {ratio}"]
 
 
 def lost_power(report: dict, min_kept: float) -> list[str]:
