@@ -14,7 +14,7 @@ from adkit.detectors import available, get
 FAST = {"epochs": 1, "batch_size": 256, "n_train": 300, "n_estimators": 20, "n_channels": 3, "max_iter": 5,
         "n_centres": 50}
 SERIES = {n for n in available() if get(n).tags.sequence}  # lstm-ae, gru-ae, conv-ae, mp, zscore
-TWO_SAMPLE = {"nplm", "nplm-nn", "student", "sequence-student"}  # written by `adkit nplm` / `adkit distill`, below
+TWO_SAMPLE = {"nplm", "nplm-nn", "student", "sequence-student", "bdt-student"}  # written by `adkit nplm` / `adkit distill`, below
 
 
 def _params(name: str) -> dict:
@@ -49,6 +49,7 @@ def models(tmp_path_factory, adc_file):
 
     student, _ = distill(out["ae"][0], [str(adc_file)], hidden=[8], epochs=1)
     out["student"] = (student, str(adc_file))
+    out["bdt-student"] = (distill(out["ae"][0], [str(adc_file)], kind="bdt", trees=3, depth=2)[0], str(adc_file))
     from adkit.datasets.sensor import write_gw_csv
     from adkit.distill.series import distill_series
 
@@ -131,7 +132,7 @@ def test_every_detector_trains_through_adkit_train(name, adc_file, tmp_path):
     --reference, sequence models on a series); the student is trained by `adkit distill` and says so."""
     out = str(tmp_path / "m.adkit")
     params = [a for k, v in _params(name).items() if k != "epochs" for a in ("--param", f"{k}={v}")]
-    if name in ("student", "sequence-student"):
+    if name in ("student", "sequence-student", "bdt-student"):
         r = run_cli("train", "--detector", name, "--data", str(adc_file), "-o", out)
         assert r.exit_code == 2 and "adkit distill" in r.stderr and len(r.stderr.strip().splitlines()) == 1
         return

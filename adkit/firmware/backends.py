@@ -8,8 +8,8 @@ design, and each backend's ``check`` compares them with the quantized student an
 part of the report. The ``--strategy`` of ``adkit distill`` chooses the backends
 (:data:`FIRMWARE_BACKENDS`): ``latency`` is hls4ml's Latency strategy (HLS C++ and its C
 simulation); ``da`` adds da4ml's distributed arithmetic (an adder graph, and its Verilog
-simulated with Verilator). A new route (a BDT through conifer, Yosys synthesis of the RTL) is
-one more class.
+simulated with Verilator, and synthesized with Yosys on request). A BDT student has one backend
+of its own, conifer's HLS project checked by its C simulation (:class:`ConiferBDT`).
 """
 from __future__ import annotations
 
