@@ -22,6 +22,7 @@ import numpy as np
 from adkit.detectors.base import Detector, Tags, TrainOptions
 from adkit.errors import ConfigError
 from adkit.fixedpoint import FixedType
+from adkit.validation import Rule
 
 #: The inputs' type: the NN student's default input word, so both students read the same word.
 DEFAULT_INPUT = "ap_fixed<14,6,AP_RND_CONV,AP_SAT>"
@@ -35,6 +36,8 @@ class BDTStudent(Detector):
 
     name = "bdt-student"
     tags = replace(Detector.tags, uses_target=True)
+    param_rules = {"max_depth": Rule("int", 1, 12), "learning_rate": Rule("float", 0, 1, lo_open=True),
+                   "input_precision": Rule("spec")}  # the type string is parsed by input_type()
 
     def __init__(self, n_estimators: int = 60, max_depth: int = 4, learning_rate: float = 0.2,
                  input_precision: str = DEFAULT_INPUT, n_train: int = 200_000, seed: int = 0,
@@ -48,6 +51,7 @@ class BDTStudent(Detector):
         self.contamination = contamination
 
     def _validate(self) -> None:
+        self.check_hyperparameters()
         if int(self.n_estimators) < 1 or int(self.max_depth) < 1:
             raise ConfigError(f"bdt-student: n_estimators and max_depth must be ≥ 1, got {self.n_estimators}, "
                               f"{self.max_depth}")
