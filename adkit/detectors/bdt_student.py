@@ -51,12 +51,7 @@ class BDTStudent(Detector):
         self.contamination = contamination
 
     def _validate(self) -> None:
-        self.check_hyperparameters()
-        if int(self.n_estimators) < 1 or int(self.max_depth) < 1:
-            raise ConfigError(f"bdt-student: n_estimators and max_depth must be ≥ 1, got {self.n_estimators}, "
-                              f"{self.max_depth}")
-        if not 0 < float(self.learning_rate) <= 1:
-            raise ConfigError(f"bdt-student: learning_rate must be in (0, 1], got {self.learning_rate}")
+        self.check_hyperparameters()  # ranges of n_estimators, max_depth, learning_rate (param_rules)
         t = self.input_type()
         if t.integer - int(t.signed) < 1:
             raise ConfigError(f"bdt-student: input precision {t} cannot hold 1 (conifer multiplies each input by a "
