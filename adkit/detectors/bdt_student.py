@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from adkit.detectors.base import Detector, Tags, TrainOptions
+from adkit.detectors.base import Detector, TrainOptions
 from adkit.errors import ConfigError
 from adkit.fixedpoint import FixedType
 from adkit.validation import Rule
