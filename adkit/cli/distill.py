@@ -21,6 +21,11 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--hidden", help="Hidden layer sizes, e.g. 32,16 (default).")
 @click.option("--precision", help="e.g. input=ap_fixed<14,6>,weight=ap_fixed<8,2>,activation=ap_fixed<14,6>")
 @click.option("--sparsity", type=Finite(0, 1, max_open=True), help="Fraction of hidden weights pruned.")
+@click.option("--quantization", type=click.Choice(["uniform", "hgq"]),
+              help="uniform (default): one type per layer and kind; hgq: every weight's bit width learned in "
+                   "training (HGQ, with PQuantML's quantizer: adkit[compress]), pruning weights that reach 0 bits.")
+@click.option("--bit-cost", type=Finite(0, 1), help="--quantization hgq: weight of the bit operations (EBOPs) in the "
+                                                   "loss (default 1e-6); larger, smaller firmware.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
 @click.option("--augment", type=Finite(min=0),
               help="Artificial events per background event, labelled by the teacher (default 1 for a teacher of "

@@ -9,6 +9,16 @@ that arithmetic in float64, so the score equals what the HLS C simulation comput
 
 Precisions: ``input``, ``weight``, ``bias``, ``activation`` (each hidden layer's result),
 ``output``; ``layer_precision`` overrides them per layer (``{"fc1": {"weight": ...}}``).
+
+``quantization="hgq"``: heterogeneous quantization as HGQ (Sun et al., FPGA '26) and PQuantML
+learn it, with PQuantML's PyTorch quantizer (``pquant-ml``, extra ``compress``). Every weight
+has its own integer and fractional bits, each hidden layer's result its own pair; they are
+trained with the network (the gradient of a bit-width is the HGQ surrogate, ln 2 times the
+rounding error) against ``bit_cost`` times the effective bit operations (EBOPs: Σ over the
+multiplications of weight bits × input bits, the HGQ paper's resource proxy). The precisions
+given are the containers: no learned width exceeds them, so every weight stays on its layer's
+grid and the firmware types are unchanged apart from each hidden layer's learned result type.
+A weight whose bits reach zero is pruned. ``sparsity`` adds magnitude pruning on top.
 """
 from __future__ import annotations
 
@@ -17,8 +27,26 @@ from dataclasses import replace
 import numpy as np
 
 from adkit.detectors.torch_base import TorchDetector
-from adkit.errors import ConfigError
+from adkit.errors import ConfigError, missing_extra
 from adkit.fixedpoint import FixedType, parse_precision
+from adkit.validation import Rule, choice
+
+#: Quantization schemes: one type per layer and kind, or HGQ's learned per-weight bit widths.
+QUANTIZATION = ("uniform", "hgq")
+#: pquant's name of each ap_fixed rounding mode.
+_ROUND = {"AP_RND": "RND", "AP_RND_CONV": "RND_CONV", "AP_TRN": "TRN"}
+
+
+def _hgq_quantizer():
+    """PQuantML's PyTorch HGQ quantizer (without Keras's TensorFlow backend, unless the user chose it)."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        from pquant.core.torch.hgq_quantizer import HGQQuantizer
+    except ImportError:
+        raise missing_extra("pquant-ml", "compress") from None
+    return HGQQuantizer
 
 
 class QuantizedStudent(TorchDetector):
@@ -27,12 +55,16 @@ class QuantizedStudent(TorchDetector):
     name = "student"
     tags = replace(TorchDetector.tags, uses_target=True)
     select_best = False  # pruning changes the network during training: keep the final one
+    param_rules = {"quantization": choice(*QUANTIZATION), "bit_cost": Rule("float", 0, 1)}
+    legacy_params = {**TorchDetector.legacy_params, "quantization": "uniform", "bit_cost": 0.0}
+    #: Class defaults for subclasses without these parameters (the sequence student is uniform).
+    quantization, bit_cost = "uniform", 0.0
 
     def __init__(self, hidden: tuple[int, ...] = (32, 16), precision: dict | str | None = None,
                  layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
                  batch_size: int = 1024, lr: float = 3e-3, patience: int = 0, validation_fraction: float = 0.2,
-                 seed: int = 0,
-                 contamination: float = 0.1) -> None:
+                 seed: int = 0, contamination: float = 0.1, quantization: str = "uniform",
+                 bit_cost: float = 1e-6) -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.hidden = hidden
         full = parse_precision(precision)  # validated; a complete dict is kept as given (scikit-learn's clone)
@@ -43,13 +75,18 @@ class QuantizedStudent(TorchDetector):
         self.layer_precision = layer_precision if isinstance(layer_precision, dict) and \
             all(isinstance(v, dict) for v in given.values()) else {k: dict(v) for k, v in given.items()}
         self.sparsity = sparsity
+        self.quantization = quantization
+        self.bit_cost = bit_cost
 
     # --- layers and their types -------------------------------------------------------------
     def layer_names(self) -> list[str]:
         return [f"fc{i + 1}" for i in range(len(self.hidden))] + ["out"]
 
-    def types(self) -> dict[str, dict[str, FixedType]]:
-        """Fixed-point type of every quantity: {"input": {...}, "fc1": {"weight", "bias", "result"}, ...}."""
+    def types(self, module=None, learned: bool = True) -> dict[str, dict[str, FixedType]]:
+        """Fixed-point type of every quantity: {"input": {...}, "fc1": {"weight", "bias", "result"}, ...}.
+
+        With ``quantization="hgq"`` a hidden layer's result type is the one learned (of ``module``,
+        default the fitted network); before training, or with ``learned=False``, the container given."""
         names = self.layer_names()
         bad = [k for k in self.layer_precision if k not in names]
         if bad:
@@ -64,13 +101,28 @@ class QuantizedStudent(TorchDetector):
             out[n] = {k: FixedType.parse(over.get(k, d), f"{n} {k} precision") for k, d in
                       (("weight", self.precision["weight"]), ("bias", self.precision["bias"]),
                        ("result", default_result))}
+        module = module if module is not None else getattr(self, "module_", None)
+        if self.quantization == "hgq" and learned and module is not None:
+            for n in self.dense_names()[:-1]:
+                out[n]["result"] = self._learned_type(module[f"rq_{n}"], out[n]["result"])
         return out
+
+    @staticmethod
+    def _learned_type(q, container: FixedType) -> FixedType:
+        """The ap_fixed type of a trained per-layer HGQ quantizer (signed, saturating, the container's rounding)."""
+        f = int(round(float(q.f.detach().reshape(-1)[0])))
+        i = max(int(round(float(q.i.detach().reshape(-1)[0]))), -f)
+        return FixedType(1 + i + f, 1 + i, True, container.quant, "AP_SAT")
 
     def _validate(self) -> None:
         super()._validate()
         if not 0.0 <= float(self.sparsity) < 1.0:
             raise ConfigError(f"student: sparsity must be in [0, 1), got {self.sparsity}")
         self.types()
+        if self.quantization not in QUANTIZATION:
+            raise ConfigError(f"student: quantization {self.quantization!r}; valid: {', '.join(QUANTIZATION)}")
+        if self.quantization == "hgq":
+            _hgq_quantizer()
 
     # --- network ----------------------------------------------------------------------------------
     def build_module(self, n_features: int, n_conditions: int):
@@ -81,17 +133,37 @@ class QuantizedStudent(TorchDetector):
         module = nn.ModuleDict({n: nn.Linear(a, b) for n, a, b in zip(self.layer_names(), sizes[:-1], sizes[1:])})
         for n in self.layer_names():
             module.register_buffer(f"mask_{n}", torch.ones_like(module[n].weight))
+        if self.quantization == "hgq":
+            self._add_hgq(module)
         return module
+
+    def _add_hgq(self, module) -> None:
+        """PQuantML's HGQ quantizers: ``wq_<layer>`` per weight, ``rq_<layer>`` per hidden layer's result,
+        each bounded by its container type (never wider, so every value stays on the container's grid)."""
+        HGQQuantizer = _hgq_quantizer()
+        types = self.types(learned=False)
+        names = self.dense_names()
+        for n in names:
+            w, r = types[n]["weight"], types[n]["result"]
+            wq = HGQQuantizer(1, w.integer - 1, w.frac, "SAT", "RND", is_data=False, granularity="per_weight",
+                              i_min=-w.frac, i_max=w.integer - 1, f_min=-w.integer, f_max=w.frac)
+            wq.build(tuple(module[n].weight.shape))
+            module[f"wq_{n}"] = wq
+            if n != names[-1]:  # the output keeps its type: the score's resolution sets the thresholds
+                rq = HGQQuantizer(1, r.integer - 1, r.frac, "SAT", _ROUND[r.quant], is_data=True,
+                                  granularity="per_tensor", i_min=0, i_max=r.integer - 1, f_min=0, f_max=r.frac)
+                rq.build((1, module[n].weight.shape[0]))
+                module[f"rq_{n}"] = rq
 
     def forward(self, module, x, mode: str = "train"):
         """The firmware arithmetic. ``train``: fake-quantized (straight-through gradients);
         ``exact``: quantized in float64, what the firmware computes; ``float``: no quantization."""
         import torch
 
-        types = self.types()
+        types = self.types(module)
         q = self._quantizer(mode)
         dtype = x.dtype if mode == "train" else torch.float64
-        return self.dense_forward(module, q(types["input"]["result"], x.to(dtype)), q, dtype)
+        return self.dense_forward(module, q(types["input"]["result"], x.to(dtype)), q, dtype, mode)
 
     @staticmethod
     def _quantizer(mode: str):
@@ -107,20 +179,44 @@ class QuantizedStudent(TorchDetector):
         """The dense layers (all of them here; a sequence student puts its recurrent layer first)."""
         return self.layer_names()
 
-    def dense_forward(self, module, h, q, dtype):
+    def dense_forward(self, module, h, q, dtype, mode: str = "exact"):
         """The dense layers on ``h``: ReLU between them, the last one's result squeezed to the score."""
         import torch
 
-        types = self.types()
+        types = self.types(module)
         names = self.dense_names()
+        hgq = self.quantization == "hgq"
         for n in names:
             t = types[n]
-            w = q(t["weight"], (module[n].weight * getattr(module, f"mask_{n}")).to(dtype))
+            w = module[n].weight * getattr(module, f"mask_{n}")
+            if hgq:  # each weight on its own grid (training: HGQ's surrogate gradients reach the bit widths)
+                w = module[f"wq_{n}"](w, training=mode == "train")
+            w = q(t["weight"], w.to(dtype))
             b = q(t["bias"], module[n].bias.to(dtype))
-            h = q(t["result"], torch.nn.functional.linear(h, w, b))
+            h = torch.nn.functional.linear(h, w, b)
+            h = module[f"rq_{n}"](h, training=True) if hgq and mode == "train" and n != names[-1] else \
+                q(t["result"], h)
             if n != names[-1]:
                 h = torch.relu(h)
         return h.squeeze(1)
+
+    def ebops(self, module=None):
+        """HGQ's effective bit operations: Σ over the multiplications of the weight's bits (its learned
+        integer + fractional bits; 0 when pruned) × the bits of the input it multiplies. A tensor
+        with gradients in training; ``quantization="hgq"`` only."""
+        import torch
+
+        module = module if module is not None else self.module_
+        t_in = self.types(module)["input"]["result"]
+        bits_in = torch.tensor(float(t_in.width))
+        total = torch.tensor(0.0)
+        names = self.dense_names()
+        for n in names:
+            wb = module[f"wq_{n}"].b * getattr(module, f"mask_{n}")
+            total = total + (wb * bits_in).sum()
+            if n != names[-1]:
+                bits_in = module[f"rq_{n}"].b.reshape(1, -1).expand(1, wb.shape[0])  # after ReLU: no sign bit
+        return total
 
     def on_epoch_start(self, module, epoch: int) -> None:
         """Magnitude pruning: sparsity ramps up linearly over the first half of the epochs."""
@@ -140,6 +236,12 @@ class QuantizedStudent(TorchDetector):
                     mask.copy_((module[n].weight.abs() > thr).float())
 
     def batch_loss(self, module, x, c, generator, y=None):
+        loss = ((self.forward(module, x) - y) ** 2).mean()
+        if self.quantization == "hgq":
+            loss = loss + float(self.bit_cost) * self.ebops(module)
+        return loss
+
+    def validation_loss(self, module, x, c, generator, y=None):
         return ((self.forward(module, x) - y) ** 2).mean()
 
     def event_scores(self, module, x, c):
@@ -164,7 +266,10 @@ class QuantizedStudent(TorchDetector):
         with torch.no_grad():
             for n in self.dense_names():
                 lin, mask = self.module_[n], getattr(self.module_, f"mask_{n}")
-                lin.weight.copy_(types[n]["weight"].quantize((lin.weight * mask).double()).float())
+                w = lin.weight * mask
+                if self.quantization == "hgq":
+                    w = self.module_[f"wq_{n}"](w, training=False)
+                lin.weight.copy_(types[n]["weight"].quantize(w.double()).float())
                 lin.bias.copy_(types[n]["bias"].quantize(lin.bias.double()).float())
 
     def float_score(self, X: np.ndarray) -> np.ndarray:
@@ -184,7 +289,10 @@ class QuantizedStudent(TorchDetector):
         out = {}
         for n in self.dense_names():
             lin = self.module_[n]
-            w = (lin.weight * getattr(self.module_, f"mask_{n}")).detach().double().numpy()
+            w = lin.weight * getattr(self.module_, f"mask_{n}")
+            if self.quantization == "hgq":
+                w = self.module_[f"wq_{n}"](w, training=False)
+            w = w.detach().double().numpy()
             out[n] = (types[n]["weight"].quantize(w), types[n]["bias"].quantize(lin.bias.detach().double().numpy()))
         return out
 
@@ -197,4 +305,5 @@ class QuantizedStudent(TorchDetector):
                 "sparsity": float(1 - sum(np.count_nonzero(w) for w, _ in qw.values()) / sum(w.size for w, _ in qw.values())),
                 "layers": {n: {"shape": list(qw[n][0].shape), **{k: str(v) for k, v in types[n].items()}}
                            for n in self.layer_names()},
-                "input": str(types["input"]["result"])}
+                "input": str(types["input"]["result"]),
+                **({"ebops": int(round(float(self.ebops().detach())))} if self.quantization == "hgq" else {})}

@@ -26,6 +26,8 @@ class DistillOptions:
     precision: str | dict | None = None
     layer_precision: dict | None = None
     sparsity: float = 0.0
+    quantization: str = "uniform"  #: "hgq": per-weight bit widths learned as HGQ/PQuantML do
+    bit_cost: float = 1e-6  #: --quantization hgq: the weight of the bit operations (EBOPs) in the loss
     epochs: int = 30
     lr: float = 3e-3
     batch_size: int | None = None  #: None: EVENT_BATCH, or SERIES_BATCH

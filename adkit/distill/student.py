@@ -113,7 +113,8 @@ def reads_objects(teacher: Model) -> bool:
 
 def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = EVENT_HIDDEN,
             precision: str | dict | None = None, layer_precision: dict | None = None,
-            sparsity: float = _D.sparsity, epochs: int = _D.epochs, batch_size: int = EVENT_BATCH,
+            sparsity: float = _D.sparsity, quantization: str = _D.quantization,
+            bit_cost: float = _D.bit_cost, epochs: int = _D.epochs, batch_size: int = EVENT_BATCH,
             lr: float = _D.lr, seed: int = _D.seed, transform: str = _D.transform, augment: float | None = None, augment_method: str | None = None, teacher_score: str | None = None,
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
             progress: bool = False, kind: str = "nn", trees: int = 60, depth: int = 4) -> tuple[Model, dict]:
@@ -123,7 +124,8 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     score); ``latent`` for a VAE or CVAE is the AXOL1TL choice, Σ μ² of the encoder. ``augment``
     (artificial events per background event) and ``augment_method`` default to
     ``DEFAULT_AUGMENT`` events with extra objects for a teacher of collision objects, none otherwise.
-    ``kind`` "bdt": boosted decision trees (``trees`` rounds of depth ``depth``) instead of the MLP."""
+    ``quantization`` "hgq": per-weight bit widths learned against ``bit_cost`` × EBOPs
+    (:class:`~adkit.detectors.student.QuantizedStudent`). ``kind`` "bdt": boosted decision trees (``trees`` rounds of depth ``depth``) instead of the MLP."""
     from adkit.detectors.student import QuantizedStudent
     from adkit.features.preprocess import Standardizer
     from adkit.io import DEFAULT_STEP, load_arrays
@@ -140,7 +142,8 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     elif kind == "nn":
         student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
                                    layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
-                                   batch_size=batch_size, lr=lr, seed=seed)
+                                   batch_size=batch_size, lr=lr, seed=seed, quantization=quantization,
+                                   bit_cost=bit_cost)
     else:
         raise ConfigError(f"--student {kind}: expected nn or bdt")
     student._validate()

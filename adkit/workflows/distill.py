@@ -53,7 +53,8 @@ def distill_events_command(teacher_model: Model, options: DistillOptions, *, tea
     if not opts.data:
         say("no --data: distilling on the embedded background (seed 2, independent of the teacher's)")
     student, info = distill(teacher_model, list(opts.data), hidden=opts.hidden_for(False), precision=opts.precision,
-                            layer_precision=opts.layer_precision, sparsity=opts.sparsity, epochs=opts.epochs,
+                            layer_precision=opts.layer_precision, sparsity=opts.sparsity,
+                            quantization=opts.quantization, bit_cost=opts.bit_cost, epochs=opts.epochs,
                             lr=opts.lr, batch_size=opts.batch_for(False), seed=opts.seed, transform=opts.transform,
                             augment=opts.augment, augment_method=opts.augment_method,
                             teacher_score=opts.teacher_score, progress=progress, kind=opts.student,
