@@ -14,8 +14,10 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--data", multiple=True, type=InputPath(), help="Background to distill on (repeatable). Default: embedded.")
 @click.option("--background", multiple=True, type=InputPath(), help="Held-out background. Default: embedded test set.")
 @click.option("--signal", "signals", multiple=True, help="Held-out NAME=FILE (repeatable).")
-@click.option("--student", type=click.Choice(["nn", "bdt"]),
-              help="nn: a quantized MLP (default); bdt: boosted decision trees, firmware through conifer.")
+@click.option("--student", type=click.Choice(["nn", "bdt", "selfsup"]),
+              help="nn: a quantized MLP (default); bdt: boosted decision trees, firmware through conifer; selfsup: "
+                   "the self-supervised network of --preset axol1tl-v6 (trained on the background, not on the "
+                   "teacher's score; the teacher is the comparison).")
 @click.option("--trees", type=click.IntRange(min=1), help="--student bdt: boosting rounds (default 60).")
 @click.option("--depth", type=click.IntRange(min=1, max=12), help="--student bdt: depth of each tree (default 4).")
 @click.option("--hidden", help="Hidden layer sizes, e.g. 32,16 (default).")
@@ -48,9 +50,11 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--strategy", type=click.Choice(["latency", "da"]),
               help="latency (default): hls4ml's Latency strategy; da: also trace the student as da4ml adder graphs (no DSPs), check them on every held-out event "
                    "and estimate LUTs and cycles; the student's types then round half up (AP_RND).")
-@click.option("--preset", type=click.Choice(["axol1tl"]),
+@click.option("--preset", type=click.Choice(["axol1tl", "axol1tl-v6"]),
               help="axol1tl: the CMS AXOL1TL v5 student (57-32-16-1, ap_fixed<14,6> inputs, ap_fixed<6,3> weights), "
-                   "distributed arithmetic, and whether it fits 2 bunch crossings at 40 MHz on --part.")
+                   "distributed arithmetic, and whether it fits 2 bunch crossings at 40 MHz on --part; axol1tl-v6: "
+                   "the self-supervised score (decoded vs hidden representation), ap_fixed<5,1> weights, da4ml "
+                   "only (--target cpu --rtl DIR).")
 @click.option("--rtl", type=click.Path(file_okay=False),
               help="With --strategy da: write the network as Verilog (da4ml) into this new directory.")
 @click.option("--cell", type=click.Choice(["gru", "lstm"]),

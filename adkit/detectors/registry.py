@@ -25,6 +25,7 @@ BUILTIN: dict[str, str] = {
     "student": "adkit.detectors.student:QuantizedStudent",
     "sequence-student": "adkit.detectors.sequence_student:SequenceStudent",
     "bdt-student": "adkit.detectors.bdt_student:BDTStudent",
+    "selfsup": "adkit.detectors.selfsup:SelfSupervisedTrigger",
     "lstm-ae": "adkit.detectors.lstm_ae:LSTMAutoencoder",
     "gru-ae": "adkit.detectors.gru_ae:GRUAutoencoder",
     "conv-ae": "adkit.detectors.conv_ae:ConvAutoencoder",

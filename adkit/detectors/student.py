@@ -103,9 +103,16 @@ class QuantizedStudent(TorchDetector):
                        ("result", default_result))}
         module = module if module is not None else getattr(self, "module_", None)
         if self.quantization == "hgq" and learned and module is not None:
-            for n in self.dense_names()[:-1]:
-                out[n]["result"] = self._learned_type(module[f"rq_{n}"], out[n]["result"])
+            cached = getattr(self, "_learned_", None) if module is getattr(self, "module_", None) else None
+            for n in self._learned_layers():
+                out[n]["result"] = cached[n] if cached else self._learned_type(module[f"rq_{n}"], out[n]["result"])
         return out
+
+    def _cache_learned(self) -> None:
+        """The fitted network's learned result types, read once (a traced export cannot read tensors as numbers)."""
+        self._learned_ = None
+        if self.quantization == "hgq":
+            self._learned_ = {n: t["result"] for n, t in self.types().items() if n in self._learned_layers()}
 
     @staticmethod
     def _learned_type(q, container: FixedType) -> FixedType:
@@ -149,7 +156,7 @@ class QuantizedStudent(TorchDetector):
                               i_min=-w.frac, i_max=w.integer - 1, f_min=-w.integer, f_max=w.frac)
             wq.build(tuple(module[n].weight.shape))
             module[f"wq_{n}"] = wq
-            if n != names[-1]:  # the output keeps its type: the score's resolution sets the thresholds
+            if n in self._learned_layers():
                 rq = HGQQuantizer(1, r.integer - 1, r.frac, "SAT", _ROUND[r.quant], is_data=True,
                                   granularity="per_tensor", i_min=0, i_max=r.integer - 1, f_min=0, f_max=r.frac)
                 rq.build((1, module[n].weight.shape[0]))
@@ -185,20 +192,32 @@ class QuantizedStudent(TorchDetector):
 
         types = self.types(module)
         names = self.dense_names()
-        hgq = self.quantization == "hgq"
         for n in names:
-            t = types[n]
-            w = module[n].weight * getattr(module, f"mask_{n}")
-            if hgq:  # each weight on its own grid (training: HGQ's surrogate gradients reach the bit widths)
-                w = module[f"wq_{n}"](w, training=mode == "train")
-            w = q(t["weight"], w.to(dtype))
-            b = q(t["bias"], module[n].bias.to(dtype))
-            h = torch.nn.functional.linear(h, w, b)
-            h = module[f"rq_{n}"](h, training=True) if hgq and mode == "train" and n != names[-1] else \
-                q(t["result"], h)
+            h = self._dense(module, n, h, q, dtype, mode, types[n])
             if n != names[-1]:
                 h = torch.relu(h)
         return h.squeeze(1)
+
+    def _dense(self, module, n: str, h, q, dtype, mode: str, t: dict):
+        """One dense layer's result word: weights and bias on their grids, the sum rounded to its type
+        (HGQ: each weight on its own grid; in training the learned quantizers, with their surrogate
+        gradients for the bit widths)."""
+        import torch
+
+        hgq = self.quantization == "hgq"
+        w = module[n].weight * getattr(module, f"mask_{n}")
+        if hgq:
+            w = module[f"wq_{n}"](w, training=mode == "train")
+        w = q(t["weight"], w.to(dtype))
+        b = q(t["bias"], module[n].bias.to(dtype))
+        h = torch.nn.functional.linear(h, w, b)
+        if hgq and mode == "train" and n in self._learned_layers():
+            return module[f"rq_{n}"](h, training=True)
+        return q(t["result"], h)
+
+    def _learned_layers(self) -> list[str]:
+        """The layers whose result type HGQ learns: all but the output (the score's resolution sets the thresholds)."""
+        return self.dense_names()[:-1]
 
     def ebops(self, module=None):
         """HGQ's effective bit operations: Σ over the multiplications of the weight's bits (its learned
@@ -214,8 +233,8 @@ class QuantizedStudent(TorchDetector):
         for n in names:
             wb = module[f"wq_{n}"].b * getattr(module, f"mask_{n}")
             total = total + (wb * bits_in).sum()
-            if n != names[-1]:
-                bits_in = module[f"rq_{n}"].b.reshape(1, -1).expand(1, wb.shape[0])  # after ReLU: no sign bit
+            if n in self._learned_layers():
+                bits_in = module[f"rq_{n}"].b.reshape(1, -1).expand(1, wb.shape[0])
         return total
 
     def on_epoch_start(self, module, epoch: int) -> None:
@@ -248,9 +267,15 @@ class QuantizedStudent(TorchDetector):
         return {"score": self.forward(module, x, "exact")}
 
     def fit(self, *args, **kwargs) -> QuantizedStudent:
+        self._learned_ = None  # an earlier fit's types are not this network's
         super().fit(*args, **kwargs)
         self._snap_to_grid()
+        self._cache_learned()
         return self
+
+    def _load_tensors(self, config: dict, tensors: dict[str, np.ndarray]) -> None:
+        super()._load_tensors(config, tensors)
+        self._cache_learned()
 
     def _snap_to_grid(self) -> None:
         """Keep the firmware's weights: every weight and bias on its fixed-point grid, pruned ones 0.

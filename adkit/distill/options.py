@@ -19,7 +19,7 @@ class DistillOptions:
     file, else the default here (:meth:`from_sources`)."""
 
     # the student and its training
-    student: str = "nn"  #: "nn": the quantized MLP; "bdt": boosted decision trees (conifer firmware)
+    student: str = "nn"  #: "nn": the quantized MLP; "bdt": boosted decision trees (conifer); "selfsup": AXOL1TL v6 style
     trees: int = 60  #: --student bdt: boosting rounds
     depth: int = 4  #: --student bdt: depth of each tree
     hidden: tuple[int, ...] | None = None  #: None: EVENT_HIDDEN, or SERIES_HIDDEN for a series teacher

@@ -125,7 +125,10 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     (artificial events per background event) and ``augment_method`` default to
     ``DEFAULT_AUGMENT`` events with extra objects for a teacher of collision objects, none otherwise.
     ``quantization`` "hgq": per-weight bit widths learned against ``bit_cost`` × EBOPs
-    (:class:`~adkit.detectors.student.QuantizedStudent`). ``kind`` "bdt": boosted decision trees (``trees`` rounds of depth ``depth``) instead of the MLP."""
+    (:class:`~adkit.detectors.student.QuantizedStudent`). ``kind`` "bdt": boosted decision trees
+    (``trees`` rounds of depth ``depth``) instead of the MLP; "selfsup": the AXOL1TL v6-style
+    self-supervised network, trained on the background alone (no artificial events; the teacher's
+    scores only measure how closely it follows them)."""
     from adkit.detectors.student import QuantizedStudent
     from adkit.features.preprocess import Standardizer
     from adkit.io import DEFAULT_STEP, load_arrays
@@ -139,13 +142,24 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
 
         student = BDTStudent(n_estimators=trees, max_depth=depth, seed=seed,
                              **({"input_precision": parse_precision(precision)["input"]} if precision else {}))
+    elif kind == "selfsup":
+        from adkit.detectors.selfsup import SelfSupervisedTrigger
+
+        if augment:
+            raise ConfigError("the self-supervised network learns the background alone: artificial events "
+                              "(--augment) would teach it that they are normal; leave --augment out")
+        augment = 0.0
+        student = SelfSupervisedTrigger(hidden=tuple(int(h) for h in hidden), precision=precision,
+                                        layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
+                                        batch_size=batch_size, lr=lr, seed=seed, quantization=quantization,
+                                        bit_cost=bit_cost)
     elif kind == "nn":
         student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
                                    layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
                                    batch_size=batch_size, lr=lr, seed=seed, quantization=quantization,
                                    bit_cost=bit_cost)
     else:
-        raise ConfigError(f"--student {kind}: expected nn or bdt")
+        raise ConfigError(f"--student {kind}: expected nn, bdt or selfsup")
     student._validate()
     comps = teacher.detector.components
     if teacher_score is not None and teacher_score not in ("score", *comps):
@@ -186,7 +200,7 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
         scores = np.concatenate([scores, teacher_scores(Xa, Ca)])
         Xs = np.concatenate([Xs, Xsa])
     y, target = teacher_target(scores, transform)
-    student.fit(scaler.transform(Xs), y, options=TrainOptions(progress=progress))
+    student.fit(scaler.transform(Xs), None if kind == "selfsup" else y, options=TrainOptions(progress=progress))
     pred = student.decision_function(scaler.transform(Xs))
     info = {"teacher": teacher.detector.name, "teacher_score": component, "target": target, "events": int(len(X)),
             "augment": {"ratio": float(augment), "method": augment_method, "events": int(len(Xs) - len(X))},

@@ -41,7 +41,7 @@ def _da4ml():
 def check_types(student) -> None:
     """Every result type must round the way da4ml does; one line naming the first that does not."""
     types = student.types()
-    for name in student.layer_names():
+    for name in [*student.layer_names(), *(["score"] if "score" in types else [])]:
         t = types[name]["result"]
         if t.quant not in ROUNDING:
             raise ConfigError(f"distributed arithmetic (da4ml) rounds half up or truncates, but layer {name}'s "
@@ -54,9 +54,15 @@ def _kif(t) -> tuple[int, int, int]:
     return int(t.signed), t.integer - int(t.signed), t.frac
 
 
+def _round(h, t):
+    """A traced array rounded and saturated (or wrapped) to the ap_fixed type ``t``, as the firmware does."""
+    return h.quantize(*_kif(t), overflow_mode=OVERFLOW[t.overflow], round_mode=ROUNDING[t.quant])
+
+
 def trace(student, layers: Sequence[str] | None = None):
     """The student's firmware arithmetic as a da4ml combinational-logic graph (``CombLogic``);
-    ``layers``: only these consecutive layers, fed with the previous layer's result type."""
+    ``layers``: only these consecutive layers, fed with the previous layer's result type. A network
+    that is not a chain of dense layers computes its score in its own ``trace_score``."""
     _da4ml()
     from da4ml.trace import FixedVariableArrayInput, HWConfig, comb_trace
 
@@ -64,6 +70,9 @@ def trace(student, layers: Sequence[str] | None = None):
     types = student.types()
     weights = student.quantized_weights()
     names = student.layer_names()
+    if hasattr(student, "trace_score") and layers is None:
+        inp = FixedVariableArrayInput((weights[names[0]][0].shape[1],), hwconf=HWConfig(1, -1, -1))
+        return comb_trace(inp, student.trace_score(inp.quantize(*_kif(types["input"]["result"])), _round))
     todo = list(layers or names)
     first = names.index(todo[0])
     in_type = types["input"]["result"] if first == 0 else types[names[first - 1]]["result"]
@@ -74,7 +83,7 @@ def trace(student, layers: Sequence[str] | None = None):
     for name in todo:
         w, b = weights[name]
         t = types[name]["result"]
-        h = (h @ w.T + b).quantize(*_kif(t), overflow_mode=OVERFLOW[t.overflow], round_mode=ROUNDING[t.quant])
+        h = _round(h @ w.T + b, t)
         if name != names[-1] and name != todo[-1]:
             h = h.relu()
     return comb_trace(inp, h)
@@ -120,6 +129,8 @@ def layer_estimates(student, clock_ns: float) -> dict[str, dict]:
     word: LUT, FF, DSP (0) and cycles. Their sum can differ from the whole network's figures, which
     da4ml optimises and pipelines across layer boundaries."""
     out = {}
+    if hasattr(student, "trace_score"):  # not a chain of layers: the whole network only
+        return out
     for name in student.layer_names():
         comb = trace(student, [name])
         pipe = pipeline(comb, clock_ns)
@@ -133,6 +144,14 @@ AXOL1TL = {"hidden": [32, 16], "bunch_crossings": 2, "bunch_ns": 25.0,
            "precision": {"input": "ap_fixed<14,6,AP_RND,AP_SAT>", "weight": "ap_fixed<6,3,AP_RND,AP_SAT>",
                          "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>",
                          "output": "ap_fixed<16,8,AP_RND,AP_SAT>"}}
+
+
+#: An AXOL1TL v6-style network (:class:`adkit.detectors.selfsup.SelfSupervisedTrigger`): the v5 encoder
+#: sizes, a 4-number bottleneck, the self-supervised distance as the score, 5-bit weights.
+AXOL1TL_V6 = {"hidden": [32, 16], "latent": 4, "bunch_crossings": 2, "bunch_ns": 25.0,
+              "precision": {"input": "ap_fixed<14,6,AP_RND,AP_SAT>", "weight": "ap_fixed<5,1,AP_RND,AP_SAT>",
+                            "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>",
+                            "output": "ap_fixed<18,10,AP_RND,AP_SAT>"}}
 
 
 def write_rtl(comb, outdir: str | Path, clock_ns: float, name: str = "adkit_trigger") -> dict:

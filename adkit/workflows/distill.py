@@ -30,9 +30,19 @@ def options_from(cli: dict, config: str | None, say=lambda _text: None) -> Disti
         from adkit.firmware.da import AXOL1TL
 
         preset = {"hidden": AXOL1TL["hidden"], "precision": dict(AXOL1TL["precision"]), "strategy": "da"}
+    elif cli.get("preset") == "axol1tl-v6":  # the self-supervised network, 5-bit weights, DA only
+        from adkit.firmware.da import AXOL1TL_V6
+
+        preset = {"hidden": AXOL1TL_V6["hidden"], "precision": dict(AXOL1TL_V6["precision"]), "strategy": "da",
+                  "student": "selfsup", "target": "cpu"}
     opts = DistillOptions.from_sources({**cli, "strategy": None if preset else cli.get("strategy")}, preset,
                                        load_config(config, "distill"))
-    if preset:
+    if preset.get("student") == "selfsup":
+        p = AXOL1TL_V6["precision"]
+        say(f"--preset axol1tl-v6: self-supervised network 57-{'-'.join(map(str, opts.hidden))} → "
+            f"{AXOL1TL_V6['latent']} → {opts.hidden[-1]}, score Σ(decoded − hidden representation)², inputs "
+            f"{p['input']}, weights {p['weight']}, distributed arithmetic only (no hls4ml project: --rtl is the firmware)")
+    elif preset:
         p = AXOL1TL["precision"]
         say(f"--preset axol1tl: student 57-{'-'.join(map(str, opts.hidden))}-1, inputs {p['input']}, weights "
             f"{p['weight']}, distributed arithmetic; budget 2 bunch crossings (50 ns)")
@@ -60,7 +70,10 @@ def distill_events_command(teacher_model: Model, options: DistillOptions, *, tea
                             teacher_score=opts.teacher_score, progress=progress, kind=opts.student,
                             trees=opts.trees, depth=opts.depth)
     c = info["cost"]
-    shape = f"BDT of {c['trees']} trees, depth {c['max_depth']}: {c['comparisons']} comparisons, {c['leaves']} " \
+    hid = opts.hidden_for(False)
+    shape = f"{'-'.join(map(str, [student.n_features, *hid]))} → {student.detector.latent} → {hid[-1]}, score the " \
+        f"squared distance: {c['multiplications']} multiplications by weights" if opts.student == "selfsup" else \
+        f"BDT of {c['trees']} trees, depth {c['max_depth']}: {c['comparisons']} comparisons, {c['leaves']} " \
         f"leaves" if opts.student == "bdt" else \
         f"{'-'.join(map(str, [student.n_features, *opts.hidden_for(False), 1]))}: {c['multiplications']} multiplications"
     say(f"student {shape}, train correlation with the teacher {info['train_correlation']:.3f}")
@@ -86,10 +99,15 @@ def check_event_run(opts: DistillOptions, output, hls_path: Path, overwrite: boo
     if opts.cell != DistillOptions.cell or opts.fprs != DistillOptions.fprs:
         raise ConfigError("--cell and --fprs are for a time-series teacher; this teacher reads events "
                           "(its thresholds are set at --rates)")
+    if opts.student == "selfsup" and (opts.target == "fpga" or opts.strategy != "da"):
+        raise ConfigError("the self-supervised network (--preset axol1tl-v6) is not a chain of dense layers, which "
+                          "hls4ml's project needs: its firmware is da4ml's Verilog; give --target cpu --strategy da "
+                          "--rtl DIR")
     if opts.student == "bdt" and (opts.strategy != "latency" or opts.rtl or opts.synth or opts.preset
+                                  or opts.quantization != "uniform"
                                   or opts.target == "cpu" and opts.cpu_format != "torchscript"):
-        raise ConfigError("--student bdt emits conifer's HLS project: --strategy da, --rtl, --synth and --preset "
-                          "are for the neural-network student")
+        raise ConfigError("--student bdt emits conifer's HLS project: --strategy da, --rtl, --synth, --preset and "
+                          "--quantization hgq are for the neural-network student")
     if opts.rtl and opts.strategy != "da":
         raise ConfigError("--rtl writes da4ml's Verilog: give --strategy da with it")
     if opts.synth == "yosys":
@@ -329,9 +347,10 @@ def lost_power(report: dict, min_kept: float) -> list[str]:
 
 def check_series_run(opts: DistillOptions, teacher: str, signals) -> None:
     """Refuse the options a time-series teacher's student cannot take."""
-    if opts.preset or opts.strategy == "da" or opts.rtl:
+    if opts.preset or opts.strategy == "da" or opts.rtl or opts.quantization != "uniform":
         raise ConfigError(f"{teacher}: a time-series teacher gets a recurrent student, which hls4ml builds with the "
-                          "Latency strategy; --preset, --strategy da and --rtl are for dense students")
+                          "Latency strategy; --preset, --strategy da, --rtl and --quantization hgq are for dense "
+                          "students")
     if signals or opts.target == "cpu" or opts.augment_method not in (None, "bursts"):
         raise ConfigError(f"{teacher}: a time-series teacher is checked on labelled held-out series (--background), "
                           "its student goes to --target fpga and its augmentation is bursts (no --signal, "
