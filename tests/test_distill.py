@@ -133,7 +133,7 @@ def test_distill_command_end_to_end(tmp_path, adc_file, monkeypatch):
     # 5,000 held-out background events resolve 100 kHz (12 pass) but not 1 or 10 kHz: those are not stored
     assert student.detector.name == "student" and [t.name for t in student.thresholds] == ["100kHz"]
     assert "no threshold stored at 1kHz, 10kHz" in r.stderr
-    assert student.detector.precision["input"].startswith("ap_fixed<12,6")
+    assert student.detector.precisions()["input"].startswith("ap_fixed<12,6")
     assert (tmp_path / "hls" / "report.json").exists() and not list(tmp_path.glob(".hls.partial*"))
     r = run_cli("score", "--model", "student.adkit", str(adc_file), "-o", "s.h5", cwd=tmp_path)
     assert r.exit_code == 0

@@ -1,9 +1,9 @@
 """Self-supervised trigger network in the style of AXOL1TL v6: the score is the distance between
 what a small decoder makes of the bottleneck and the network's own hidden representation.
 
-    x ─ fc1 ─ ReLU ─ … ─ fcK ─ ReLU = r ─ lat = z ─ dec = r̂        score = Σ_k (r̂_k − r_k)²
+    x ─ fc1 ─ ReLU ─ … ─ fcK = r ─ lat = z ─ dec = r̂        score = Σ_k (r̂_k − r_k)²
 
-The encoder layers ``hidden`` end in the representation r; ``lat`` compresses it to ``latent``
+The encoder layers ``hidden`` end in the representation r; ``lat`` compresses it to ``bottleneck``
 numbers and ``dec`` predicts r back from them. Background events, whose representation the
 bottleneck has learned to carry, get a small distance; an event whose representation the
 bottleneck cannot carry gets a large one. The distance is computed in the representation's own
@@ -16,12 +16,13 @@ which trains the encoder as an autoencoder's; ``dec`` learns r with r held fixed
 through the target). The whole network is quantization-aware like
 :class:`~adkit.detectors.student.QuantizedStudent` (every weight, bias and result on its
 ``ap_fixed`` grid; ``quantization="hgq"`` learns per-weight widths), and the score is what the
-firmware computes: the difference of two words, its square and the sum held exactly, then
-rounded to the ``output`` type. :func:`adkit.firmware.da.trace` turns it into da4ml adder graphs
+firmware computes: the difference of two words, its square and the sum, all held exactly (the
+score's type follows from the representation's; the ``output`` precision is not used). :func:`adkit.firmware.da.trace` turns it into da4ml adder graphs
 (the squares become multipliers of variables) and Verilog, checked bit for bit.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from adkit.detectors.student import QUANTIZATION, QuantizedStudent
@@ -35,26 +36,35 @@ class SelfSupervisedTrigger(QuantizedStudent):
     name = "selfsup"
     tags = replace(QuantizedStudent.tags, uses_target=False)
     param_rules = {"quantization": choice(*QUANTIZATION), "bit_cost": Rule("float", 0, 1),
-                   "latent": Rule("int", 1, 4096)}
+                   "bottleneck": Rule("int", 1, 4096)}
 
-    def __init__(self, hidden: tuple[int, ...] = (32, 16), latent: int = 4, precision: dict | str | None = None,
+    def __init__(self, hidden: tuple[int, ...] = (32, 16), bottleneck: int = 3, precision: dict | str | None = None,
                  layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
-                 batch_size: int = 1024, lr: float = 3e-3, patience: int = 0, validation_fraction: float = 0.2,
+                 batch_size: int = 1024, lr: float = 1e-3, patience: int = 0, validation_fraction: float = 0.2,
                  seed: int = 0, contamination: float = 0.1, quantization: str = "uniform",
                  bit_cost: float = 1e-6) -> None:
         super().__init__(hidden, precision, layer_precision, sparsity, epochs, batch_size, lr, patience,
                          validation_fraction, seed, contamination, quantization, bit_cost)
-        self.latent = latent
+        self.bottleneck = bottleneck
 
     def layer_names(self) -> list[str]:
         return [f"fc{i + 1}" for i in range(len(self.hidden))] + ["lat", "dec"]
 
     def types(self, module=None, learned: bool = True) -> dict[str, dict[str, FixedType]]:
         """The student's types (``lat`` and ``dec`` results of the ``activation`` precision unless
-        ``layer_precision`` says otherwise), and ``score``: the ``output`` type the distance is rounded to."""
+        ``layer_precision`` says otherwise), and ``score``: the type that holds Σ (r̂ − r)² exactly,
+        from the representation's and the decoder's types (no rounding, no overflow, so no ties the
+        arithmetic made; the ``output`` precision is not used)."""
         out = super().types(module, learned)
-        out["score"] = {"result": FixedType.parse(self.precision["output"], "output precision")}
+        names = self.dense_names()
+        r, rh = out[names[-3]]["result"], out["dec"]["result"]
+        frac = max(r.frac, rh.frac)
+        integer = 2 * max(r.integer, rh.integer) + math.ceil(math.log2(self._representation_size())) + 1
+        out["score"] = {"result": FixedType(integer + 2 * frac, integer, True, rh.quant, "AP_SAT")}
         return out
+
+    def _representation_size(self) -> int:
+        return int(self.hidden[-1]) if isinstance(self.hidden, (list, tuple)) else int(self.hidden)
 
     def _learned_layers(self) -> list[str]:
         return self.dense_names()  # every layer's result is a word of the network, the decoder's included
@@ -64,7 +74,7 @@ class SelfSupervisedTrigger(QuantizedStudent):
         from torch import nn
 
         enc = [n_features, *[int(h) for h in self.hidden]]
-        rep, lat = enc[-1], int(self.latent)
+        rep, lat = enc[-1], int(self.bottleneck)
         sizes = list(zip(enc[:-1], enc[1:])) + [(rep, lat), (lat, rep)]
         module = nn.ModuleDict({n: nn.Linear(a, b) for n, (a, b) in zip(self.layer_names(), sizes)})
         for n in self.layer_names():
@@ -87,7 +97,7 @@ class SelfSupervisedTrigger(QuantizedStudent):
         words = {}
         for n in names:
             h = self._dense(module, n, h, q, dtype, mode, types[n])
-            if n in names[:-2]:
+            if n in names[:-3]:
                 h = torch.relu(h)
             words[n] = h
         return words[names[-3]], words["lat"], words["dec"]
@@ -127,7 +137,7 @@ class SelfSupervisedTrigger(QuantizedStudent):
         for n in names:
             w, b = weights[n]
             h = quantize(h @ w.T + b, types[n]["result"])
-            if n in names[:-2]:
+            if n in names[:-3]:
                 h = h.relu()
             if n == names[-3]:
                 r = h

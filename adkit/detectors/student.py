@@ -23,6 +23,7 @@ A weight whose bits reach zero is pruned. ``sparsity`` adds magnitude pruning on
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,6 +36,14 @@ from adkit.validation import Rule, choice
 QUANTIZATION = ("uniform", "hgq")
 #: pquant's name of each ap_fixed rounding mode.
 _ROUND = {"AP_RND": "RND", "AP_RND_CONV": "RND_CONV", "AP_TRN": "TRN"}
+
+
+@lru_cache(maxsize=64)
+def _parsed(spec_json: str) -> dict[str, str]:
+    """:func:`parse_precision` of a precision given as JSON text (parsed once per distinct value)."""
+    import json
+
+    return parse_precision(json.loads(spec_json))
 
 
 def _hgq_quantizer():
@@ -67,13 +76,8 @@ class QuantizedStudent(TorchDetector):
                  bit_cost: float = 1e-6) -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.hidden = hidden
-        full = parse_precision(precision)  # validated; a complete dict is kept as given (scikit-learn's clone)
-        complete = isinstance(precision, dict) and set(precision) == set(full) and \
-            parse_precision(precision) == parse_precision(full)
-        self.precision = precision if complete else full
-        given = layer_precision or {}
-        self.layer_precision = layer_precision if isinstance(layer_precision, dict) and \
-            all(isinstance(v, dict) for v in given.values()) else {k: dict(v) for k, v in given.items()}
+        self.precision = precision  # stored as given (scikit-learn's convention); read by precisions()
+        self.layer_precision = layer_precision
         self.sparsity = sparsity
         self.quantization = quantization
         self.bit_cost = bit_cost
@@ -88,18 +92,21 @@ class QuantizedStudent(TorchDetector):
         With ``quantization="hgq"`` a hidden layer's result type is the one learned (of ``module``,
         default the fitted network); before training, or with ``learned=False``, the container given."""
         names = self.layer_names()
-        bad = [k for k in self.layer_precision if k not in names]
+        precision, layers = self.precisions(), self.layer_precision or {}
+        if not isinstance(layers, dict) or not all(isinstance(v, dict) for v in layers.values()):
+            raise ConfigError("student: layer_precision must map layer names to {kind: type} mappings")
+        bad = [k for k in layers if k not in names]
         if bad:
             raise ConfigError(f"student: layer_precision names unknown layer {bad[0]!r}; layers: {', '.join(names)}")
-        out = {"input": {"result": FixedType.parse(self.precision["input"], "input precision")}}
+        out = {"input": {"result": FixedType.parse(precision["input"], "input precision")}}
         for n in names:
-            over = self.layer_precision.get(n, {})
+            over = layers.get(n, {})
             unknown = [k for k in over if k not in ("weight", "bias", "result")]
             if unknown:
                 raise ConfigError(f"student: layer {n}: unknown precision kind {unknown[0]!r}; valid: weight, bias, result")
-            default_result = self.precision["output" if n == "out" else "activation"]
+            default_result = precision["output" if n == "out" else "activation"]
             out[n] = {k: FixedType.parse(over.get(k, d), f"{n} {k} precision") for k, d in
-                      (("weight", self.precision["weight"]), ("bias", self.precision["bias"]),
+                      (("weight", precision["weight"]), ("bias", precision["bias"]),
                        ("result", default_result))}
         module = module if module is not None else getattr(self, "module_", None)
         if self.quantization == "hgq" and learned and module is not None:
@@ -114,6 +121,12 @@ class QuantizedStudent(TorchDetector):
         if self.quantization == "hgq":
             self._learned_ = {n: t["result"] for n, t in self.types().items() if n in self._learned_layers()}
 
+    def precisions(self) -> dict[str, str]:
+        """The ``precision`` parameter as a full, validated dict (the defaults where it is silent)."""
+        import json
+
+        return dict(_parsed(json.dumps(self.precision, sort_keys=True)))
+
     @staticmethod
     def _learned_type(q, container: FixedType) -> FixedType:
         """The ap_fixed type of a trained per-layer HGQ quantizer (signed, saturating, the container's rounding)."""
@@ -122,12 +135,9 @@ class QuantizedStudent(TorchDetector):
         return FixedType(1 + i + f, 1 + i, True, container.quant, "AP_SAT")
 
     def _validate(self) -> None:
+        self.check_hyperparameters()  # the ranges of sparsity, bit_cost, quantization ... (param_rules)
         super()._validate()
-        if not 0.0 <= float(self.sparsity) < 1.0:
-            raise ConfigError(f"student: sparsity must be in [0, 1), got {self.sparsity}")
         self.types()
-        if self.quantization not in QUANTIZATION:
-            raise ConfigError(f"student: quantization {self.quantization!r}; valid: {', '.join(QUANTIZATION)}")
         if self.quantization == "hgq":
             _hgq_quantizer()
 
@@ -266,9 +276,9 @@ class QuantizedStudent(TorchDetector):
     def event_scores(self, module, x, c):
         return {"score": self.forward(module, x, "exact")}
 
-    def fit(self, *args, **kwargs) -> QuantizedStudent:
+    def fit(self, X, y=None, **kwargs) -> QuantizedStudent:
         self._learned_ = None  # an earlier fit's types are not this network's
-        super().fit(*args, **kwargs)
+        super().fit(X, y, **kwargs)
         self._snap_to_grid()
         self._cache_learned()
         return self

@@ -147,11 +147,10 @@ AXOL1TL = {"hidden": [32, 16], "bunch_crossings": 2, "bunch_ns": 25.0,
 
 
 #: An AXOL1TL v6-style network (:class:`adkit.detectors.selfsup.SelfSupervisedTrigger`): the v5 encoder
-#: sizes, a 4-number bottleneck, the self-supervised distance as the score, 5-bit weights.
-AXOL1TL_V6 = {"hidden": [32, 16], "latent": 4, "bunch_crossings": 2, "bunch_ns": 25.0,
+#: sizes, a 3-number bottleneck, the self-supervised distance as the score, 5-bit weights.
+AXOL1TL_V6 = {"hidden": [32, 16], "bottleneck": 3, "bunch_crossings": 2, "bunch_ns": 25.0,
               "precision": {"input": "ap_fixed<14,6,AP_RND,AP_SAT>", "weight": "ap_fixed<5,1,AP_RND,AP_SAT>",
-                            "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>",
-                            "output": "ap_fixed<18,10,AP_RND,AP_SAT>"}}
+                            "bias": "ap_fixed<12,4,AP_RND,AP_SAT>", "activation": "ap_fixed<14,6,AP_RND,AP_SAT>"}}
 
 
 def write_rtl(comb, outdir: str | Path, clock_ns: float, name: str = "adkit_trigger") -> dict:

@@ -34,13 +34,13 @@ def options_from(cli: dict, config: str | None, say=lambda _text: None) -> Disti
         from adkit.firmware.da import AXOL1TL_V6
 
         preset = {"hidden": AXOL1TL_V6["hidden"], "precision": dict(AXOL1TL_V6["precision"]), "strategy": "da",
-                  "student": "selfsup", "target": "cpu"}
+                  "student": "selfsup", "target": "cpu", "lr": 1e-3}
     opts = DistillOptions.from_sources({**cli, "strategy": None if preset else cli.get("strategy")}, preset,
                                        load_config(config, "distill"))
     if preset.get("student") == "selfsup":
         p = AXOL1TL_V6["precision"]
         say(f"--preset axol1tl-v6: self-supervised network 57-{'-'.join(map(str, opts.hidden))} → "
-            f"{AXOL1TL_V6['latent']} → {opts.hidden[-1]}, score Σ(decoded − hidden representation)², inputs "
+            f"{AXOL1TL_V6['bottleneck']} → {opts.hidden[-1]}, score Σ(decoded − hidden representation)², inputs "
             f"{p['input']}, weights {p['weight']}, distributed arithmetic only (no hls4ml project: --rtl is the firmware)")
     elif preset:
         p = AXOL1TL["precision"]
@@ -71,7 +71,7 @@ def distill_events_command(teacher_model: Model, options: DistillOptions, *, tea
                             trees=opts.trees, depth=opts.depth)
     c = info["cost"]
     hid = opts.hidden_for(False)
-    shape = f"{'-'.join(map(str, [student.n_features, *hid]))} → {student.detector.latent} → {hid[-1]}, score the " \
+    shape = f"{'-'.join(map(str, [student.n_features, *hid]))} → {student.detector.bottleneck} → {hid[-1]}, score the " \
         f"squared distance: {c['multiplications']} multiplications by weights" if opts.student == "selfsup" else \
         f"BDT of {c['trees']} trees, depth {c['max_depth']}: {c['comparisons']} comparisons, {c['leaves']} " \
         f"leaves" if opts.student == "bdt" else \
