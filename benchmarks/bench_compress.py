@@ -7,7 +7,10 @@ distilled from it on the independent embedded background, 30 epochs, with:
 - ``uniform``: one type per layer and kind (the AXOL1TL v5 preset);
 - ``hgq``: every weight's bits and each hidden layer's result type learned in training against
   ``bit_cost`` × EBOPs (HGQ, with PQuantML's quantizer), the preset's types as containers;
-- ``pruned + hgq``: the same with half of the hidden weights pruned by magnitude as well.
+- ``pruned + hgq``: the same with half of the hidden weights pruned by magnitude as well;
+- ``axol1tl-v6``: the self-supervised network of ``--preset axol1tl-v6`` (57-32-16, a 3-number
+  bottleneck decoded back to the 16-number representation, score the squared distance; 5-bit
+  weights), trained on the same background alone, not on the teacher's score.
 
 For each student: the A→4ℓ TPR at 1, 4 and 10 kHz (68.27 % Clopper–Pearson intervals) on
 1,000,000 embedded test background events (25 above the 1 kHz threshold) and 100,000 signal
@@ -31,7 +34,8 @@ RATES_KHZ = (1.0, 4.0, 10.0)
 SIGNAL = "Ato4l"
 #: name: distill() settings of each student (all on the AXOL1TL preset's network and containers)
 STUDENTS = {"uniform": {}, "hgq": {"quantization": "hgq", "bit_cost": 1e-6},
-            "pruned + hgq": {"quantization": "hgq", "bit_cost": 1e-6, "sparsity": 0.5}}
+            "pruned + hgq": {"quantization": "hgq", "bit_cost": 1e-6, "sparsity": 0.5},
+            "axol1tl-v6": {"kind": "selfsup", "v6": True, "lr": 1e-3}}
 
 
 def main() -> int:
@@ -66,8 +70,10 @@ def main() -> int:
     rows = []
     for name, kw in STUDENTS.items():
         t0 = time.perf_counter()
-        student, info = distill(teacher, [], hidden=hidden, epochs=epochs, n_default=n_train,
-                                precision=dict(da.AXOL1TL["precision"]), **kw)
+        kw = dict(kw)
+        precision = dict((da.AXOL1TL_V6 if kw.pop("v6", False) else da.AXOL1TL)["precision"])
+        student, info = distill(teacher, [], hidden=hidden, epochs=epochs, n_default=n_train, precision=precision,
+                                **kw)
         det = student.detector
         Z = {k: student.scaler.transform(student.spec.features.compute(o).astype(np.float32)) for k, o in events.items()}
         s_scores = {k: det.decision_function(z) for k, z in Z.items()}

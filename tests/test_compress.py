@@ -100,6 +100,12 @@ def test_training_learns_narrower_bits_and_the_firmware_stays_bit_exact(tmp_path
     state, arrays = het.state()
     back = QuantizedStudent.from_state(json.loads(json.dumps(state)), arrays)
     np.testing.assert_array_equal(back.decision_function(X), het.decision_function(X))
+    from adkit.errors import ModelFileError
+
+    bad = {k: v.copy() for k, v in arrays.items()}
+    bad["rq_fc1._f"][...] = 40.0  # a result type wider than its container: a damaged file
+    with pytest.raises(ModelFileError, match="container"):
+        QuantizedStudent.from_state(json.loads(json.dumps(state)), bad)
     comb = da.trace(het)
     np.testing.assert_array_equal(da.predict(comb, het, X), het.decision_function(X))
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from adkit.detectors.torch_base import TorchDetector
-from adkit.errors import ConfigError, missing_extra
+from adkit.errors import ConfigError, ModelFileError, missing_extra
 from adkit.fixedpoint import FixedType, parse_precision
 from adkit.validation import Rule, choice
 
@@ -116,10 +116,19 @@ class QuantizedStudent(TorchDetector):
         return out
 
     def _cache_learned(self) -> None:
-        """The fitted network's learned result types, read once (a traced export cannot read tensors as numbers)."""
+        """The fitted network's learned result types, read once (a traced export cannot read tensors as
+        numbers); each must lie within its container, else the network (a model file) is damaged."""
         self._learned_ = None
-        if self.quantization == "hgq":
-            self._learned_ = {n: t["result"] for n, t in self.types().items() if n in self._learned_layers()}
+        if self.quantization != "hgq":
+            return
+        containers = self.types(learned=False)
+        learned = {n: t["result"] for n, t in self.types().items() if n in self._learned_layers()}
+        for n, t in learned.items():
+            c = containers[n]["result"]
+            if not (1 <= t.width <= c.width and t.integer <= c.integer and t.frac <= c.frac):
+                raise ModelFileError(f"{self.name}: layer {n}'s learned type {t} is not within its container {c}: "
+                                     "the network is damaged")
+        self._learned_ = learned
 
     def precisions(self) -> dict[str, str]:
         """The ``precision`` parameter as a full, validated dict (the defaults where it is silent)."""
