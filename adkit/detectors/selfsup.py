@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from adkit.detectors.student import QUANTIZATION, QuantizedStudent
+from adkit.detectors.student import QuantizedStudent
 from adkit.fixedpoint import FixedType
-from adkit.validation import Rule, choice
+from adkit.validation import Rule
 
 
 class SelfSupervisedTrigger(QuantizedStudent):
@@ -35,8 +35,7 @@ class SelfSupervisedTrigger(QuantizedStudent):
 
     name = "selfsup"
     tags = replace(QuantizedStudent.tags, uses_target=False)
-    param_rules = {"quantization": choice(*QUANTIZATION), "bit_cost": Rule("float", 0, 1),
-                   "bottleneck": Rule("int", 1, 4096)}
+    param_rules = {**QuantizedStudent.param_rules, "bottleneck": Rule("int", 1, 4096)}
 
     def __init__(self, hidden: tuple[int, ...] = (32, 16), bottleneck: int = 3, precision: dict | str | None = None,
                  layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
@@ -59,12 +58,9 @@ class SelfSupervisedTrigger(QuantizedStudent):
         names = self.dense_names()
         r, rh = out[names[-3]]["result"], out["dec"]["result"]
         frac = max(r.frac, rh.frac)
-        integer = 2 * max(r.integer, rh.integer) + math.ceil(math.log2(self._representation_size())) + 1
+        integer = 2 * max(r.integer, rh.integer) + math.ceil(math.log2(int(self.hidden[-1]))) + 1
         out["score"] = {"result": FixedType(integer + 2 * frac, integer, True, rh.quant, "AP_SAT")}
         return out
-
-    def _representation_size(self) -> int:
-        return int(self.hidden[-1]) if isinstance(self.hidden, (list, tuple)) else int(self.hidden)
 
     def _learned_layers(self) -> list[str]:
         return self.dense_names()  # every layer's result is a word of the network, the decoder's included
@@ -111,16 +107,7 @@ class SelfSupervisedTrigger(QuantizedStudent):
         t = self.types(module)["score"]["result"]
         return s if mode != "exact" else t.quantize(s.to(torch.float64))
 
-    def batch_loss(self, module, x, c, generator, y=None):
-        loss = self._plain_loss(module, x)
-        if self.quantization == "hgq":
-            loss = loss + float(self.bit_cost) * self.ebops(module)
-        return loss
-
     def validation_loss(self, module, x, c, generator, y=None):
-        return self._plain_loss(module, x)
-
-    def _plain_loss(self, module, x):
         """The distance (the decoder's target held fixed) plus the training head's reconstruction of x."""
         r, z, rh = self._parts(module, x, "train")
         return ((rh - r.detach()) ** 2).sum(1).mean() + ((module["aux"](z) - x) ** 2).mean(1).mean()

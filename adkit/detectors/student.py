@@ -274,7 +274,8 @@ class QuantizedStudent(TorchDetector):
                     mask.copy_((module[n].weight.abs() > thr).float())
 
     def batch_loss(self, module, x, c, generator, y=None):
-        loss = ((self.forward(module, x) - y) ** 2).mean()
+        """The task's loss (:meth:`validation_loss`), plus ``bit_cost`` × EBOPs with HGQ."""
+        loss = self.validation_loss(module, x, c, generator, y)
         if self.quantization == "hgq":
             loss = loss + float(self.bit_cost) * self.ebops(module)
         return loss
