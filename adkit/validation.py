@@ -206,6 +206,7 @@ DISTILL_CONFIG = {"type": "object", "additionalProperties": False, "properties":
     "precision": {"anyOf": [_STR, {"type": "object"}]}, "layer_precision": {"type": "object"},
     "sparsity": {**_NUM, "minimum": 0, "exclusiveMaximum": 1}, "epochs": {**_INT, "minimum": 1},
     "quantization": {"enum": ["uniform", "hgq"]}, "bit_cost": {**_NUM, "minimum": 0, "maximum": 1},
+    "lr_schedule": {"enum": ["constant", "cosine"]},
     "seed": {**_INT, "minimum": 0, "maximum": SEED_MAX}, "lr": {**_NUM, "exclusiveMinimum": 0},
     "batch_size": {**_INT, "minimum": 1}, "transform": _STR, "data": _STRS, "rates": _NUMS, "part": _STR,
     "clock": {**_NUM, "exclusiveMinimum": 0}, "backend": {"enum": ["Vitis", "Vivado"]},

@@ -29,6 +29,9 @@ from adkit.cli._options import DEFAULT_MODEL, JSON, OVERWRITE, SEED, Finite, Inp
 @click.option("--bit-cost", type=Finite(0, 1), help="--quantization hgq: weight of the bit operations (EBOPs) in the "
                                                    "loss (default 1e-6); larger, smaller firmware.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Student training epochs (default 30).")
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]),
+              help="constant (default) learning rate, or cosine decay to 0 over the epochs (the student kept is the "
+                   "last epoch's).")
 @click.option("--augment", type=Finite(min=0),
               help="Artificial events per background event, labelled by the teacher (default 1 for a teacher of "
                    "collision objects or of a series, 0 for a table).")

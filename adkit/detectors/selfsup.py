@@ -41,9 +41,9 @@ class SelfSupervisedTrigger(QuantizedStudent):
                  layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
                  batch_size: int = 1024, lr: float = 1e-3, patience: int = 0, validation_fraction: float = 0.2,
                  seed: int = 0, contamination: float = 0.1, quantization: str = "uniform",
-                 bit_cost: float = 1e-6) -> None:
+                 bit_cost: float = 1e-6, lr_schedule: str = "constant") -> None:
         super().__init__(hidden, precision, layer_precision, sparsity, epochs, batch_size, lr, patience,
-                         validation_fraction, seed, contamination, quantization, bit_cost)
+                         validation_fraction, seed, contamination, quantization, bit_cost, lr_schedule)
         self.bottleneck = bottleneck
 
     def layer_names(self) -> list[str]:

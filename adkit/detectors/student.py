@@ -22,6 +22,7 @@ A weight whose bits reach zero is pruned. ``sparsity`` adds magnitude pruning on
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from functools import lru_cache
 
@@ -34,6 +35,8 @@ from adkit.validation import Rule, choice
 
 #: Quantization schemes: one type per layer and kind, or HGQ's learned per-weight bit widths.
 QUANTIZATION = ("uniform", "hgq")
+#: ``lr_schedule``: a constant learning rate, or cosine decay to 0 over the epochs.
+LR_SCHEDULES = ("constant", "cosine")
 #: pquant's name of each ap_fixed rounding mode.
 _ROUND = {"AP_RND": "RND", "AP_RND_CONV": "RND_CONV", "AP_TRN": "TRN"}
 
@@ -64,16 +67,18 @@ class QuantizedStudent(TorchDetector):
     name = "student"
     tags = replace(TorchDetector.tags, uses_target=True)
     select_best = False  # pruning changes the network during training: keep the final one
-    param_rules = {"quantization": choice(*QUANTIZATION), "bit_cost": Rule("float", 0, 1)}
-    legacy_params = {**TorchDetector.legacy_params, "quantization": "uniform", "bit_cost": 0.0}
+    param_rules = {"quantization": choice(*QUANTIZATION), "bit_cost": Rule("float", 0, 1),
+                   "lr_schedule": choice(*LR_SCHEDULES)}
+    legacy_params = {**TorchDetector.legacy_params, "quantization": "uniform", "bit_cost": 0.0,
+                     "lr_schedule": "constant"}
     #: Class defaults for subclasses without these parameters (the sequence student is uniform).
-    quantization, bit_cost = "uniform", 0.0
+    quantization, bit_cost, lr_schedule = "uniform", 0.0, "constant"
 
     def __init__(self, hidden: tuple[int, ...] = (32, 16), precision: dict | str | None = None,
                  layer_precision: dict | None = None, sparsity: float = 0.0, epochs: int = 30,
                  batch_size: int = 1024, lr: float = 3e-3, patience: int = 0, validation_fraction: float = 0.2,
                  seed: int = 0, contamination: float = 0.1, quantization: str = "uniform",
-                 bit_cost: float = 1e-6) -> None:
+                 bit_cost: float = 1e-6, lr_schedule: str = "constant") -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)
         self.hidden = hidden
         self.precision = precision  # stored as given (scikit-learn's convention); read by precisions()
@@ -81,6 +86,7 @@ class QuantizedStudent(TorchDetector):
         self.sparsity = sparsity
         self.quantization = quantization
         self.bit_cost = bit_cost
+        self.lr_schedule = lr_schedule
 
     # --- layers and their types -------------------------------------------------------------
     def layer_names(self) -> list[str]:
@@ -272,6 +278,13 @@ class QuantizedStudent(TorchDetector):
                 if k:
                     thr = w.kthvalue(k).values
                     mask.copy_((module[n].weight.abs() > thr).float())
+
+    def learning_rate(self, epoch: int) -> float:
+        """``lr`` throughout, or with ``lr_schedule="cosine"`` decayed to 0 over the epochs (the network
+        kept is the last one, so the last epochs make small steps)."""
+        if self.lr_schedule == "cosine":
+            return float(self.lr) * 0.5 * (1.0 + math.cos(math.pi * epoch / max(int(self.epochs), 1)))
+        return float(self.lr)
 
     def batch_loss(self, module, x, c, generator, y=None):
         """The task's loss (:meth:`validation_loss`), plus ``bit_cost`` × EBOPs with HGQ."""

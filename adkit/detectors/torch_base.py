@@ -83,6 +83,10 @@ class TorchDetector(Detector):
     def on_epoch_start(self, module, epoch: int) -> None:
         """Called before each epoch (e.g. to update pruning masks)."""
 
+    def learning_rate(self, epoch: int) -> float:
+        """Every optimizer's learning rate in ``epoch`` (default: ``lr`` throughout)."""
+        return float(self.lr)
+
     # --- template --------------------------------------------------------------------------
     def _validate(self) -> None:
         self.check_score_kind()
@@ -147,6 +151,9 @@ class TorchDetector(Detector):
                 epoch = state["epoch"]
                 g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
                 self.on_epoch_start(module, epoch)
+                for opt in opts.values():
+                    for group in opt.param_groups:
+                        group["lr"] = self.learning_rate(epoch)
                 module.train()
                 order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=g)]
                 total, count = 0.0, 0

@@ -30,6 +30,7 @@ class DistillOptions:
     bit_cost: float = 1e-6  #: --quantization hgq: the weight of the bit operations (EBOPs) in the loss
     epochs: int = 30
     lr: float = 3e-3
+    lr_schedule: str = "constant"  #: "cosine": the learning rate decays to 0 over the epochs
     batch_size: int | None = None  #: None: EVENT_BATCH, or SERIES_BATCH
     seed: int = 0
     transform: str = "auto"

@@ -114,7 +114,7 @@ def reads_objects(teacher: Model) -> bool:
 def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden: Sequence[int] = EVENT_HIDDEN,
             precision: str | dict | None = None, layer_precision: dict | None = None,
             sparsity: float = _D.sparsity, quantization: str = _D.quantization,
-            bit_cost: float = _D.bit_cost, epochs: int = _D.epochs, batch_size: int = EVENT_BATCH,
+            bit_cost: float = _D.bit_cost, lr_schedule: str = _D.lr_schedule, epochs: int = _D.epochs, batch_size: int = EVENT_BATCH,
             lr: float = _D.lr, seed: int = _D.seed, transform: str = _D.transform, augment: float | None = None, augment_method: str | None = None, teacher_score: str | None = None,
             n_default: int | None = None, step: int | None = None, nan_policy: str = "reject",
             progress: bool = False, kind: str = "nn", trees: int = 60, depth: int = 4) -> tuple[Model, dict]:
@@ -136,6 +136,8 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     if teacher.spec.kind == "series":
         raise ConfigError(f"distilling a time-series model ({teacher.detector.name}) is not supported; distill a "
                           "model of collider events or of a table")
+    if kind == "bdt" and lr_schedule != "constant":
+        raise ConfigError("--lr-schedule is for the networks' training; boosted trees have no learning-rate schedule")
     if kind == "bdt":
         from adkit.detectors.bdt_student import BDTStudent
         from adkit.fixedpoint import parse_precision
@@ -152,12 +154,12 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
         student = SelfSupervisedTrigger(hidden=tuple(int(h) for h in hidden), precision=precision,
                                         layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
                                         batch_size=batch_size, lr=lr, seed=seed, quantization=quantization,
-                                        bit_cost=bit_cost)
+                                        bit_cost=bit_cost, lr_schedule=lr_schedule)
     elif kind == "nn":
         student = QuantizedStudent(hidden=tuple(int(h) for h in hidden), precision=precision,
                                    layer_precision=layer_precision, sparsity=sparsity, epochs=epochs,
                                    batch_size=batch_size, lr=lr, seed=seed, quantization=quantization,
-                                   bit_cost=bit_cost)
+                                   bit_cost=bit_cost, lr_schedule=lr_schedule)
     else:
         raise ConfigError(f"--student {kind}: expected nn, bdt or selfsup")
     student._validate()

@@ -6,7 +6,7 @@ from pathlib import Path
 from adkit.errors import ConfigError
 
 TRAIN_KEYS = {"detector", "model", "epochs", "seed", "features", "conditions", "params", "mapping", "data", "encoder"}
-DISTILL_KEYS = {"hidden", "precision", "layer_precision", "sparsity", "quantization", "bit_cost", "epochs", "seed", "lr", "batch_size",
+DISTILL_KEYS = {"hidden", "precision", "layer_precision", "sparsity", "quantization", "bit_cost", "lr_schedule", "epochs", "seed", "lr", "batch_size",
                 "transform", "data", "rates", "part", "clock", "backend", "augment", "augment_method",
                 "teacher_score", "cell", "units", "fprs"}
 

@@ -64,7 +64,8 @@ def distill_events_command(teacher_model: Model, options: DistillOptions, *, tea
         say("no --data: distilling on the embedded background (seed 2, independent of the teacher's)")
     student, info = distill(teacher_model, list(opts.data), hidden=opts.hidden_for(False), precision=opts.precision,
                             layer_precision=opts.layer_precision, sparsity=opts.sparsity,
-                            quantization=opts.quantization, bit_cost=opts.bit_cost, epochs=opts.epochs,
+                            quantization=opts.quantization, bit_cost=opts.bit_cost, lr_schedule=opts.lr_schedule,
+                            epochs=opts.epochs,
                             lr=opts.lr, batch_size=opts.batch_for(False), seed=opts.seed, transform=opts.transform,
                             augment=opts.augment, augment_method=opts.augment_method,
                             teacher_score=opts.teacher_score, progress=progress, kind=opts.student,
@@ -347,10 +348,11 @@ def lost_power(report: dict, min_kept: float) -> list[str]:
 
 def check_series_run(opts: DistillOptions, teacher: str, signals) -> None:
     """Refuse the options a time-series teacher's student cannot take."""
-    if opts.preset or opts.strategy == "da" or opts.rtl or opts.quantization != "uniform":
+    if opts.preset or opts.strategy == "da" or opts.rtl or opts.quantization != "uniform" \
+            or opts.lr_schedule != "constant":
         raise ConfigError(f"{teacher}: a time-series teacher gets a recurrent student, which hls4ml builds with the "
-                          "Latency strategy; --preset, --strategy da, --rtl and --quantization hgq are for dense "
-                          "students")
+                          "Latency strategy; --preset, --strategy da, --rtl, --quantization hgq and --lr-schedule "
+                          "are for dense students")
     if signals or opts.target == "cpu" or opts.augment_method not in (None, "bursts"):
         raise ConfigError(f"{teacher}: a time-series teacher is checked on labelled held-out series (--background), "
                           "its student goes to --target fpga and its augmentation is bursts (no --signal, "
