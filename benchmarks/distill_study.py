@@ -18,7 +18,10 @@ Teacher and students score the same 1,000,000 embedded test background events (s
 TPR comes with its 68.27 % Clopper–Pearson interval; "kept" is student TPR / teacher TPR (the
 teacher's own score, also for the students that learn its latent score).
 
-    python benchmarks/distill_study.py [--teachers ae,vae,cvae] [--quick]
+``--seed`` sets the students' seed (the teachers keep theirs) and ``--recipes`` picks recipes, so
+the spread of a recipe over student seeds can be measured.
+
+    python benchmarks/distill_study.py [--teachers ae,vae,cvae] [--seed 0] [--recipes "objects;..."] [--quick]
 """
 from __future__ import annotations
 
@@ -38,8 +41,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--teachers", default="ae,vae,cvae")
     ap.add_argument("--signal", default="Ato4l", help="the signal the table shows (all are kept in the summary)")
+    ap.add_argument("--seed", type=int, default=0, help="the students' seed")
+    ap.add_argument("--recipes", default=";".join(RECIPES), help="';'-separated recipes (default: all)")
     ap.add_argument("--quick", action="store_true", help="small sizes, 1 epoch: checks that it runs (a test runs this)")
     args = ap.parse_args()
+    unknown = [r for r in args.recipes.split(";") if r not in RECIPES]
+    if unknown:
+        ap.error(f"unknown recipe {unknown[0]!r}; recipes: {'; '.join(RECIPES)}")
     import torch
 
     torch.set_num_threads(2)
@@ -52,7 +60,7 @@ def main() -> int:
     n_bkg, n_train, epochs = (20_000, 5_000, 1) if args.quick else (1_000_000, None, 30)
     events = embedded_test_set(n_bkg)
     print(f"{len(events['background'])} test background events, {len(events[args.signal])} per signal; "
-          f"teachers and students {epochs} epochs (unless the recipe names its own)")
+          f"teachers and students {epochs} epochs (unless the recipe names its own); students' seed {args.seed}")
     print(f"\n| teacher | recipe | {' | '.join(f'TPR {label(args.signal)} @{r:g} kHz' for r in RATES_KHZ)} | "
           f"{' | '.join(f'kept @{r:g} kHz' for r in RATES_KHZ)} | background above @{'/'.join(f'{r:g}' for r in RATES_KHZ)} |")
     print("|---|---|" + "---|" * (2 * len(RATES_KHZ) + 1))
@@ -72,10 +80,12 @@ def main() -> int:
             m = table_row(name, row, scores, args.signal, None, efficiency_cell, evaluate_scores)
             ref = ref or m
         for recipe, kw in RECIPES.items():
+            if recipe not in args.recipes.split(";"):
+                continue
             if "teacher_score" in kw and "latent" not in teacher.detector.components:
                 continue
             kw = {"epochs": epochs, **kw} if not args.quick else {**kw, "epochs": epochs}
-            student, _ = distill(teacher, n_default=n_train, **kw)
+            student, _ = distill(teacher, n_default=n_train, seed=args.seed, **kw)
             scores = {k: student.detector.decision_function(student.scaler.transform(
                 student.spec.features.compute(o).astype(np.float32))) for k, o in events.items()}
             m = table_row(name, recipe, scores, args.signal, ref, efficiency_cell, evaluate_scores)
