@@ -124,7 +124,8 @@ def distill(teacher: Model, data: Sequence[str | Path] | None = None, *, hidden:
     score); ``latent`` for a VAE or CVAE is the AXOL1TL choice, Σ μ² of the encoder. ``augment``
     (artificial events per background event) and ``augment_method`` default to
     ``DEFAULT_AUGMENT`` events with extra objects for a teacher of collision objects, none otherwise.
-    ``quantization`` "hgq": per-weight bit widths learned against ``bit_cost`` × EBOPs
+    ``lr_schedule`` "cosine": the learning rate decays to 0 over the ``epochs`` (docs/distill.md has the
+    study). ``quantization`` "hgq": per-weight bit widths learned against ``bit_cost`` × EBOPs
     (:class:`~adkit.detectors.student.QuantizedStudent`). ``kind`` "bdt": boosted decision trees
     (``trees`` rounds of depth ``depth``) instead of the MLP; "selfsup": the AXOL1TL v6-style
     self-supervised network, trained on the background alone (no artificial events; the teacher's
