@@ -111,12 +111,18 @@ class Model:
             raise ModelFileError(f"the model expects {self.n_features} features, the input has {X.shape[1]}")
         return np.asarray(self.detector.encode(self.scaler.transform(X)), dtype=np.float32)
 
-    def score_components(self, X: np.ndarray, condition: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    def prepare(self, X: np.ndarray) -> np.ndarray:
+        """Raw input events as the detector takes them: encoded (a latent model), then preprocessed."""
         if X.shape[1] != self.n_features:
             raise ModelFileError(f"the model expects {self.n_features} features, the input has {X.shape[1]}")
         if self.encoder is not None:
             X = self.encoder.encode(X)
-        return self.detector.score_components(self.scaler.transform(X), condition)
+        return self.scaler.transform(X)
+
+    def score_components(self, X: np.ndarray, condition: np.ndarray | None = None, *,
+                         prepared: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Every score kind of raw events ``X``; ``prepared``: ``prepare(X)``, when already computed."""
+        return self.detector.score_components(self.prepare(X) if prepared is None else prepared, condition)
 
     def decision_function(self, X: np.ndarray, condition: np.ndarray | None = None) -> np.ndarray:
         """Per-event anomaly scores of raw input events (higher = more anomalous)."""

@@ -502,14 +502,17 @@ def check_outputs(directory: str | Path, names: list[str], overwrite: bool, opti
     return d
 
 
-def sha256_file(path: str | Path, block: int = 1 << 22) -> str:
-    """sha256 of a whole file, read in blocks (provenance, and the keys of reusable work)."""
+def sha256_file(path: str | Path, block: int = 1 << 20) -> str:
+    """sha256 of a whole file, read in blocks into one reused buffer (provenance, and the keys of
+    reusable work); hashlib lets other threads run meanwhile."""
     import hashlib
 
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
+    buf = bytearray(block)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(view):
+            h.update(view[:n])
     return h.hexdigest()
 
 

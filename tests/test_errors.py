@@ -220,11 +220,11 @@ def test_interrupted_scoring_leaves_no_complete_looking_file(tmp_path, small_mod
     calls = {"n": 0}
     real = scoring.score_batch
 
-    def flaky(model, batch):
+    def flaky(model, batch, prepared=None):
         calls["n"] += 1
         if calls["n"] == 2:  # the second of two chunks
             raise KeyboardInterrupt
-        return real(model, batch)
+        return real(model, batch, prepared)
 
     monkeypatch.setattr(scoring, "score_batch", flaky)
     r = run_cli("score", str(adc_file), "--model", str(small_model), "-o", str(tmp_path / "out.h5"), "--step", "1000")
@@ -240,7 +240,7 @@ def test_killed_scoring_leaves_only_a_partial_name(tmp_path, small_model, shared
     proc = subprocess.Popen([sys.executable, "-c", (
         "import sys, time, adkit.workflows.scoring as s\n"
         "real = s.score_batch\n"
-        "def slow(m, b):\n    time.sleep(0.5)\n    return real(m, b)\n"
+        "def slow(m, b, p=None):\n    time.sleep(0.5)\n    return real(m, b, p)\n"
         "s.score_batch = slow\n"
         "from adkit.cli import main\n"
         f"main(['score', {str(big)!r}, '--model', {str(small_model)!r}, '-o', {str(out)!r}, '--step', '2500'])\n")])

@@ -203,9 +203,9 @@ def test_file_modified_while_read_is_refused(tmp_path, adc_file, small_model, mo
 
     real = scoring.score_batch
 
-    def touch_during_read(model, batch):
+    def touch_during_read(model, batch, prepared=None):
         os.utime(data, ns=(time.time_ns(), time.time_ns() + 10**9))  # someone appends to the file
-        return real(model, batch)
+        return real(model, batch, prepared)
     monkeypatch.setattr(scoring, "score_batch", touch_during_read)
     r = run_cli("score", str(data), "--model", str(small_model), "-o", str(tmp_path / "out.h5"))
     assert r.exit_code == 2 and "changed while adkit was reading it" in r.stderr, r.output

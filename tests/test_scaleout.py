@@ -163,3 +163,46 @@ def test_executor_errors():
         with Executor("dask", scheduler="tcp://127.0.0.1:1", connect_timeout=2):
             pass
 
+
+
+def test_resume_reuses_parts_only_while_the_input_hash_is_the_manifests(inputs, tmp_path, monkeypatch):
+    """The input's sha256 is computed beside the tasks and written into the manifest; a resumed run
+    reuses finished parts only when the file still has that hash (same size and mtime is not enough)."""
+    import os
+
+    import h5py
+
+    import adkit.workflows.scaleout as so
+
+    data = tmp_path / "data.h5"
+    shutil.copy(inputs / "Ato4l.h5", data)
+    model, out = inputs / "m.adkit", tmp_path / "out"
+    ref = so.score_many(model, [data], [tmp_path / "ref.h5"], tmp_path / "ref.json", task_events=1000)
+    want = read_scores(tmp_path / "ref.h5")["score"]
+
+    def interrupted() -> None:
+        def stop(self, path):
+            raise KeyboardInterrupt
+        with monkeypatch.context() as m:
+            m.setattr(so.ScoreRun, "finish", stop)
+            with pytest.raises(KeyboardInterrupt):
+                so.score_many(model, [data], [out / "data.scores.h5"], out / "manifest.json", task_events=1000)
+        rec = json.loads((out / "manifest.json").read_text())["files"][0]
+        assert rec["status"] == "pending" and rec["input_sha256"] == so.sha256_file(data)
+
+    interrupted()
+    again = so.score_many(model, [data], [out / "data.scores.h5"], out / "manifest.json", task_events=1000)
+    assert again["tasks"] == 0 and np.array_equal(read_scores(out / "data.scores.h5")["score"], want)
+
+    (out / "data.scores.h5").unlink()
+    (out / "manifest.json").unlink()
+    interrupted()
+    st = data.stat()
+    with h5py.File(data, "r+") as h5:  # new content, same size, the old modification time put back
+        h5["Particles"][0, 0, 0] += 100.0
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert data.stat().st_size == st.st_size
+    again = so.score_many(model, [data], [out / "data.scores.h5"], out / "manifest.json", task_events=1000)
+    assert again["tasks"] == ref["tasks"]  # every part scored again
+    got = read_scores(out / "data.scores.h5")["score"]
+    assert got[0] != want[0] and np.array_equal(got[1:], want[1:])

@@ -56,11 +56,14 @@ def make_batch(raw: RawChunk, source: str, reader_kind: str, features: FeatureSe
     else:
         feats = (features or FeatureSet()).compute(arr)
         cond = conditions.compute(arr) if conditions is not None else None
-    # a NaN/inf anywhere makes the float64 sum non-finite (finite float32s cannot overflow it);
-    # the per-event mask is computed only when that one fast reduction says something is wrong
+    # a NaN/inf anywhere makes the sum non-finite; the per-event mask is computed only when that one
+    # fast reduction says something may be wrong (a float32 sum of large finite values can overflow:
+    # then the mask finds nothing bad, and the chunk goes on)
     arrays = [a for a in (feats, cond, weight) if a is not None]
     nbad = 0
-    if not all(np.isfinite(a.sum(dtype=np.float64)) for a in arrays):
+    with np.errstate(over="ignore", invalid="ignore"):
+        suspect = not all(np.isfinite(a.sum()) for a in arrays)
+    if suspect:
         bad = np.zeros(len(feats), dtype=bool)
         for a in arrays:
             bad |= ~np.isfinite(a.reshape(len(a), -1)).all(axis=1)

@@ -19,8 +19,11 @@ import contextlib
 import functools
 import json
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from adkit.errors import AdkitError, ConfigError, InputError, OutputError
@@ -107,7 +110,7 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
     from adkit.files import input_scope
     from adkit.io import Mapping, open_reader, reader_batches
     from adkit.io.inputs import note_input
-    from adkit.workflows.scoring import range_check, score_batch
+    from adkit.workflows.scoring import prefetch, prepared_batches, range_check, score_batch
 
     model = _model(model_path, model_digest)
     check = range_check(model)
@@ -122,11 +125,10 @@ def score_range(model_path: str, model_digest: str, path: str, mapping: dict | N
                                                        "start": start, "stop": stop, "input_size": input_key[0],
                                                        "input_mtime_ns": input_key[1], "input_sha256": input_key[2]})
             try:
-                for batch in reader_batches(reader, model.spec, step=step, nan_policy=nan_policy, entry_start=start,
-                                            entry_stop=stop):
-                    if check is not None:
-                        check.update(batch.features)
-                    writer.write(0, score_batch(model, batch))
+                batches = reader_batches(reader, model.spec, step=step, nan_policy=nan_policy, entry_start=start,
+                                         entry_stop=stop)
+                for batch, prepared in prefetch(prepared_batches(model, batches, check), False):
+                    writer.write(0, score_batch(model, batch, prepared))
             finally:
                 writer.close()
     return {"events": writer.n, "part": part, "ranges": None if check is None else check.state()}
@@ -138,7 +140,8 @@ def _fingerprint(path: str) -> tuple[int, int]:
 
 
 def _part_done(part: Path, digest: str, start: int, stop: int, input_key: tuple[int, int, str]) -> bool:
-    """A finished part is reused only if it scored this input (size, mtime, sha256), range and model."""
+    """A finished part is reused only if it scored this input (size, mtime; the sha256 is the
+    manifest's, :meth:`ScoreRun.make_tasks`), range and model."""
     if not part.exists():
         return False
     import h5py
@@ -148,7 +151,7 @@ def _part_done(part: Path, digest: str, start: int, stop: int, input_key: tuple[
             a = h5.attrs
             return (a.get("model_sha256") == digest and int(a.get("start", -1)) == start
                     and int(a.get("stop", -1)) == stop and int(a.get("input_size", -1)) == input_key[0]
-                    and int(a.get("input_mtime_ns", -1)) == input_key[1] and a.get("input_sha256") == input_key[2])
+                    and int(a.get("input_mtime_ns", -1)) == input_key[1])
     except (OSError, ValueError, TypeError):
         return False
 
@@ -242,6 +245,30 @@ def score_many(model_path: str | Path, paths: Sequence[str | Path], outputs: Seq
             "ood": {p: c for p, c in ood.items() if c is not None and c.events}}
 
 
+class _Hasher:
+    """sha256 of files, one after another on a daemon thread (an interrupted run does not wait for it)."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, fn: Callable[[str], str], path: str) -> Future:
+        fut: Future = Future()
+        self._queue.put((fn, path, fut))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, daemon=True)
+            self._thread.start()
+        return fut
+
+    def _work(self) -> None:
+        while True:
+            fn, path, fut = self._queue.get()
+            try:
+                fut.set_result(fn(path))
+            except BaseException as e:  # handed to whoever waits for this hash
+                fut.set_exception(e)
+
+
 class ScoreRun:
     """One :func:`score_many` run: which inputs are done, which tasks remain, merging each input's
     parts into its output as soon as its last task ends, and the manifest that records it all."""
@@ -270,6 +297,9 @@ class ScoreRun:
         self.task_file: list[str] = []
         self.parts: dict[str, list[Path]] = {}
         self.keys: dict[str, tuple[int, int, str]] = {}
+        self.hashes: dict[str, Future | str] = {}  # each input's sha256, computed while its tasks run
+        self._hasher = _Hasher()
+        self._hash_noted: set[str] = set()
         self.replace: set[str] = set()
         self.failed: dict[str, str] = {}
         self.extra: dict = {}
@@ -323,15 +353,40 @@ class ScoreRun:
             out.parent.mkdir(parents=True, exist_ok=True)
             part_dir = parts_dir(out.parent)
             self.parts[path] = []
-            self.keys[path] = (*_fingerprint(path), sha256_file(path))
-            for start in range(0, n, self.task_events):
-                stop = min(start + self.task_events, n)
-                part = part_dir / f"{short_name(out.name)}.{start}-{stop}.h5"
+            self.keys[path] = (*_fingerprint(path), "")
+            ranges = [(a, min(a + self.task_events, n)) for a in range(0, n, self.task_events)]
+            parts = [part_dir / f"{short_name(out.name)}.{a}-{b}.h5" for a, b in ranges]
+            # parts of an earlier run are reused only if the input's sha256, which that run wrote into the
+            # manifest, is the file's now: hashed here first. Otherwise the hash runs beside the tasks.
+            earlier = self.manifest.files.get(path, {}).get("input_sha256")
+            reuse = bool(earlier) and any(p.exists() for p in parts) and sha256_file(path) == earlier
+            self.hashes[path] = earlier if reuse else self._hasher.submit(sha256_file, path)
+            for part, (start, stop) in zip(parts, ranges):
                 self.parts[path].append(part)
-                if not _part_done(part, self.digest, start, stop, self.keys[path]):
+                if not (reuse and _part_done(part, self.digest, start, stop, self.keys[path])):
                     self.tasks.append((self.model_path, self.digest, path, self.mapping, start, stop, self.step,
                                        self.nan_policy, str(part), self.keys[path]))
                     self.task_file.append(path)
+
+    def input_hash(self, path: str) -> str:
+        """The input's sha256 (waits for its hashing thread)."""
+        h = self.hashes[path]
+        if not isinstance(h, str):
+            h = self.hashes[path] = h.result()
+        return h
+
+    def note_hashes(self) -> None:
+        """Each input's sha256 goes into its pending record as soon as it is known (a resumed run reuses
+        parts only of an input whose hash the manifest holds and the file still has)."""
+        for path, h in self.hashes.items():
+            if path not in self._hash_noted and (isinstance(h, str) or h.done()):
+                self._hash_noted.add(path)
+                if not isinstance(h, str) and h.exception() is not None:
+                    continue  # unreadable now: its merge reports it
+                if self.manifest.files.get(path, {}).get("status") == "pending":
+                    self.manifest.record(path, status="pending", output=str(self.output_of(path)),
+                                         input_sha256=self.input_hash(path))
+                    self.manifest.write(self.paths, self.extra)
 
     def start(self) -> None:
         """The manifest lists what is still to do, so that a run stopped midway says so."""
@@ -363,6 +418,7 @@ class ScoreRun:
                     text = str(err) if isinstance(err, AdkitError) else f"{type(err).__name__}: {err}"
                     self.failed[path] = " ".join(text.split())
                 remaining[path] -= 1
+                self.note_hashes()
                 if on_task:
                     on_task(done, len(self.tasks))
                 if remaining[path] == 0:
@@ -392,12 +448,14 @@ class ScoreRun:
         if len(parts) == 1 and score_format(out) == "hdf5":  # one task: its part is the output
             import h5py
 
-            with h5py.File(parts[0], "r") as h5:
+            with h5py.File(parts[0], "r+") as h5:  # adkit's own part: the input's hash, known now
                 n = len(h5["entry"]) if "entry" in h5 else 0
+                h5.attrs["input_sha256"] = self.input_hash(path)
             publish(parts[0], out, replace)
         else:
             n = _merge(parts, out, score_format(out), path, output_attrs(self.model_path, self.model), replace)
-        size, mtime, digest_in = self.keys[path]
+        size, mtime, _ = self.keys[path]
+        digest_in = self.input_hash(path)
         self.manifest.record(path, status="done", output=str(out), events=n, input_size=size, input_mtime_ns=mtime,
                              input_sha256=digest_in, output_sha256=sha256_file(out), tasks=len(parts),
                              output_name=os.path.relpath(out, self.manifest_path.parent))

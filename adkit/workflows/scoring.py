@@ -18,18 +18,34 @@ from adkit.io.writers import ScoreWriter, atomic_output, check_output, score_for
 from adkit.progress import bar
 
 
-def score_batch(model: Model, batch: EventBatch) -> dict[str, np.ndarray]:
-    """Columns for one chunk: ``entry``, ``score``, ``score_<kind>`` components, ``pass_<threshold>``."""
-    if batch.features.shape[1] != model.n_features:
-        raise InputError(f"{batch.source}: {batch.features.shape[1]} features per event, but the model "
-                         f"expects {model.n_features} ({', '.join(model.spec.columns[:3])}, ...)")
-    comps = model.score_components(batch.features, batch.condition)
+def score_batch(model: Model, batch: EventBatch, prepared: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Columns for one chunk: ``entry``, ``score``, ``score_<kind>`` components, ``pass_<threshold>``
+    (``prepared``: the chunk's ``model.prepare(batch.features)``, when :func:`prepared_batches` made it)."""
+    check_width(model, batch)
+    comps = model.score_components(batch.features, batch.condition, prepared=prepared)
     check_finite_scores(comps["score"], batch)
     cols = {"entry": batch.entry, "score": comps["score"]}
     cols.update({f"score_{k}": v for k, v in comps.items() if k != "score"})
     for t in model.thresholds:
         cols[f"pass_{t.name}"] = comps["score"] > t.value
     return cols
+
+
+def check_width(model: Model, batch: EventBatch) -> None:
+    """A chunk with another number of features than the model's: one line naming the file."""
+    if batch.features.shape[1] != model.n_features:
+        raise InputError(f"{batch.source}: {batch.features.shape[1]} features per event, but the model "
+                         f"expects {model.n_features} ({', '.join(model.spec.columns[:3])}, ...)")
+
+
+def prepared_batches(model: Model, batches, check=None):
+    """(batch, model input) pairs: each chunk counted by the range ``check`` and preprocessed, so that
+    with :func:`prefetch` all of this runs on the reading thread while torch scores the chunk before."""
+    for batch in batches:
+        check_width(model, batch)
+        if check is not None:
+            check.update(batch.features)
+        yield batch, model.prepare(batch.features)
 
 
 def check_finite_scores(score: np.ndarray, batch: EventBatch) -> None:
@@ -125,10 +141,8 @@ def score_files(model: Model, paths: Sequence[str | Path], output: str | Path, *
                 parts = []
                 check = range_check(model, ood_limit)
                 batches = reader_batches(reader, model.spec, step=step, nan_policy=nan_policy)
-                for batch in prefetch(batches, read_ahead):
-                    if check is not None:
-                        check.update(batch.features)
-                    cols = score_batch(model, batch)
+                for batch, prepared in prefetch(prepared_batches(model, batches, check), read_ahead):
+                    cols = score_batch(model, batch, prepared)
                     writer.write(i, cols)
                     if friend:
                         parts.append(cols)
