@@ -115,8 +115,8 @@ W = LIMITS["width"]
 #: its own (``Detector.param_rules``: its score kinds, its basis, its kernels).
 PARAM_RULES: dict[str, Rule] = {
     "latent_dim": _int(1, 4096), "hidden": Rule("ints", 1, W), "width": _int(1, W), "filters": Rule("ints", 1, 4096),
-    "n_channels": _int(1, 10_000, none_ok=True), "epochs": _int(1, 10_000_000), "batch_size": _int(1, 100_000_000),
-    "lr": _pos(10.0), "patience": _int(0, 1_000_000), "validation_fraction": Rule("float", 0, 0.99),
+    "n_channels": _int(1, 10_000, none_ok=True), "epochs": _int(1, 10_000_000, none_ok=True),
+    "batch_size": _int(1, 100_000_000, none_ok=True), "lr": _pos(10.0), "patience": _int(0, 1_000_000, none_ok=True), "validation_fraction": Rule("float", 0, 0.99),
     "seed": _int(0, SEED_MAX), "beta": Rule("float", 0, 1e6), "n_estimators": _int(1, 100_000),
     "max_samples": _pos(1e9, words=("auto",)), "n_train": _int(2, 1e9), "n_landmarks": _int(2, 100_000), "bond_dim": _int(1, 4096),
     "local_dim": _int(1, 64), "init_noise": Rule("float", 0, 10), "n_centres": _int(1, 10_000_000, none_ok=True),

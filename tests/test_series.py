@@ -485,3 +485,30 @@ def test_one_strategy_per_kind_of_input():
     assert training_kind(["x.h5"], get("ae"), {}) is EVENTS
     with pytest.raises(ConfigError, match="n_default: not for time series"):
         train("lstm-ae", ["sensor-demo"], n_default=1000)
+
+
+UCR = Path(__file__).parent / "data" / "ucr"
+
+
+def test_each_detector_takes_its_own_default_stride_and_says_so(tmp_path):
+    """mp scores every window (a discord is defined on all of them); an autoencoder takes the largest
+    stride up to window/4 that leaves >= 300 training windows (UCR 135: 1,200 training samples)."""
+    train = UCR / "135_UCR_Anomaly_InternalBleeding16_TRAIN.csv"
+    test = UCR / "135_UCR_Anomaly_InternalBleeding16_TEST.csv"
+    common = ("--data", train, "--time-column", "timestamp", "--label", "is_anomaly", "--epochs", "1")
+    r = run_cli("train", "--detector", "mp", *common, "-o", tmp_path / "mp.adkit")
+    assert r.exit_code == 0, r.output
+    assert "stride 1 (mp's default: every window; change with --stride): 1073 training windows" in r.stderr
+    r = run_cli("train", "--detector", "conv-ae", *common, "-o", tmp_path / "conv.adkit")
+    assert r.exit_code == 0, r.output
+    n = (1200 - 128) // 3 + 1 + 1  # stride 3 from sample 0, plus the window that ends on the last sample
+    assert f"stride 3 (conv-ae's default: the largest up to window/4 that gives at least 300 training windows; " \
+           f"change with --stride): {n} training windows" in r.stderr
+    r = run_cli("train", "--detector", "conv-ae", *common, "--stride", "32", "-o", tmp_path / "c32.adkit")
+    assert r.exit_code == 0 and "only 35 training windows" in r.stderr and "change with --stride)" not in r.stderr
+    # the discord at stride 1 is the labelled anomaly (samples 4187-4198), exactly
+    r = run_cli("evaluate", "--model", tmp_path / "mp.adkit", "--series", test, "--protocol", "ucr",
+                "-o", tmp_path / "ucr", "--json")
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout)["series"][0]
+    assert row["hit"] and row["distance"] == 0 and 4187 <= row["top_sample"] <= 4198

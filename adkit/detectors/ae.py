@@ -1,7 +1,10 @@
 """Dense autoencoder, the ADC2021 baseline: 57 → 32 → 16 → latent → 16 → 32 → 57.
 
 Each hidden layer is Linear → BatchNorm → LeakyReLU. The anomaly score is the per-event
-mean squared reconstruction error of the standardised inputs.
+mean squared reconstruction error of the standardised inputs. Its training budget follows the
+sample size unless given: 30 epochs of batch 1024 (patience 5) from 102,400 training events up,
+up to 100 epochs of batch 256 (patience 10) below, where large batches make too few optimizer
+steps (measured on the Pythia sample: docs/ae-default.md).
 """
 from __future__ import annotations
 
@@ -27,8 +30,8 @@ class DenseAutoencoder(TorchDetector):
     #: Empty slots scaled like any value, as the ADC2021 recipe does (measured: docs/physics-table.md).
     preprocessing = "log-pooled"
 
-    def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), epochs: int = 30,
-                 batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
+    def __init__(self, latent_dim: int = 3, hidden: tuple[int, ...] = (32, 16), epochs: int | None = None,
+                 batch_size: int | None = None, lr: float = 1e-3, patience: int | None = None,
                  validation_fraction: float = 0.2, seed: int = 0,
                  contamination: float = 0.1, standardize: bool = True) -> None:
         super().__init__(epochs, batch_size, lr, patience, validation_fraction, seed, contamination)

@@ -127,6 +127,10 @@ class Detector(BaseEstimator):
     two_sample: ClassVar[bool] = False
     #: Input scaling of collider events under ``--preprocessing auto`` (:mod:`adkit.features.preprocess`).
     preprocessing: ClassVar[str] = "physics"
+    #: The stride of a series model when ``--stride`` is not given: ``"one"`` (every window: a
+    #: matrix-profile discord or a rolling score is defined on all of them) or ``"auto"`` (the largest
+    #: stride up to window/4 that still gives ``MIN_WINDOWS`` training windows, where the data allows).
+    series_stride: ClassVar[str] = "auto"
     #: pyod's share of training events ``predict`` calls anomalous; every built-in detector takes it as
     #: a parameter, a plug-in without one gets this.
     contamination: float = 0.1

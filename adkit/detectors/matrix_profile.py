@@ -39,6 +39,7 @@ class MatrixProfile(Detector):
 
     name = "mp"
     tags = replace(Detector.tags, sequence=True, shape_only=True)
+    series_stride = "one"
 
     def __init__(self, n_channels: int | None = None, normalize: bool = True, n_train: int = 20000,
                  seed: int = 0, contamination: float = 0.1) -> None:

@@ -36,6 +36,12 @@ class TorchDetector(Detector):
     #: set this False: they train for ``epochs`` and keep the last weights.
     select_best = True
     tags = Tags(torch=True)
+    #: ``epochs``, ``batch_size`` or ``patience`` given as None are chosen from the number of training
+    #: events at fit (:meth:`budget`): below ``SMALL_SAMPLE`` (where batches of 1024 make fewer than 100
+    #: optimizer steps an epoch) the small-sample budget, else the large-sample one.
+    SMALL_SAMPLE = 102_400
+    SMALL_BUDGET = {"epochs": 100, "batch_size": 256, "patience": 10}
+    LARGE_BUDGET = {"epochs": 30, "batch_size": 1024, "patience": 5}
 
     def __init__(self, epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
                  validation_fraction: float = 0.2, seed: int = 0, contamination: float = 0.1) -> None:
@@ -91,6 +97,8 @@ class TorchDetector(Detector):
     def _validate(self) -> None:
         self.check_score_kind()
         for k in ("epochs", "batch_size", "patience"):
+            if getattr(self, k) is None:  # chosen from the training size (budget)
+                continue
             if not isinstance(getattr(self, k), int) or getattr(self, k) < (0 if k == "patience" else 1):
                 raise ConfigError(f"{self.name}: {k} must be a positive integer, got {getattr(self, k)!r}")
         if not 0.0 <= self.validation_fraction < 1.0:
@@ -143,11 +151,13 @@ class TorchDetector(Detector):
             _check_own_checkpoint(ckpt)
             ckpt.unlink()  # a stale checkpoint of an earlier training (adkit's own file)
 
+        self._budget = self.budget(len(train_idx))
+        epochs, patience = self._budget["epochs"], self._budget["patience"]
         batch = self.effective_batch(len(train_idx))
         bar = progress_bar(progress, "loss", "val")
         with bar as pb:
-            task = pb.add_task(f"train {self.name}", total=self.epochs, completed=state["epoch"], loss="", val="")
-            while state["epoch"] < self.epochs and state["wait"] <= self.patience:
+            task = pb.add_task(f"train {self.name}", total=epochs, completed=state["epoch"], loss="", val="")
+            while state["epoch"] < epochs and state["wait"] <= patience:
                 epoch = state["epoch"]
                 g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
                 self.on_epoch_start(module, epoch)
@@ -193,9 +203,16 @@ class TorchDetector(Detector):
     #: events): 200 events and ``batch_size`` 1024 train 8 steps an epoch, not 1.
     MIN_STEPS, MIN_BATCH = 8, 16
 
+    def budget(self, n_train: int) -> dict[str, int]:
+        """Epochs, batch size and patience for ``n_train`` training events: each as given, or (None) the
+        small- or large-sample default (``SMALL_SAMPLE``)."""
+        auto = self.SMALL_BUDGET if n_train < self.SMALL_SAMPLE else self.LARGE_BUDGET
+        return {k: int(auto[k] if getattr(self, k) is None else getattr(self, k)) for k in auto}
+
     def effective_batch(self, n_train: int) -> int:
-        """The batch size used on ``n_train`` training events: ``batch_size``, smaller on small data."""
-        return int(min(self.batch_size, max(self.MIN_BATCH, -(-n_train // self.MIN_STEPS))))
+        """The batch size used on ``n_train`` training events: the budget's, smaller on small data."""
+        size = self.budget(n_train)["batch_size"]
+        return int(min(size, max(self.MIN_BATCH, -(-n_train // self.MIN_STEPS))))
 
     def check_size(self, n_features: int, n_conditions: int) -> int:
         """Count the network's weights on torch's meta device (nothing allocated) and refuse one over

@@ -21,6 +21,7 @@ class RollingZScore(Detector):
 
     name = "zscore"
     tags = replace(Detector.tags, sequence=True, shape_only=True)
+    series_stride = "one"
 
     def __init__(self, n_channels: int | None = None, contamination: float = 0.1) -> None:
         self.n_channels = n_channels

@@ -34,15 +34,20 @@ def _windows(spec: SeriesSpec, series: Series) -> tuple[np.ndarray, np.ndarray |
     return window_matrix(series.values, starts, spec.window), window_context(series.context, starts, spec.window), starts
 
 
-def training_windows(spec: SeriesSpec, data: Sequence[str | Path], first: Series | None,
-                     on_gaps=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """The clean windows of every training series (a UCR file: of its training part; samples labelled
-    anomalous are left out) and their context; ``first``: the first series, if already read."""
-    feats, conds = [], []
+def training_series(spec: SeriesSpec, data: Sequence[str | Path], first: Series | None) -> list[Series]:
+    """Every training series (a UCR file: its training part); ``first``: the first, if already read."""
+    out = []
     for path in data:
         s = first if (first is not None and path == data[0]) else spec.read(path)
-        if s.train_stop is not None:  # a UCR file: train on its training part only
-            s = s.head(s.train_stop)
+        out.append(s.head(s.train_stop) if s.train_stop is not None else s)
+    return out
+
+
+def training_windows(spec: SeriesSpec, series: Sequence[Series], on_gaps=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The clean windows of the training ``series`` (samples labelled anomalous are left out) and
+    their context."""
+    feats, conds = [], []
+    for s in series:
         if s.gaps and on_gaps:
             on_gaps(s)
         X, C, starts = _windows(spec, s)
@@ -52,6 +57,20 @@ def training_windows(spec: SeriesSpec, data: Sequence[str | Path], first: Series
         feats.append(X)
         conds.append(C)
     return np.concatenate(feats), None if conds[0] is None else np.concatenate(conds)
+
+
+def default_stride(det_cls, series: Sequence[Series], window: int) -> tuple[int, str]:
+    """The stride a detector takes when none is given, and why (``Detector.series_stride``)."""
+    if det_cls.series_stride == "one":
+        return 1, f"{det_cls.name}'s default: every window"
+    clean = 0  # training windows at stride 1
+    for s in series:
+        starts = window_starts(s, window, 1)
+        clean += int(len(starts) if s.labels is None else (~labelled(s.labels, starts, window)).sum())
+    stride = max(1, min(window // 4, clean // MIN_WINDOWS))
+    why = (f"the largest up to window/4 that gives at least {MIN_WINDOWS} training windows" if stride < window // 4
+           else "window/4")
+    return stride, f"{det_cls.name}'s default: {why}"
 
 
 def train_series(model_name: str, data: Sequence[str | Path], *, window: int = DEFAULT_WINDOW,
@@ -80,23 +99,29 @@ def train_series(model_name: str, data: Sequence[str | Path], *, window: int = D
         params["seed"] = seed
     if epochs is not None and "epochs" in names:
         params["epochs"] = int(epochs)
-    first = SeriesSpec(list(channels or []), window, stride or max(1, window // 4), list(conditions or []),
-                       time_column, label_column, rate).read(data[0]) if not channels else None
-    spec = SeriesSpec(list(channels) if channels else first.channels, window, stride or max(1, window // 4),
-                      list(conditions or []), time_column, label_column, rate)
+    reading = SeriesSpec(list(channels or []), window, stride or 1, list(conditions or []), time_column,
+                         label_column, rate)
+    first = reading.read(data[0]) if not channels else None
+    reading.channels = list(channels) if channels else first.channels
+    series = training_series(reading, data, first)
+    why = "given"
+    if stride is None:
+        stride, why = default_stride(det_cls, series, window)
+    spec = SeriesSpec(reading.channels, window, stride, list(conditions or []), time_column, label_column, rate)
     if "n_channels" in names:
         params["n_channels"] = len(spec.channels)
     if "standardize" in names:  # the series scaler prepares the inputs
         params.setdefault("standardize", False)
     detector = det_cls.from_params(params)
-    X, C = training_windows(spec, data, first, on_gaps)
+    X, C = training_windows(spec, series, on_gaps)
     if len(X) < 2:
         raise InputError("fewer than two clean training windows")
     scaler = Standardizer(groups=spec.groups()).fit(X)
     detector.fit(scaler.transform(X), condition=C, options=TrainOptions(None if checkpoint is None else str(checkpoint), resume,
                                                               progress))
     inputs = [file_record(p) for p in data if not demo_name(p)]
-    provenance = {"inputs": inputs, "seed": seed, "events": int(len(X)), "versions": versions(), "windows": int(len(X))}
+    provenance = {"inputs": inputs, "seed": seed, "events": int(len(X)), "versions": versions(), "windows": int(len(X)),
+                  "stride": {"value": int(stride), "why": why}}
     demos = [demo_name(p) for p in data if demo_name(p)]
     if demos:
         provenance["embedded"] = {"generator": "adkit.datasets.sensor", "events": int(len(X)), "seed": demos[0][1],
@@ -143,6 +168,9 @@ def train_series_command(run, cli: dict, say) -> Model:
                           else None, time_column=cli.get("time_column"), rate=cli.get("rate"),
                           label_column=cli.get("label"), on_gaps=gaps, **run.options)
     n, spec = model.provenance["windows"], model.spec
+    if not cli.get("stride"):
+        say(f"time series: stride {spec.stride} ({model.provenance['stride']['why']}; change with --stride): "
+            f"{n} training windows")
     if n < MIN_WINDOWS:
         say(f"warning: only {n} training windows of {spec.window} samples (stride {spec.stride}); "
             f"fewer than {MIN_WINDOWS} is too few to learn what normal looks like: give a smaller --stride or "

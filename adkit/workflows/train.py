@@ -137,6 +137,8 @@ def train_events(model_name: str, data: Sequence[str | Path] | None = None, *, p
     provenance = {**source, "seed": seed, "events": int(len(X)), "versions": versions()}
     history = getattr(detector, "history_", None) or []
     metrics = {"train": history[-1] if history else {}}
+    if getattr(detector, "_budget", None):
+        metrics["budget"] = dict(detector._budget)
     if encoder is not None:
         spec = encoder.spec
         provenance["encoder"] = {"detector": encoder.detector.name, "latent_dim": X.shape[1],
@@ -287,8 +289,11 @@ def train_events_command(run: TrainRun, cli: dict, say) -> Model:
                          **run.options)
     last = model.metrics.get("train", {})
     loss = f", final val loss {last['val_loss']:.4g}" if "val_loss" in last else ""
+    b = model.metrics.get("budget")
+    budget = (f", {last.get('epoch', '?')} of up to {b['epochs']} epochs of batch {b['batch_size']} (patience "
+              f"{b['patience']})" if b and last else "")
     return save_trained(model, run, cli.get("overwrite", False), say,
-                        f"{name} on {model.provenance['events']} events, {model.n_features} features{loss}")
+                        f"{name} on {model.provenance['events']} events, {model.n_features} features{budget}{loss}")
 
 
 def save_trained(model: Model, run: TrainRun, overwrite: bool, say, what: str) -> Model:
