@@ -13,7 +13,7 @@ import copy
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,8 +40,8 @@ class TorchDetector(Detector):
     #: events at fit (:meth:`budget`): below ``SMALL_SAMPLE`` (where batches of 1024 make fewer than 100
     #: optimizer steps an epoch) the small-sample budget, else the large-sample one.
     SMALL_SAMPLE = 102_400
-    SMALL_BUDGET = {"epochs": 100, "batch_size": 256, "patience": 10}
-    LARGE_BUDGET = {"epochs": 30, "batch_size": 1024, "patience": 5}
+    SMALL_BUDGET: ClassVar[dict[str, int]] = {"epochs": 100, "batch_size": 256, "patience": 10}
+    LARGE_BUDGET: ClassVar[dict[str, int]] = {"epochs": 30, "batch_size": 1024, "patience": 5}
 
     def __init__(self, epochs: int = 30, batch_size: int = 1024, lr: float = 1e-3, patience: int = 5,
                  validation_fraction: float = 0.2, seed: int = 0, contamination: float = 0.1) -> None:
