@@ -92,7 +92,7 @@ def streaming_latency(model, vals, times, tmp: Path, n_windows: int) -> None:
         lat.append(time.perf_counter() - written.get(w["row"], time.perf_counter()))
     th.join()
     lat_ms = 1000 * np.array(lat)
-    print(f"\nstreaming (conv-ae, `adkit score --follow`, poll 5 ms, rows appended in bursts of 64 at 4096 Hz): "
+    print(f"\nstreaming ({model.detector.name}, `adkit score --follow`, poll 5 ms, rows appended in bursts of 64 at 4096 Hz): "
           f"{len(lat)} windows, latency from the write of a window's last row to its score: median "
           f"{np.median(lat_ms):.1f} ms, 99th percentile {np.quantile(lat_ms, 0.99):.1f} ms")
 

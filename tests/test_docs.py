@@ -84,7 +84,7 @@ def test_page_commands_run(page, shared_data):
 
 
 #: Pages whose every benchmark output must carry the hash of the script that printed it (issue 29).
-STAMPED = ("physics-table.md", "ae-default.md", "benchmarks.md", "synthesis.md", "compress.md")
+STAMPED = ("physics-table.md", "ae-default.md", "benchmarks.md", "synthesis.md", "compress.md", "gw.md")
 
 
 def test_benchmark_outputs_are_not_older_than_their_scripts():

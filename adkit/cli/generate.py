@@ -19,10 +19,25 @@ EVENTS = click.IntRange(1, 50_000_000)
               help="--engine pythia: events per task (each with its own seed; the unit an interrupted run resumes).")
 @click.option("--seed", type=SEED, default=1, show_default=True)
 @click.option("--format", "formats", default="h5,root", show_default=True, help="Comma-separated: h5, root.")
+@click.option("--gw", is_flag=True,
+              help="Instead: gravitational-wave strain in OUTPUT/gw/ (ml4gw: whitened H1 and L1 noise with the "
+                   "Advanced LIGO design PSD, BBH and sine-Gaussian injections; pip install 'adkit[gw]').")
+@click.option("--seconds", type=click.FloatRange(10, 86_400), default=600.0, show_default=True,
+              help="--gw: seconds of training noise and of background noise.")
+@click.option("--snrs", default="4,6,8,10,15,20,30", show_default=True,
+              help="--gw: comma-separated network SNRs of the injections.")
+@click.option("--per-snr", type=click.IntRange(1, 10_000), default=20, show_default=True,
+              help="--gw: injections of each kind at each SNR (one every 4 s).")
 @executing
 @OVERWRITE
-def generate(**options):
-    """Write a background sample and the four signals (ADC2021 .h5, NanoAOD-like .root)."""
+def generate(gw, seconds, snrs, per_snr, **options):
+    """Write a background sample and the four signals (ADC2021 .h5, NanoAOD-like .root), or with --gw
+    two-detector gravitational-wave strain."""
+    if gw:
+        from adkit.workflows.gw import generate_gw_command
+
+        generate_gw_command(options, seconds=seconds, snrs=snrs, per_snr=per_snr, say=say)
+        return
     from adkit.workflows.inspect import generate_command
 
     generate_command(**options, progress=progress(), say=say)
