@@ -9,10 +9,13 @@ both detectors, and so does the baseline a burst search starts from, excess powe
 window's energy, the sum of its squared whitened samples); the network statistic, the time
 slides and the thresholds are :mod:`adkit.workflows.gw`'s. Printed: the slid background livetime, the thresholds at FARs of
 1/hour, 1/day and 1/year, and per signal and SNR the fraction found at each, with 68 %
-Clopper-Pearson intervals. Last, ``adkit score --follow`` on the whitened two-channel stream:
+Clopper-Pearson intervals. Then hls4ml's C simulation of the student against the emulation the
+search scored, bit for bit, on every window near an injection. Last, ``adkit score --follow`` on
+the whitened two-channel stream:
 its throughput on a written file and its latency when rows arrive at 4096 Hz.
 
-Needs ml4gw (``pip install 'adkit[gw]'``; it needs torch < 2.11, so in its own environment).
+Needs ml4gw (``pip install 'adkit[gw]'``; it needs torch < 2.11, so in its own environment) and
+hls4ml (``adkit[fpga]``).
 
     python benchmarks/gw_search.py [--quick]
 """
@@ -39,6 +42,37 @@ class ExcessPower:
     @staticmethod
     def score_components(X: np.ndarray) -> dict:
         return {"score": np.square(X, dtype=np.float64).sum(axis=1)}
+
+
+def firmware_check(student, files: dict, tmp: Path, n_background: int, seed: int) -> None:
+    """hls4ml's C simulation of the student against the emulation the search scored with: every window
+    within 0.1 s of an injection, and ``n_background`` windows of the background, bit for bit."""
+    from adkit.features.windows import window_matrix
+    from adkit.firmware.hls import csim_scores, write_project
+    from adkit.workflows.gw import read_strain, read_table
+
+    spec = student.spec
+    X = []
+    for kind in ("bbh", "sg"):
+        t, x, rate = read_strain(files[kind])
+        peaks = np.rint(read_table(files[f"{kind}_injections"])["time"] * rate).astype(int)
+        near = np.unique((peaks[:, None] + np.arange(-int(0.1 * rate), int(0.1 * rate), spec.stride)).ravel())
+        starts = np.clip(near - spec.window // 2, 0, len(t) - spec.window)
+        X += [window_matrix(x[:, [0]], starts, spec.window), window_matrix(x[:, [1]], starts, spec.window)]
+    t, x, _ = read_strain(files["background"])
+    starts = np.random.default_rng(seed).integers(0, len(t) - spec.window, n_background)
+    X.append(window_matrix(x[:, [0]], starts, spec.window))
+    X = np.concatenate(X)
+    t0 = time.perf_counter()
+    hls_model = write_project(student.detector, tmp / "hls")
+    built = time.perf_counter() - t0
+    Z = student.scaler.transform(X)
+    emulated = student.detector.decision_function(Z)
+    assert np.array_equal(emulated, student.score_components(X)["score"])  # what the search scored
+    firmware = csim_scores(hls_model, Z)
+    print(f"hls4ml C simulation of the student (project written and compiled in {built:.0f} s): "
+          f"{int((firmware != emulated).sum())} of {len(X):,} windows differ from the emulation the search scored "
+          f"(every window within 0.1 s of an injection, in both detectors, and {n_background:,} of background)")
 
 
 def cell(e) -> str:
@@ -135,6 +169,8 @@ def main() -> int:
             for kind, rows in r["injections"].items():
                 for snr, row in rows.items():
                     print(f"| {kind} | {snr} | " + " | ".join(cell(row[k]) for k in thr) + " |", flush=True)
+        print()
+        firmware_check(student, files, Path(tmp), 200 if args.quick else 2000, args.seed)
         t, x, _ = read_strain(files["background"])
         cols = {"time": t, "h1": x[:, 0], "l1": x[:, 1]}
         stream = train_series("gru-ae", [files["train"]], window=128, stride=64, epochs=1, seed=args.seed)

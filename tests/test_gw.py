@@ -146,3 +146,30 @@ def test_generate_gw_says_what_it_needs_or_writes_the_files(tmp_path):
     assert rate == 4096.0 and x.shape == (len(t), 2) and len(table["snr"]) == 2
     again = run_cli(*args)  # never replaces without --overwrite
     assert again.exit_code == 2 and "exists" in again.stderr
+
+
+def test_bad_strain_and_tables_are_one_line_errors(tmp_path):
+    import h5py
+
+    from adkit.errors import AdkitError
+
+    with h5py.File(tmp_path / "other.h5", "w") as h5:
+        h5["strain"] = np.zeros((10, 3), dtype=np.float32)  # three columns, no rate, no time
+    (tmp_path / "inj.csv").write_text("t,rho\n1,2\n")
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5 at all")
+    for bad, call in ((tmp_path / "other.h5", gw.read_strain), (tmp_path / "junk.h5", gw.read_strain),
+                      (tmp_path / "missing.h5", gw.read_strain), (tmp_path / "inj.csv", gw.read_table),
+                      (tmp_path, gw.read_strain)):
+        with pytest.raises(AdkitError) as e:
+            call(bad)
+        assert str(bad) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_generate_gw_refuses_sizes_it_cannot_hold(tmp_path):
+    from conftest import run_cli
+
+    r = run_cli("generate", "--gw", "-o", str(tmp_path), "--seconds", "7200")
+    assert r.exit_code == 2 and "7200" in r.stderr
+    if HAS_ML4GW:
+        r = run_cli("generate", "--gw", "-o", str(tmp_path), "--snrs", "4,8", "--per-snr", "600")
+        assert r.exit_code == 2 and "at most 1000" in r.stderr and not (tmp_path / "gw" / "train.h5").exists()

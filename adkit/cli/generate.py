@@ -22,12 +22,12 @@ EVENTS = click.IntRange(1, 50_000_000)
 @click.option("--gw", is_flag=True,
               help="Instead: gravitational-wave strain in OUTPUT/gw/ (ml4gw: whitened H1 and L1 noise with the "
                    "Advanced LIGO design PSD, BBH and sine-Gaussian injections; pip install 'adkit[gw]').")
-@click.option("--seconds", type=click.FloatRange(10, 86_400), default=600.0, show_default=True,
+@click.option("--seconds", type=click.FloatRange(10, 3600), default=600.0, show_default=True,
               help="--gw: seconds of training noise and of background noise.")
 @click.option("--snrs", default="4,6,8,10,15,20,30", show_default=True,
               help="--gw: comma-separated network SNRs of the injections.")
 @click.option("--per-snr", type=click.IntRange(1, 10_000), default=20, show_default=True,
-              help="--gw: injections of each kind at each SNR (one every 4 s).")
+              help="--gw: injections of each kind at each SNR (one every 4 s; at most 1000 of a kind).")
 @executing
 @OVERWRITE
 def generate(gw, seconds, snrs, per_snr, **options):

@@ -33,6 +33,10 @@ CLUSTER = 1.0
 TOLERANCE = 0.1
 FARS = {"1/hour": 1 / 3600.0, "1/day": 1 / 86400.0, "1/year": 1 / (365.25 * 86400.0)}
 DEFAULT_SNRS = (4.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0)
+#: windows scored at a time
+CHUNK = 65536
+#: the longest stream and the most injections of a kind one call writes (memory: about 1 GB at 4096 Hz)
+MAX_SECONDS, MAX_INJECTIONS = 3600.0, 1000
 
 
 def _write_strain(path: Path, cols: dict[str, np.ndarray], rate: float, overwrite: bool) -> None:
@@ -73,8 +77,11 @@ def write_gw(outdir: str | Path, *, seconds: float = 600.0, snrs: Sequence[float
                           "and its matching torchaudio") from None
     from adkit.datasets import gw
 
-    if seconds < 10 or per_snr < 1 or not snrs or min(snrs) <= 0:
-        raise ConfigError("--seconds must be >= 10, --per-snr >= 1 and every --snrs value > 0")
+    if not 10 <= seconds <= MAX_SECONDS or per_snr < 1 or not snrs or min(snrs) <= 0:
+        raise ConfigError(f"--seconds must be 10 to {MAX_SECONDS:g}, --per-snr >= 1 and every --snrs value > 0")
+    if per_snr * len(snrs) > MAX_INJECTIONS:
+        raise ConfigError(f"{per_snr} injections at each of {len(snrs)} SNRs: at most {MAX_INJECTIONS} of a kind "
+                          "per call; write several sets with different --seed")
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     files = {"train": out / "train.h5", "background": out / "background.h5"}
@@ -114,15 +121,44 @@ def read_strain(path: str | Path) -> tuple[np.ndarray, np.ndarray, float]:
     """(time, (T, 2) whitened H1/L1 strain, sampling rate) of a file :func:`write_gw` wrote."""
     import h5py
 
-    with h5py.File(path, "r") as h5:
-        if "strain" not in h5 or "time" not in h5:
-            raise InputError(f"{path}: not a strain file of adkit generate --gw (datasets 'strain' and 'time')")
-        return h5["time"][:], h5["strain"][:], float(h5["strain"].attrs["sampling_rate"])
+    from adkit.io.hdf5 import check_chunks
+    from adkit.io.inputs import existing_input
+    from adkit.validation import LIMITS
+
+    existing_input(path, "strain", "give a file of adkit generate --gw")  # and the files it links to
+    try:
+        with h5py.File(path, "r") as h5:
+            ds, t = h5.get("strain"), h5.get("time")
+            if (not isinstance(ds, h5py.Dataset) or not isinstance(t, h5py.Dataset) or "sampling_rate" not in ds.attrs
+                    or ds.ndim != 2 or ds.shape[1] != 2 or t.shape != (ds.shape[0],)):
+                raise InputError(f"{path}: not a strain file of adkit generate --gw (a (T, 2) dataset 'strain' with "
+                                 "a sampling_rate attribute, and a (T,) dataset 'time')")
+            if ds.size * ds.dtype.itemsize > LIMITS["array_bytes"]:
+                raise InputError(f"{path}: 'strain' is over the {LIMITS['array_bytes'] / 2**30:g} GiB a series may "
+                                 "take in memory; split it into several files")
+            check_chunks(path, ds)
+            return t[:], ds[:].astype(np.float32), float(ds.attrs["sampling_rate"])
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read as HDF5 ({e})") from None
 
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
-    d = np.genfromtxt(path, delimiter=",", names=True, ndmin=1)
-    return {k: d[k] for k in d.dtype.names}
+    """An injection table (CSV with at least ``time`` and ``snr`` columns)."""
+    import io
+
+    from adkit.files import read_text
+
+    try:
+        d = np.genfromtxt(io.StringIO(read_text(path, "injection table")), delimiter=",", names=True, ndmin=1)
+    except ValueError as e:
+        raise InputError(f"{path}: not an injection table ({e})") from None
+    if d.dtype.names is None or not {"time", "snr"} <= set(d.dtype.names) or not len(d):
+        raise InputError(f"{path}: an injection table needs rows with columns time and snr (adkit generate --gw "
+                         "writes them)")
+    table = {k: np.asarray(d[k], dtype=np.float64) for k in d.dtype.names}
+    if not (np.isfinite(table["time"]).all() and np.isfinite(table["snr"]).all()):
+        raise InputError(f"{path}: the time and snr columns must be numbers")
+    return table
 
 
 def detector_scores(model, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,10 +170,10 @@ def detector_scores(model, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ConfigError(f"the search scores each detector alone: give a one-channel model (this one reads "
                           f"{', '.join(spec.channels)}; train with --channels h1)")
     starts = np.arange(0, len(values) - spec.window + 1, spec.stride)
-    X = window_matrix(np.asarray(values, dtype=np.float32).reshape(-1, 1), starts, spec.window)
+    column = np.asarray(values, dtype=np.float32).reshape(-1, 1)
     out = np.empty(len(starts))
-    for i in range(0, len(starts), 65536):
-        out[i:i + 65536] = model.score_components(X[i:i + 65536])["score"]
+    for i in range(0, len(starts), CHUNK):  # the windows of one chunk at a time: memory stays bounded
+        out[i:i + CHUNK] = model.score_components(window_matrix(column, starts[i:i + CHUNK], spec.window))["score"]
     if not np.isfinite(out).all():
         raise InputError("the model gave non-finite scores on this strain")
     return starts, out
