@@ -173,3 +173,13 @@ def test_generate_gw_refuses_sizes_it_cannot_hold(tmp_path):
     if HAS_ML4GW:
         r = run_cli("generate", "--gw", "-o", str(tmp_path), "--snrs", "4,8", "--per-snr", "600")
         assert r.exit_code == 2 and "at most 1000" in r.stderr and not (tmp_path / "gw" / "train.h5").exists()
+
+
+def test_generate_refuses_options_of_the_other_kind(tmp_path):
+    from conftest import run_cli
+
+    for args, says in ((("--gw", "--events", "100"), "--events is for collision events"),
+                       (("--seconds", "60"), "--seconds is for --gw"), (("--per-snr", "3"), "--per-snr is for --gw")):
+        r = run_cli("generate", "-o", str(tmp_path), *args)
+        assert r.exit_code == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())

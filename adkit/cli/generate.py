@@ -33,6 +33,14 @@ EVENTS = click.IntRange(1, 50_000_000)
 def generate(gw, seconds, snrs, per_snr, **options):
     """Write a background sample and the four signals (ADC2021 .h5, NanoAOD-like .root), or with --gw
     two-detector gravitational-wave strain."""
+    given = [n for n in ("seconds", "snrs", "per_snr", "events", "signal_events", "formats", "chunk")
+             if click.get_current_context().get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
+    wrong = [n for n in given if (n in ("events", "signal_events", "formats", "chunk")) == gw]
+    if wrong:
+        from adkit.errors import ConfigError
+
+        opt = "--" + ("format" if wrong[0] == "formats" else wrong[0].replace("_", "-"))
+        raise ConfigError(f"{opt} is for {'collision events: drop it with --gw' if gw else '--gw: add --gw'}")
     if gw:
         from adkit.workflows.gw import generate_gw_command
 
