@@ -7,12 +7,14 @@ noise (window 128 = 31 ms, stride 64); then the hls4ml GRU student (``adkit dist
 student: 8 GRU units, quantized) distils the GRU autoencoder on the same noise. Each model scores
 both detectors, and so does the baseline a burst search starts from, excess power (each
 window's energy, the sum of its squared whitened samples); the network statistic, the time
-slides and the thresholds are :mod:`adkit.workflows.gw`'s. Printed: the slid background livetime, the thresholds at FARs of
-1/hour, 1/day and 1/year, and per signal and SNR the fraction found at each, with 68 %
-Clopper-Pearson intervals. Then hls4ml's C simulation of the student against the emulation the
-search scored, bit for bit, on every window near an injection. Last, ``adkit score --follow`` on
-the whitened two-channel stream:
-its throughput on a written file and its latency when rows arrive at 4096 Hz.
+slides and the thresholds are :mod:`adkit.workflows.gw`'s.
+
+Printed: the slid background livetime; the thresholds at FARs of 1/hour, 1/day and 1/year; per
+signal and SNR the fraction found at each, with 68 % Clopper-Pearson intervals; and for each
+injection of SNR >= 15 missed at 1/hour, each detector's loudest score near it. Then hls4ml's C
+simulation of the student against the emulation the search scored, bit for bit, on every window
+near an injection. Last, ``adkit score --follow`` on the whitened two-channel stream: its
+throughput on a written file and its latency when rows arrive at 4096 Hz.
 
 Needs ml4gw (``pip install 'adkit[gw]'``; it needs torch < 2.11, so in its own environment) and
 hls4ml (``adkit[fpga]``).
@@ -73,6 +75,17 @@ def firmware_check(student, files: dict, tmp: Path, n_background: int, seed: int
     print(f"hls4ml C simulation of the student (project written and compiled in {built:.0f} s): "
           f"{int((firmware != emulated).sum())} of {len(X):,} windows differ from the emulation the search scored "
           f"(every window within 0.1 s of an injection, in both detectors, and {n_background:,} of background)")
+
+
+def missed_loud(loudest: dict, threshold: float, snr: float = 15.0) -> None:
+    """The injections of network SNR >= ``snr`` missed at ``threshold``: each detector's loudest score near
+    the peak (a signal loud in one detector only fails the coincidence)."""
+    rows = [(kind, d["snr"][i], d["h1"][i], d["l1"][i]) for kind, d in loudest.items()
+            for i in np.flatnonzero((d["snr"] >= snr) & (d["network"] <= threshold))]
+    one = sum(max(h, lo) > threshold >= min(h, lo) for _, _, h, lo in rows)
+    print(f"\nmissed at FAR 1/hour with network SNR >= {snr:g}: {len(rows)}; of them loud enough in one detector "
+          f"only: {one}" + "".join(f"\n  {k} SNR {s:g}: H1 {h + 0.0:.3g}, L1 {lo + 0.0:.3g} (threshold {threshold:.4g})"
+                                   for k, s, h, lo in rows))
 
 
 def cell(e) -> str:
@@ -169,6 +182,8 @@ def main() -> int:
             for kind, rows in r["injections"].items():
                 for snr, row in rows.items():
                     print(f"| {kind} | {snr} | " + " | ".join(cell(row[k]) for k in thr) + " |", flush=True)
+            if thr["1/hour"] is not None:
+                missed_loud(r["loudest"], thr["1/hour"]["threshold"])
         print()
         firmware_check(student, files, Path(tmp), 200 if args.quick else 2000, args.seed)
         t, x, _ = read_strain(files["background"])

@@ -118,6 +118,9 @@ def test_search_finds_loud_coincident_bursts_at_low_far(tmp_path):
     for snr in ("10", "20"):
         assert r["injections"]["burst"][snr]["1/hour"]["value"] == 1.0
     assert r["injections"]["burst"]["10"]["1/year"] is None
+    loud = r["loudest"]["burst"]  # per injection: the network statistic is never above either detector's score
+    assert len(loud["network"]) == 10 and np.all(loud["network"] <= loud["h1"])
+    assert np.all(loud["l1"] > 0) and list(loud["snr"]) == [10.0] * 5 + [20.0] * 5
 
 
 def test_search_refuses_a_two_channel_model(tmp_path):

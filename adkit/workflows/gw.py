@@ -250,7 +250,9 @@ def found(stat: np.ndarray, times: np.ndarray, peak_times: np.ndarray, tolerance
 def search(model, background: str | Path, injections: Mapping[str, tuple[str | Path, str | Path]], *,
            slide: float = 0.0, floor_quantile: float = 0.99, max_slides: int | None = None) -> dict:
     """The search of this module's docstring: thresholds at FARS from time slides of ``background``,
-    and per injection set the efficiency per network SNR at each threshold (Clopper-Pearson intervals)."""
+    and per injection set the efficiency per network SNR at each threshold (Clopper-Pearson intervals);
+    ``loudest``: per injection, the network statistic near its peak and each detector's own score
+    (which detector a missed signal was too quiet in)."""
     from adkit.metrics import efficiency
 
     t, x, rate = read_strain(background)
@@ -272,14 +274,18 @@ def search(model, background: str | Path, injections: Mapping[str, tuple[str | P
                              "livetime_s": float(livetime), "livetime_years": float(livetime / (365.25 * 86400)),
                              "floor": floor, "triggers": len(peaks), "zero_lag_triggers": len(zero_lag),
                              "window_stride_s": dt, "coincidence_windows": k},
-              "thresholds": thresholds, "injections": {}}
+              "thresholds": thresholds, "injections": {}, "loudest": {}}
     for kind, (strain, table_path) in injections.items():
         t, x, rate = read_strain(strain)
         table = read_table(table_path)
         starts, hs = detector_scores(model, x[:, 0])
         _, ls = detector_scores(model, x[:, 1])
         stat = coincident(hs, around(ls, k))
-        best = found(stat, t[starts] + 0.5 * model.spec.window / rate, table["time"])
+        centres = t[starts] + 0.5 * model.spec.window / rate
+        best = found(stat, centres, table["time"])
+        # per injection: the loudest network statistic near its peak, and each detector's loudest score
+        result["loudest"][kind] = {"time": table["time"], "snr": table["snr"], "network": best,
+                                   "h1": found(hs, centres, table["time"]), "l1": found(ls, centres, table["time"])}
         rows = {}
         for snr in np.unique(table["snr"]):
             sel = table["snr"] == snr
