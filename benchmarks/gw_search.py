@@ -88,13 +88,6 @@ def missed_loud(loudest: dict, threshold: float, snr: float = 15.0) -> None:
                                    for k, s, h, lo in rows))
 
 
-def cell(e) -> str:
-    if e is None:
-        return "-"
-    lo, hi = e["interval"]
-    return f"{e['value']:.2f} [{lo:.2f}-{hi:.2f}]"
-
-
 def follow_throughput(model, cols: dict, tmp: Path, seconds: float) -> None:
     """``follow`` on a complete CSV of ``seconds`` of both channels: windows scored per second of wall time."""
     from adkit.workflows.stream import follow
@@ -132,6 +125,7 @@ def main() -> int:
 
     torch.set_num_threads(2)
     from adkit.distill.series import distill_series
+    from adkit.metrics import efficiency_cell
     from adkit.workflows.gw import read_strain, search, write_gw
     from adkit.workflows.series import train_series
 
@@ -141,12 +135,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         files = write_gw(Path(tmp) / "gw", seconds=args.background_seconds, snrs=snrs, per_snr=args.per_snr,
-                         seed=args.seed, say=lambda s: None)
-        if args.train_seconds != args.background_seconds:  # the training noise: its own length
-            from adkit.datasets.gw import background
-            from adkit.workflows.gw import _write_strain
-
-            _write_strain(Path(files["train"]), background(args.train_seconds, seed=args.seed), 4096.0, True)
+                         seed=args.seed, train_seconds=args.train_seconds, say=lambda s: None)
         print(f"generated in {time.perf_counter() - t0:.0f} s: {args.train_seconds:g} s of training noise, "
               f"{args.background_seconds:g} s of background, {args.per_snr} injections per SNR "
               f"({', '.join(f'{s:g}' for s in snrs)}) of each kind; seed {args.seed}")
@@ -181,7 +170,7 @@ def main() -> int:
             print("|---|---|" + "---|" * len(thr))
             for kind, rows in r["injections"].items():
                 for snr, row in rows.items():
-                    print(f"| {kind} | {snr} | " + " | ".join(cell(row[k]) for k in thr) + " |", flush=True)
+                    print(f"| {kind} | {snr} | " + " | ".join(efficiency_cell(row[k]) if row[k] else "-" for k in thr) + " |", flush=True)
             if thr["1/hour"] is not None:
                 missed_loud(r["loudest"], thr["1/hour"]["threshold"])
         print()

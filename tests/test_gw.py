@@ -97,7 +97,7 @@ def write_stream(path, rng, seconds, rate, bursts=()):
     for tc in bursts:
         sel = np.abs(t - tc) < 0.025
         x[sel] += 6 * np.sin(2 * np.pi * 150 * (t[sel] - tc))[:, None]
-    gw._write_strain(path, {"time": t, "h1": x[:, 0], "l1": x[:, 1]}, rate, overwrite=False)
+    gw._write_strain(path, {"time": t, "h1": x[:, 0], "l1": x[:, 1]}, rate)
 
 
 def test_search_finds_loud_coincident_bursts_at_low_far(tmp_path):
@@ -108,7 +108,7 @@ def test_search_finds_loud_coincident_bursts_at_low_far(tmp_path):
     write_stream(tmp_path / "background.h5", rng, 120, rate)
     times = np.arange(1, 11) * 4.0 + 0.3
     write_stream(tmp_path / "inj.h5", rng, 45, rate, bursts=times)
-    gw._write_table(tmp_path / "inj.csv", {"time": times, "snr": np.repeat([10.0, 20.0], 5)}, overwrite=False)
+    gw._write_table(tmp_path / "inj.csv", {"time": times, "snr": np.repeat([10.0, 20.0], 5)})
     model = train_series("conv-ae", [str(tmp_path / "train.h5")], channels=["h1"], window=32, stride=16, epochs=3)
     r = gw.search(model, tmp_path / "background.h5", {"burst": (tmp_path / "inj.h5", tmp_path / "inj.csv")})
     bg = r["background"]
@@ -186,3 +186,16 @@ def test_generate_refuses_options_of_the_other_kind(tmp_path):
         r = run_cli("generate", "-o", str(tmp_path), *args)
         assert r.exit_code == 2 and says in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not HAS_ML4GW, reason="needs ml4gw (pip install 'adkit[gw]', torch < 2.11)")
+def test_an_interrupted_generate_leaves_nothing(tmp_path, monkeypatch):
+    import adkit.datasets.gw as data
+
+    def broken(*_args, **_kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "injections", broken)  # after train.h5 and background.h5 are written
+    with pytest.raises(KeyboardInterrupt):
+        gw.write_gw(tmp_path / "gw", seconds=10, snrs=(20.0,), per_snr=1, say=lambda _s: None)
+    assert list(tmp_path.iterdir()) == []

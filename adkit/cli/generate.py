@@ -33,9 +33,10 @@ EVENTS = click.IntRange(1, 50_000_000)
 def generate(gw, seconds, snrs, per_snr, **options):
     """Write a background sample and the four signals (ADC2021 .h5, NanoAOD-like .root), or with --gw
     two-detector gravitational-wave strain."""
-    given = [n for n in ("seconds", "snrs", "per_snr", "events", "signal_events", "formats", "chunk")
+    events_only = ("events", "signal_events", "formats", "chunk", "engine", "processes")
+    given = [n for n in ("seconds", "snrs", "per_snr", *events_only)
              if click.get_current_context().get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE]
-    wrong = [n for n in given if (n in ("events", "signal_events", "formats", "chunk")) == gw]
+    wrong = [n for n in given if (n in events_only) == gw]
     if wrong:
         from adkit.errors import ConfigError
 

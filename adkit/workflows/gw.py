@@ -39,34 +39,38 @@ CHUNK = 65536
 MAX_SECONDS, MAX_INJECTIONS = 3600.0, 1000
 
 
-def _write_strain(path: Path, cols: dict[str, np.ndarray], rate: float, overwrite: bool) -> None:
+def _write_strain(path: Path, cols: dict[str, np.ndarray], rate: float) -> None:
+    """A strain file (a new path: :func:`write_gw` writes into a staging directory)."""
     import h5py
 
-    from adkit.files import atomic_output
-
-    with atomic_output(path, overwrite) as tmp, h5py.File(tmp, "w") as h5:
+    with h5py.File(path, "x") as h5:
         ds = h5.create_dataset("strain", data=np.column_stack([cols["h1"], cols["l1"]]),
-                                chunks=(min(65536, len(cols["h1"])), 2))
+                               chunks=(min(65536, len(cols["h1"])), 2))
         ds.attrs["columns"] = ["h1", "l1"]
         ds.attrs["sampling_rate"] = rate
         h5.create_dataset("time", data=cols["time"])
         h5.attrs["whitened"] = "ml4gw SpectralDensity (median, 2 s) + Whiten, band-passed"
 
 
-def _write_table(path: Path, table: dict[str, np.ndarray], overwrite: bool) -> None:
-    from adkit.files import atomic_output
-
+def _write_table(path: Path, table: dict[str, np.ndarray]) -> None:
     names = list(table)
-    with atomic_output(path, overwrite) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+    with open(path, "x", encoding="utf-8") as fh:
         np.savetxt(fh, np.column_stack([table[k] for k in names]), delimiter=",", header=",".join(names),
                    comments="", fmt="%.9g")
 
 
+NAMES = {"train": "train.h5", "background": "background.h5", "bbh": "bbh.h5", "bbh_injections": "bbh_injections.csv",
+         "sg": "sg.h5", "sg_injections": "sg_injections.csv"}
+
+
 def write_gw(outdir: str | Path, *, seconds: float = 600.0, snrs: Sequence[float] = DEFAULT_SNRS, per_snr: int = 20,
-             seed: int = 1, overwrite: bool = False, say=print) -> dict[str, str]:
-    """``adkit generate --gw``: whitened H1/L1 strain (HDF5, dataset ``strain``, columns h1, l1):
-    ``train.h5`` and ``background.h5`` (``seconds`` of noise each, different seeds), ``bbh.h5`` and
-    ``sg.h5`` (``per_snr`` injections at each network SNR of ``snrs``), and their injection tables."""
+             seed: int = 1, train_seconds: float | None = None, overwrite: bool = False,
+             say=print) -> dict[str, str]:
+    """``adkit generate --gw``: the directory ``outdir`` of whitened H1/L1 strain (HDF5, dataset ``strain``,
+    columns h1, l1): ``train.h5`` (``train_seconds``, default ``seconds``) and ``background.h5``
+    (``seconds``) of noise, ``bbh.h5`` and ``sg.h5`` (``per_snr`` injections at each network SNR of
+    ``snrs``) and their injection tables. Built beside ``outdir`` and put in place when complete;
+    ``overwrite`` replaces only a directory adkit made."""
     try:
         import ml4gw  # noqa: F401
     except ImportError as e:
@@ -76,36 +80,39 @@ def write_gw(outdir: str | Path, *, seconds: float = 600.0, snrs: Sequence[float
         raise ConfigError(f"adkit generate --gw: ml4gw does not load with this torch ({e}); ml4gw needs torch < 2.11 "
                           "and its matching torchaudio") from None
     from adkit.datasets import gw
+    from adkit.files import check_replace_dir, staged_dir, write_error
 
-    if not 10 <= seconds <= MAX_SECONDS or per_snr < 1 or not snrs or min(snrs) <= 0:
+    train_seconds = seconds if train_seconds is None else train_seconds
+    if not (10 <= seconds <= MAX_SECONDS and 10 <= train_seconds <= MAX_SECONDS) or per_snr < 1 or not snrs \
+            or min(snrs) <= 0:
         raise ConfigError(f"--seconds must be 10 to {MAX_SECONDS:g}, --per-snr >= 1 and every --snrs value > 0")
     if per_snr * len(snrs) > MAX_INJECTIONS:
         raise ConfigError(f"{per_snr} injections at each of {len(snrs)} SNRs: at most {MAX_INJECTIONS} of a kind "
                           "per call; write several sets with different --seed")
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"train": out / "train.h5", "background": out / "background.h5"}
-    for kind in gw.KINDS:
-        files[kind], files[f"{kind}_injections"] = out / f"{kind}.h5", out / f"{kind}_injections.csv"
-    from adkit.files import check_output
-
-    for p in files.values():
-        check_output(p, overwrite)
-    for name, s in (("train", seed), ("background", seed + 1)):
-        say(f"{name}: {seconds:g} s of whitened H1 and L1 noise (Advanced LIGO design PSD) at {gw.RATE:g} Hz")
-        _write_strain(files[name], gw.background(seconds, seed=s, rate=gw.RATE), gw.RATE, overwrite)
-    for k, kind in enumerate(gw.KINDS):
-        say(f"{kind}: {per_snr} injections at each network SNR of {', '.join(f'{x:g}' for x in snrs)}")
-        cols, table = gw.injections(kind, snrs, per_snr, seed=seed + 2 + k, rate=gw.RATE)
-        _write_strain(files[kind], cols, gw.RATE, overwrite)
-        _write_table(files[f"{kind}_injections"], table, overwrite)
-    return {k: str(v) for k, v in files.items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_replace_dir(out, overwrite, "-o")  # before any work
+    try:
+        with staged_dir(out, overwrite, "-o") as tmp:
+            tmp.mkdir()
+            for name, s, secs in (("train", seed, train_seconds), ("background", seed + 1, seconds)):
+                say(f"{name}: {secs:g} s of whitened H1 and L1 noise (Advanced LIGO design PSD) at {gw.RATE:g} Hz")
+                _write_strain(tmp / NAMES[name], gw.background(secs, seed=s, rate=gw.RATE), gw.RATE)
+            for k, kind in enumerate(gw.KINDS):
+                say(f"{kind}: {per_snr} injections at each network SNR of {', '.join(f'{x:g}' for x in snrs)}")
+                cols, table = gw.injections(kind, snrs, per_snr, seed=seed + 2 + k, rate=gw.RATE)
+                _write_strain(tmp / NAMES[kind], cols, gw.RATE)
+                _write_table(tmp / NAMES[f"{kind}_injections"], table)
+    except OSError as e:
+        err = write_error(e, out)
+        if err is None:
+            raise
+        raise err from None
+    return {k: str(out / v) for k, v in NAMES.items()}
 
 
 def generate_gw_command(options: dict, *, seconds: float, snrs: str, per_snr: int, say) -> dict[str, str]:
-    """``adkit generate --gw``: the files of :func:`write_gw` in OUTPUT/gw/; event options are refused."""
-    if options.get("engine", "embedded") != "embedded" or options.get("processes"):
-        raise ConfigError("--gw writes strain with ml4gw: drop --engine and --processes")
+    """``adkit generate --gw``: the files of :func:`write_gw` in OUTPUT/gw/."""
     try:
         values = [float(x) for x in snrs.split(",") if x.strip()]
     except ValueError:
@@ -255,20 +262,20 @@ def search(model, background: str | Path, injections: Mapping[str, tuple[str | P
     (which detector a missed signal was too quiet in)."""
     from adkit.metrics import efficiency
 
-    t, x, rate = read_strain(background)
-    starts, h = detector_scores(model, x[:, 0])
+    _, x, rate = read_strain(background)
+    _, h = detector_scores(model, x[:, 0])
     _, l = detector_scores(model, x[:, 1])
     dt = model.spec.stride / rate
     k = int(np.ceil(COINCIDENCE / dt))
     # a slide longer than the coincidence interval plus a window: no shifted pair shares a signal
     step = max(2 * k + 1, k + int(np.ceil(model.spec.window / model.spec.stride)) + 1, int(np.ceil(slide / dt)))
     floor = float(min(np.quantile(h, floor_quantile), np.quantile(l, floor_quantile)))
-    peaks, slides = slide_background(h, l, step=step, k=k, gap=int(np.ceil(CLUSTER / dt)), floor=floor,
-                                     max_slides=max_slides)
+    gap = int(np.ceil(CLUSTER / dt))
+    peaks, slides = slide_background(h, l, step=step, k=k, gap=gap, floor=floor, max_slides=max_slides)
     livetime = slides * len(h) * dt
     stat0 = coincident(h, around(l, k))
     above = np.flatnonzero(stat0 > floor)
-    zero_lag = _peaks(above, stat0[above], int(np.ceil(CLUSTER / dt)))
+    zero_lag = _peaks(above, stat0[above], gap)
     thresholds = far_thresholds(peaks, livetime)
     result = {"background": {"seconds": float(len(x) / rate), "slides": int(slides), "slide_s": step * dt,
                              "livetime_s": float(livetime), "livetime_years": float(livetime / (365.25 * 86400)),
@@ -276,7 +283,10 @@ def search(model, background: str | Path, injections: Mapping[str, tuple[str | P
                              "window_stride_s": dt, "coincidence_windows": k},
               "thresholds": thresholds, "injections": {}, "loudest": {}}
     for kind, (strain, table_path) in injections.items():
-        t, x, rate = read_strain(strain)
+        t, x, inj_rate = read_strain(strain)
+        if inj_rate != rate:
+            raise InputError(f"{strain}: sampled at {inj_rate:g} Hz, the background {background} at {rate:g} Hz; "
+                             "give injections and background at the same rate")
         table = read_table(table_path)
         starts, hs = detector_scores(model, x[:, 0])
         _, ls = detector_scores(model, x[:, 1])
